@@ -1,0 +1,150 @@
+"""Derived data of a scenario (SPEC section 3): distances, eligibility, hours, unit cost,
+tooling and capacity. Pure: the solvers and the checker both read it from here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import networkx as nx
+
+from models.scenario import Offer, Request, Scenario, Step, Workshop
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+class Distances:
+    """km between locations, or None where they cannot ship to each other.
+
+    With routes, shortest paths over the road graph (one Dijkstra per source location,
+    computed when first asked and kept); without, great-circle times the road factor.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self._scenario = scenario
+        self._coords = {
+            loc.id: (loc.lat, loc.lon)
+            for loc in scenario.locations
+            if loc.lat is not None and loc.lon is not None
+        }
+        self._graph: nx.Graph | None = None
+        if scenario.routes:
+            g: nx.Graph = nx.Graph()
+            g.add_nodes_from(loc.id for loc in scenario.locations)
+            for rt in scenario.routes:
+                # Parallel links: the shorter one is the road a planner would take.
+                if g.has_edge(rt.from_, rt.to) and g[rt.from_][rt.to]["km"] <= rt.km:
+                    continue
+                g.add_edge(rt.from_, rt.to, km=rt.km)
+            self._graph = g
+        self._from: dict[str, dict[str, float]] = {}
+
+    def km(self, a: str, b: str) -> float | None:
+        if a == b:
+            return 0.0
+        if self._graph is not None:
+            row = self._from.get(a)
+            if row is None:
+                row = nx.single_source_dijkstra_path_length(self._graph, a, weight="km")
+                self._from[a] = row
+            return row.get(b)
+        ca, cb = self._coords.get(a), self._coords.get(b)
+        if ca is None or cb is None:
+            return None
+        return great_circle_km(ca[0], ca[1], cb[0], cb[1]) * self._scenario.transport.road_factor
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What a workshop does for one step of one component."""
+
+    hours: float
+    unit_cost: float
+    tooling: float
+
+
+@dataclass
+class Derived:
+    scenario: Scenario
+    dist: Distances = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dist = Distances(self.scenario)
+
+    @cached_property
+    def offers(self) -> dict[tuple[str, str, int], Offer]:
+        return {(o.workshop, o.component, o.step): o for o in self.scenario.offers}
+
+    @cached_property
+    def location_of(self) -> dict[str, str]:
+        """Location of every workshop and material center, by id."""
+        out = {w.id: w.location for w in self.scenario.workshops}
+        out.update({c.id: c.location for c in self.scenario.material_centers})
+        return out
+
+    def has_capacity(self, w: Workshop, process: str) -> bool:
+        periods = self.scenario.horizon.periods
+        return any(w.cap(process, t) > 0 for t in range(periods))
+
+    def step_info(self, w: Workshop, component: str, s: int) -> StepInfo:
+        step = self.scenario.component(component).routing[s]
+        offer = self.offers.get((w.id, component, s))
+        hours = offer.hours if offer is not None and offer.hours is not None else step.hours
+        if offer is not None and offer.unit_price is not None:
+            unit = offer.unit_price
+        else:
+            unit = w.rate.get(step.process, 0.0) * hours
+        tooling = offer.tooling_cost if offer is not None else 0.0
+        return StepInfo(hours=hours, unit_cost=unit, tooling=tooling)
+
+    def material_sources(self, material: str, workshop: Workshop) -> list[tuple[str, float]]:
+        """(center id, km) of every center holding `material` with a path to the workshop."""
+        out = []
+        for c in self.scenario.material_centers:
+            if material in c.materials:
+                km = self.dist.km(c.location, workshop.location)
+                if km is not None:
+                    out.append((c.id, km))
+        return out
+
+    def ineligibility(self, w: Workshop, r: Request, s: int) -> str | None:
+        """Why `w` may not do step `s` of `r`, or None when it may (SPEC section 3)."""
+        comp = self.scenario.component(r.component)
+        step: Step = comp.routing[s]
+        if not self.has_capacity(w, step.process):
+            return f"no capacity for process '{step.process}'"
+        missing = [c for c in r.requires if c not in w.certifications]
+        if missing:
+            return "lacks certification " + ", ".join(missing)
+        if comp.offers_only and (w.id, comp.id, s) not in self.offers:
+            return "no offer for this step"
+        if step.material is not None and not self.material_sources(step.material, w):
+            return f"no center holding material '{step.material}' can reach it"
+        return None
+
+    @cached_property
+    def eligible(self) -> dict[tuple[str, int], list[str]]:
+        """Workshops (ids, in scenario order) eligible for every (request, step)."""
+        out: dict[tuple[str, int], list[str]] = {}
+        # Eligibility depends on the request only through its component and certifications,
+        # so thousands of requests share a few hundred distinct answers.
+        memo: dict[tuple[str, int, frozenset[str]], list[str]] = {}
+        for r in self.scenario.requests:
+            comp = self.scenario.component(r.component)
+            for s in range(len(comp.routing)):
+                key = (comp.id, s, frozenset(r.requires))
+                if key not in memo:
+                    memo[key] = [
+                        w.id for w in self.scenario.workshops
+                        if self.ineligibility(w, r, s) is None
+                    ]
+                out[(r.id, s)] = memo[key]
+        return out

@@ -1,0 +1,127 @@
+"""Reading and writing scenario and plan files (YAML or JSON, chosen by extension)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from models.plan import Plan
+from models.scenario import Scenario
+from models.validate import cross_check, pydantic_problems
+
+
+class InputError(Exception):
+    """A file that cannot be used, with one line per problem naming where it is."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class ScenarioError(InputError):
+    pass
+
+
+class PlanError(InputError):
+    pass
+
+
+def read_document(path: str | Path) -> Any:
+    """Parse a YAML (.yaml, .yml) or JSON (.json) file; a syntax error names its line."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise InputError(str(p), [f"unknown file type '{p.suffix}': use .yaml, .yml or .json"])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(p), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(str(p), [f"cannot read file: {e}"]) from None
+    return parse_text(text, str(p), "json" if suffix == ".json" else "yaml")
+
+
+def parse_text(text: str, source: str, kind: str) -> Any:
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InputError(source, [f"line {e.lineno}, column {e.colno}: JSON syntax error: "
+                                      f"{e.msg}"]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = e.problem or e.context or "syntax error"
+        raise InputError(source, [f"{where}YAML syntax error: {what}"]) from None
+    except yaml.YAMLError as e:
+        raise InputError(source, [f"YAML error: {e}"]) from None
+
+
+def scenario_from_dict(doc: Any, source: str = "<scenario>") -> Scenario:
+    """Validate a parsed document; raise ScenarioError with every problem found."""
+    if not isinstance(doc, dict):
+        raise ScenarioError(source, ["(document): a scenario must be a mapping of keys"])
+    problems: list[str] = []
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(doc)
+    except ValidationError as e:
+        problems.extend(pydantic_problems(e))
+    problems.extend(p for p in cross_check(doc) if p not in problems)
+    if problems:
+        raise ScenarioError(source, problems)
+    assert scenario is not None
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    return scenario_from_dict(read_document(path), str(path))
+
+
+def plan_from_dict(doc: Any, source: str = "<plan>") -> Plan:
+    if not isinstance(doc, dict):
+        raise PlanError(source, ["(document): a plan must be a JSON object"])
+    try:
+        return Plan.model_validate(doc)
+    except ValidationError as e:
+        raise PlanError(source, pydantic_problems(e)) from None
+
+
+def load_plan(path: str | Path) -> Plan:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(str(p), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise PlanError(str(p), [f"cannot read file: {e}"]) from None
+    return plan_from_dict(parse_text(text, str(p), "json"), str(p))
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The document form of a scenario, with defaults left out so files stay readable."""
+    return scenario.model_dump(mode="json", by_alias=True, exclude_none=True,
+                               exclude_defaults=True) | {"name": scenario.name,
+                                                         "horizon": scenario.horizon.model_dump(
+                                                             mode="json", exclude_none=True)}
+
+
+def dump_document(doc: Any, path: str | Path) -> None:
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    p.write_text(text, encoding="utf-8")
+
+
+def write_plan(plan: Plan, path: str | Path) -> None:
+    Path(path).write_text(plan.to_json(), encoding="utf-8")

@@ -1,0 +1,222 @@
+"""Pydantic models of a scenario file (SPEC section 2).
+
+Field-level rules (types, ranges, required keys) live here; rules that relate one part of
+the document to another (references, duplicates, lengths) live in `models.validate`, so
+that a file with many problems gets all of them reported at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1)]
+NonNeg = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Period = Annotated[int, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    # A misspelt key is a mistake a planner wants to hear about, not silently ignored.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Horizon(_Strict):
+    periods: Annotated[int, Field(ge=1)]
+    period_days: Annotated[int, Field(ge=1)] = 7
+    start: date | None = None
+
+
+class Transport(_Strict):
+    cost_per_kg_km: NonNeg = 0.0
+    road_factor: NonNeg = 1.25
+
+
+class Policy(_Strict):
+    min_domestic_share: Share = 0.0
+    min_local_content: Share = 0.0
+    import_tariff: NonNeg = 0.0
+    step_lag_periods: Period = 0
+    unmet_penalty: NonNeg = 1.0e9
+    late_penalty: NonNeg = 0.0
+
+
+class Location(_Strict):
+    id: Id
+    name: str | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class Route(_Strict):
+    from_: Id = Field(alias="from")
+    to: Id
+    km: NonNeg
+
+
+class Material(_Strict):
+    id: Id
+    name: str | None = None
+
+
+class Stock(_Strict):
+    stock_kg: NonNeg
+    price_per_kg: NonNeg
+    domestic: bool = True
+
+
+class MaterialCenter(_Strict):
+    id: Id
+    name: str | None = None
+    location: Id
+    materials: dict[Id, Stock] = Field(default_factory=dict)
+
+
+class Workshop(_Strict):
+    id: Id
+    name: str | None = None
+    location: Id
+    certifications: list[str] = Field(default_factory=list)
+    capacity: dict[str, NonNeg] = Field(default_factory=dict)
+    capacity_by_period: dict[str, list[NonNeg]] = Field(default_factory=dict)
+    rate: dict[str, NonNeg] = Field(default_factory=dict)
+    engagement_cost: NonNeg = 0.0
+
+    def processes(self) -> list[str]:
+        """Processes named in capacity or capacity_by_period, in first-seen order."""
+        seen = dict.fromkeys(self.capacity)
+        seen.update(dict.fromkeys(self.capacity_by_period))
+        return list(seen)
+
+    def cap(self, process: str, period: int) -> float:
+        """Hours of `process` available in `period` (SPEC section 3)."""
+        by_period = self.capacity_by_period.get(process)
+        if by_period is not None:
+            return by_period[period]
+        return self.capacity.get(process, 0.0)
+
+
+class Import(_Strict):
+    price: NonNeg
+    lead_periods: Period = 0
+
+
+class Step(_Strict):
+    process: Annotated[str, StringConstraints(min_length=1)]
+    hours: NonNeg
+    material: Id | None = None
+    material_kg: NonNeg | None = None
+
+
+class Component(_Strict):
+    id: Id
+    name: str | None = None
+    weight_kg: NonNeg = 0.0
+    import_: Import | None = Field(default=None, alias="import")
+    offers_only: bool = False
+    routing: Annotated[list[Step], Field(min_length=1)]
+
+
+class Offer(_Strict):
+    workshop: Id
+    component: Id
+    step: Period
+    unit_price: NonNeg | None = None
+    hours: NonNeg | None = None
+    tooling_cost: NonNeg = 0.0
+
+
+class Request(_Strict):
+    id: Id
+    buyer: str | None = None
+    component: Id
+    quantity: Annotated[int, Field(ge=1)]
+    release: Period = 0
+    # Without a due period the request is on time anywhere in the horizon.
+    due: Period | None = None
+    destination: Id | None = None
+    requires: list[str] = Field(default_factory=list)
+    max_suppliers_per_step: Annotated[int, Field(ge=1)] | None = None
+    allow_import: bool | None = None
+    late_penalty: NonNeg | None = None
+    unmet_penalty: NonNeg | None = None
+
+
+class Scenario(_Strict):
+    """A whole scenario document. Build it with `models.load_scenario` or
+    `models.scenario_from_dict`, which also run the cross-reference checks."""
+
+    name: Annotated[str, StringConstraints(min_length=1)]
+    currency: str = "IDR"
+    horizon: Horizon
+    transport: Transport = Field(default_factory=Transport)
+    policy: Policy = Field(default_factory=Policy)
+    locations: list[Location] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
+    material_centers: list[MaterialCenter] = Field(default_factory=list)
+    workshops: list[Workshop] = Field(default_factory=list)
+    components: list[Component] = Field(default_factory=list)
+    offers: list[Offer] = Field(default_factory=list)
+    requests: list[Request] = Field(default_factory=list)
+
+    # Look-up tables by id, built on first use; a loaded scenario is treated as immutable.
+    _idx: dict[str, dict[str, BaseModel]] | None = PrivateAttr(default=None)
+
+    # Effective per-request values, so that every consumer resolves defaults the same way.
+    def due(self, r: Request) -> int:
+        return self.horizon.periods - 1 if r.due is None else r.due
+
+    def late_penalty(self, r: Request) -> float:
+        return self.policy.late_penalty if r.late_penalty is None else r.late_penalty
+
+    def unmet_penalty(self, r: Request) -> float:
+        return self.policy.unmet_penalty if r.unmet_penalty is None else r.unmet_penalty
+
+    def component(self, cid: str) -> Component:
+        return self._index()["components"][cid]  # type: ignore[return-value]
+
+    def import_allowed(self, r: Request) -> bool:
+        comp = self.component(r.component)
+        if comp.import_ is None:
+            return False
+        return True if r.allow_import is None else r.allow_import
+
+    def import_unit_cost(self, r: Request) -> float:
+        comp = self.component(r.component)
+        assert comp.import_ is not None
+        return comp.import_.price * (1.0 + self.policy.import_tariff)
+
+    def import_late_periods(self, r: Request) -> int:
+        comp = self.component(r.component)
+        assert comp.import_ is not None
+        return max(0, comp.import_.lead_periods - self.due(r))
+
+    def _index(self) -> dict[str, dict[str, BaseModel]]:
+        cached = self._idx
+        if cached is None:
+            cached = {
+                "components": {c.id: c for c in self.components},
+                "workshops": {w.id: w for w in self.workshops},
+                "requests": {r.id: r for r in self.requests},
+                "centers": {c.id: c for c in self.material_centers},
+                "locations": {loc.id: loc for loc in self.locations},
+            }
+            self._idx = cached
+        return cached
+
+    def workshop(self, wid: str) -> Workshop:
+        return self._index()["workshops"][wid]  # type: ignore[return-value]
+
+    def request(self, rid: str) -> Request:
+        return self._index()["requests"][rid]  # type: ignore[return-value]
+
+    def center(self, cid: str) -> MaterialCenter:
+        return self._index()["centers"][cid]  # type: ignore[return-value]
+
+    def total_quantity(self) -> int:
+        return sum(r.quantity for r in self.requests)

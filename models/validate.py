@@ -1,0 +1,200 @@
+"""Cross-reference checks of a scenario document (SPEC section 2).
+
+They run on the raw document, not on the model, so that they still report every problem
+when some field elsewhere is malformed: a planner fixes a file in one pass, not ten.
+Each problem is one line `path: message`, the path as in the document
+(`requests[3].component`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+
+def loc_to_path(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+_MESSAGES = {
+    "missing": "required field missing",
+    "extra_forbidden": "unknown field",
+    "string_pattern_mismatch": "not a valid identifier (letters, digits, '-', '_', '.' only)",
+}
+
+
+def pydantic_problems(err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = e["loc"]
+        # Union members add their type name to the location; a planner does not care.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+        ctx = e.get("ctx") or {}
+        if e["type"] in _BOUNDS:
+            msg = f"must be {_BOUNDS[e['type']]} {next(iter(ctx.values()))}"
+        else:
+            msg = _MESSAGES.get(e["type"], e["msg"].rstrip("."))
+        if e["type"] not in ("missing",) and "input" in e and not isinstance(e["input"], dict):
+            msg += f" (got {e['input']!r})"
+        problems.append(f"{loc_to_path(loc)}: {msg}")
+    return list(dict.fromkeys(problems))
+
+
+_BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+           "less_than": "<"}
+
+_UNION_TAGS = {"int", "float", "str", "bool", "list[...]", "dict[...]", "constrained-int",
+               "constrained-float", "constrained-str", "Import", "function-after[...]"}
+
+
+def _list(doc: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    items = doc.get(key)
+    if not isinstance(items, list):
+        return []
+    return [(i, it) for i, it in enumerate(items) if isinstance(it, dict)]
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _ids(doc: dict[str, Any], key: str, problems: list[str]) -> set[str]:
+    seen: dict[str, int] = {}
+    for i, it in _list(doc, key):
+        ident = it.get("id")
+        if not isinstance(ident, str):
+            continue
+        if ident in seen:
+            first = f"{key}[{seen[ident]}]"
+            problems.append(f"{key}[{i}].id: duplicate id '{ident}' (first at {first})")
+        else:
+            seen[ident] = i
+    return set(seen)
+
+
+def cross_check(doc: dict[str, Any]) -> list[str]:
+    """All problems that relate one part of the document to another."""
+    problems: list[str] = []
+    locations = _ids(doc, "locations", problems)
+    materials = _ids(doc, "materials", problems)
+    centers = _ids(doc, "material_centers", problems)
+    workshops = _ids(doc, "workshops", problems)
+    components = _ids(doc, "components", problems)
+    _ids(doc, "requests", problems)
+    del centers
+
+    horizon = doc.get("horizon")
+    periods: int | None = None
+    if isinstance(horizon, dict) and isinstance(horizon.get("periods"), int):
+        periods = horizon["periods"] if horizon["periods"] >= 1 else None
+
+    def ref(path: str, value: Any, known: set[str], what: str) -> None:
+        if isinstance(value, str) and value not in known:
+            problems.append(f"{path}: unknown {what} '{value}'")
+
+    for i, rt in _list(doc, "routes"):
+        ref(f"routes[{i}].from", rt.get("from"), locations, "location")
+        ref(f"routes[{i}].to", rt.get("to"), locations, "location")
+
+    for i, mc in _list(doc, "material_centers"):
+        ref(f"material_centers[{i}].location", mc.get("location"), locations, "location")
+        mats = mc.get("materials")
+        if isinstance(mats, dict):
+            for mat in mats:
+                ref(f"material_centers[{i}].materials.{mat}", mat, materials, "material")
+
+    wk_proc: dict[str, set[str]] = {}
+    for i, w in _list(doc, "workshops"):
+        path = f"workshops[{i}]"
+        ref(f"{path}.location", w.get("location"), locations, "location")
+        cap = w.get("capacity") if isinstance(w.get("capacity"), dict) else {}
+        cbp = w.get("capacity_by_period") if isinstance(w.get("capacity_by_period"), dict) else {}
+        rate = w.get("rate") if isinstance(w.get("rate"), dict) else {}
+        assert isinstance(cap, dict) and isinstance(cbp, dict) and isinstance(rate, dict)
+        for proc, seq in cbp.items():
+            if isinstance(seq, list) and periods is not None and len(seq) != periods:
+                problems.append(
+                    f"{path}.capacity_by_period.{proc}: has {len(seq)} entries, "
+                    f"horizon.periods is {periods}"
+                )
+        procs = set()
+        for proc in list(cap) + list(cbp):
+            values = [cap.get(proc)] if proc not in cbp else cbp[proc]
+            values = values if isinstance(values, list) else []
+            if any((_num(v) or 0) > 0 for v in values):
+                procs.add(proc)
+        for proc in sorted(procs):
+            if proc not in rate:
+                problems.append(f"{path}.rate: process '{proc}' has capacity but no rate")
+        if isinstance(w.get("id"), str):
+            wk_proc[w["id"]] = procs
+
+    routings: dict[str, int] = {}
+    for i, c in _list(doc, "components"):
+        routing = c.get("routing")
+        if isinstance(c.get("id"), str) and isinstance(routing, list):
+            routings[c["id"]] = len(routing)
+        for j, st in enumerate(routing if isinstance(routing, list) else []):
+            if not isinstance(st, dict):
+                continue
+            path = f"components[{i}].routing[{j}]"
+            mat = st.get("material")
+            kg = _num(st.get("material_kg"))
+            if mat is not None:
+                ref(f"{path}.material", mat, materials, "material")
+                if kg is None or kg <= 0:
+                    problems.append(f"{path}.material_kg: a material step needs material_kg > 0")
+            elif st.get("material_kg") is not None and (kg or 0) > 0:
+                problems.append(f"{path}.material: material_kg given but no material")
+
+    seen_offers: dict[tuple[Any, Any, Any], int] = {}
+    for i, o in _list(doc, "offers"):
+        path = f"offers[{i}]"
+        ref(f"{path}.workshop", o.get("workshop"), workshops, "workshop")
+        ref(f"{path}.component", o.get("component"), components, "component")
+        comp, step = o.get("component"), o.get("step")
+        if isinstance(step, int) and comp in routings and not 0 <= step < routings[comp]:
+            problems.append(
+                f"{path}.step: step {step} outside the routing of '{comp}' "
+                f"(0 .. {routings[comp] - 1})"
+            )
+        key = (o.get("workshop"), comp, step)
+        if all(isinstance(k, str | int) for k in key):
+            if key in seen_offers:
+                problems.append(f"{path}: duplicate offer for workshop '{key[0]}', component "
+                                f"'{key[1]}', step {key[2]} (first at offers[{seen_offers[key]}])")
+            else:
+                seen_offers[key] = i
+
+    for i, r in _list(doc, "requests"):
+        path = f"requests[{i}]"
+        ref(f"{path}.component", r.get("component"), components, "component")
+        if r.get("destination") is not None:
+            ref(f"{path}.destination", r.get("destination"), locations, "location")
+        rel, due = r.get("release", 0), r.get("due")
+        if periods is not None:
+            for field_name, v in (("release", rel), ("due", due)):
+                if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < periods:
+                    problems.append(
+                        f"{path}.{field_name}: period {v} outside the horizon (0 .. {periods - 1})"
+                    )
+        if isinstance(rel, int) and isinstance(due, int) and rel > due:
+            problems.append(f"{path}.release: release {rel} is after due {due}")
+    return problems

@@ -1,0 +1,630 @@
+"""Tests of the independent plan checker against a plan whose cost is worked out by hand."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from models import Plan, Scenario, plan_from_dict, scenario_from_dict
+from models.check import (
+    KINDS,
+    CheckReport,
+    Violation,
+    check,
+    compute_kpis,
+    recompute_cost,
+)
+
+Doc = dict[str, Any]
+
+# Three workshops at two locations, a delivery point, and three material centers. Routes
+# give whole km: a-b 100, b-c 200, a-c 250 (shorter than a-b-c = 300). loc-far has no
+# route at all, so nothing can ship to or from it.
+SCENARIO: Doc = {
+    "name": "checker-test",
+    "horizon": {"periods": 4},
+    "transport": {"cost_per_kg_km": 0.5},
+    "policy": {"import_tariff": 0.25},
+    "locations": [
+        {"id": "loc-a", "lat": -7.672, "lon": 110.676},
+        {"id": "loc-b", "lat": -6.869, "lon": 109.125},
+        {"id": "loc-c", "lat": -6.2, "lon": 106.8},
+        {"id": "loc-far"},
+    ],
+    "routes": [
+        {"from": "loc-a", "to": "loc-b", "km": 100},
+        {"from": "loc-b", "to": "loc-c", "km": 200},
+        {"from": "loc-a", "to": "loc-c", "km": 250},
+    ],
+    "materials": [{"id": "fc250"}],
+    "material_centers": [
+        {"id": "mc-b", "location": "loc-b",
+         "materials": {"fc250": {"stock_kg": 1000, "price_per_kg": 10}}},
+        {"id": "mc-a", "location": "loc-a",
+         "materials": {"fc250": {"stock_kg": 500, "price_per_kg": 20, "domestic": False}}},
+        {"id": "mc-far", "location": "loc-far",
+         "materials": {"fc250": {"stock_kg": 500, "price_per_kg": 20, "domestic": False}}},
+    ],
+    "workshops": [
+        {"id": "ws-a", "location": "loc-a", "certifications": ["ISO9001"],
+         "capacity": {"casting": 10, "machining": 10},
+         "rate": {"casting": 100, "machining": 200}, "engagement_cost": 1000},
+        {"id": "ws-b", "location": "loc-b", "certifications": ["ISO9001"],
+         "capacity": {"machining": 8}, "rate": {"machining": 300}, "engagement_cost": 500},
+        {"id": "ws-c", "location": "loc-b",
+         "capacity": {"casting": 100, "machining": 100},
+         "rate": {"casting": 50, "machining": 50}},
+    ],
+    "components": [
+        {"id": "drum", "weight_kg": 2, "import": {"price": 1000, "lead_periods": 3},
+         "routing": [
+             {"process": "casting", "hours": 0.5, "material": "fc250", "material_kg": 3},
+             {"process": "machining", "hours": 1.0},
+         ]},
+    ],
+    "offers": [
+        {"workshop": "ws-a", "component": "drum", "step": 0, "unit_price": 40, "hours": 0.4,
+         "tooling_cost": 5000},
+    ],
+    "requests": [
+        {"id": "R1", "component": "drum", "quantity": 20, "due": 2, "destination": "loc-c",
+         "requires": ["ISO9001"], "max_suppliers_per_step": 2, "late_penalty": 7,
+         "unmet_penalty": 10000},
+        {"id": "R2", "component": "drum", "quantity": 5, "release": 1, "due": 2,
+         "requires": ["ISO9001"], "late_penalty": 3, "unmet_penalty": 100},
+    ],
+}
+
+# The plan, and its cost worked out by hand.
+#
+# R1 (20 units, due 2, to loc-c): casting at ws-a, 10 in period 0 and 10 in period 1;
+#   10 stay at ws-a and are machined in period 1, 10 go to ws-b (100 km) and are machined
+#   5 in period 2 and 5 in period 3 (one period late).
+# R2 (5 units, release 1, due 2, no destination): 2 cast at ws-a in period 1 and machined
+#   there in period 2; 2 imported; 1 unmet.
+# Material: 22 cast units * 3 kg = 66 kg at ws-a: 60 kg from mc-b (100 km, 10/kg),
+#   6 kg from mc-a (same location, 20/kg, not domestic).
+#
+# Capacity: ws-a casting p0 10*0.4 = 4 h, p1 (10+2)*0.4 = 4.8 h of 10; ws-a machining
+#   p1 10 h of 10 (exactly full), p2 2 h; ws-b machining p2 5 h, p3 5 h of 8.
+#
+# production = casting at ws-a by offer 40/unit: 22 * 40 = 880
+#            + machining at ws-a 200/h * 1 h: 12 * 200 = 2400
+#            + machining at ws-b 300/h * 1 h: 10 * 300 = 3000           = 6280
+# material   = 60 * 10 + 6 * 20 = 600 + 120                            = 720
+# transport  = 0.5 * 2 kg * (shipments 10 * 100 km + delivery 10 * 250 km (ws-a -> loc-c)
+#                             + 10 * 200 km (ws-b -> loc-c))  = 0.5 * 2 * 5500 = 5500
+#            + 0.5 * (60 kg * 100 km + 6 kg * 0 km)               = 3000   = 8500
+# tooling    = offer (ws-a, drum, 0), once for both requests            = 5000
+# engagement = ws-a 1000 + ws-b 500                                     = 1500
+# import     = 2 * 1000 * (1 + 0.25)                                    = 2500
+# tardiness  = R1: 5 units * 1 period * 7 = 35; R2: lead 3 - due 2 = 1 period for each
+#              imported unit: 2 * 1 * 3 = 6                             = 41
+# unmet      = 1 * 100                                                  = 100
+# objective  = 6280 + 720 + 8500 + 5000 + 1500 + 2500 + 41 + 100       = 24641
+#
+# KPIs: domestic_share = 22 / 25 = 0.88; on_time_share = (15 of R1 + 2 of R2 made by
+# period 2; imports are one period late) / 25 = 0.68; local_content = 1 - foreign / total
+# with foreign = 2500 + 120 = 2620, total = 24641 - 41 - 100 = 24500.
+HAND_COST = {
+    "production": 6280.0,
+    "material": 720.0,
+    "transport": 8500.0,
+    "tooling": 5000.0,
+    "engagement": 1500.0,
+    "import": 2500.0,
+    "tardiness": 41.0,
+    "unmet": 100.0,
+}
+HAND_OBJECTIVE = 24641.0
+HAND_KPIS = {"domestic_share": 0.88, "local_content": 1 - 2620 / 24500, "on_time_share": 0.68}
+
+PLAN: Doc = {
+    "format": "imc-broker/plan@1",
+    "scenario": "checker-test",
+    "status": "optimal",
+    "objective": HAND_OBJECTIVE,
+    "bound": 24000.0,
+    "cost": dict(HAND_COST),
+    "production": [
+        {"request": "R1", "step": 0, "workshop": "ws-a", "period": 0, "quantity": 10},
+        {"request": "R1", "step": 0, "workshop": "ws-a", "period": 1, "quantity": 10},
+        {"request": "R1", "step": 1, "workshop": "ws-a", "period": 1, "quantity": 10},
+        {"request": "R1", "step": 1, "workshop": "ws-b", "period": 2, "quantity": 5},
+        {"request": "R1", "step": 1, "workshop": "ws-b", "period": 3, "quantity": 5},
+        {"request": "R2", "step": 0, "workshop": "ws-a", "period": 1, "quantity": 2},
+        {"request": "R2", "step": 1, "workshop": "ws-a", "period": 2, "quantity": 2},
+    ],
+    "shipments": [
+        {"request": "R1", "step": 0, "from": "ws-a", "to": "ws-a", "quantity": 10},
+        {"request": "R1", "step": 0, "from": "ws-a", "to": "ws-b", "quantity": 10},
+        {"request": "R2", "step": 0, "from": "ws-a", "to": "ws-a", "quantity": 2},
+    ],
+    "materials": [
+        {"center": "mc-b", "workshop": "ws-a", "material": "fc250", "kg": 60.0},
+        {"center": "mc-a", "workshop": "ws-a", "material": "fc250", "kg": 6.0},
+    ],
+    "imports": [{"request": "R2", "quantity": 2}],
+    "unmet": [{"request": "R2", "quantity": 1,
+               "reason": "capacity of process machining short in periods 1 .. 2"}],
+    "kpis": dict(HAND_KPIS),
+}
+
+
+def scenario(mutate: Callable[[Doc], None] | None = None) -> Scenario:
+    doc = copy.deepcopy(SCENARIO)
+    if mutate is not None:
+        mutate(doc)
+    return scenario_from_dict(doc)
+
+
+def plan(mutate: Callable[[Doc], None] | None = None) -> Plan:
+    doc = copy.deepcopy(PLAN)
+    if mutate is not None:
+        mutate(doc)
+    return plan_from_dict(doc)
+
+
+def recost(doc: Doc, **terms: float) -> None:
+    """Make the plan's own cost and objective match a mutation, so that only the
+    feasibility violation under test is left."""
+    doc["cost"].update(terms)
+    doc["objective"] = sum(doc["cost"].values())
+
+
+def kinds(report: CheckReport) -> set[str]:
+    return {v.kind for v in report.violations}
+
+
+def of_kind(report: CheckReport, kind: str) -> list[Violation]:
+    return [v for v in report.violations if v.kind == kind]
+
+
+# --------------------------------------------------------------------------------------
+# The good plan
+
+
+def test_hand_plan_is_feasible_and_costs_agree() -> None:
+    report = check(scenario(), plan())
+    assert report.violations == []
+    assert report.ok
+    assert report.summary() == "feasible, costs agree"
+    assert report.cost == pytest.approx(HAND_COST, rel=1e-12)
+    assert report.objective == pytest.approx(HAND_OBJECTIVE, rel=1e-12)
+    assert report.kpis == pytest.approx(HAND_KPIS, rel=1e-12)
+
+
+def test_recompute_cost_matches_hand_numbers() -> None:
+    cost = recompute_cost(scenario(), plan())
+    assert list(cost) == list(HAND_COST)
+    assert cost == pytest.approx(HAND_COST, rel=1e-12)
+
+
+def test_recompute_cost_ignores_the_plans_claimed_cost() -> None:
+    cost = recompute_cost(scenario(), plan(lambda d: recost(d, production=1.0)))
+    assert cost["production"] == 6280.0
+
+
+def test_compute_kpis_matches_hand_numbers() -> None:
+    assert compute_kpis(scenario(), plan()) == pytest.approx(HAND_KPIS, rel=1e-12)
+
+
+def test_compute_kpis_uses_the_given_cost() -> None:
+    cost = dict(HAND_COST, production=6280.0 + 24500.0)  # total doubles to 49000
+    kpis = compute_kpis(scenario(), plan(), cost)
+    assert kpis["local_content"] == pytest.approx(1 - 2620 / 49000)
+
+
+def test_kpis_without_requests_are_one() -> None:
+    sc = scenario(lambda d: d.update(requests=[]))
+    empty = plan_from_dict({"scenario": "checker-test", "status": "optimal", "objective": 0,
+                            "cost": {}})
+    assert compute_kpis(sc, empty) == {"domestic_share": 1.0, "local_content": 1.0,
+                                       "on_time_share": 1.0}
+    assert check(sc, empty).ok
+
+
+def test_duplicate_rows_are_summed_without_violation() -> None:
+    def split(d: Doc) -> None:
+        d["production"][0]["quantity"] = 4
+        d["production"].append(dict(d["production"][0], quantity=6))
+        d["materials"].append(dict(d["materials"][0], kg=20.0))
+        d["materials"][0]["kg"] = 40.0
+
+    report = check(scenario(), plan(split))
+    assert report.violations == []
+    assert report.cost == pytest.approx(HAND_COST)
+
+
+def test_good_plan_also_meets_a_lag_of_one_period() -> None:
+    assert check(scenario(lambda d: d["policy"].update(step_lag_periods=1)), plan()).ok
+
+
+def test_bound_equal_to_objective_is_fine() -> None:
+    assert check(scenario(), plan(lambda d: d.update(bound=HAND_OBJECTIVE))).ok
+
+
+def test_local_content_policy_just_met() -> None:
+    # 1 - 2620/24500 = 0.8931...
+    assert check(scenario(lambda d: d["policy"].update(min_local_content=0.89)), plan()).ok
+
+
+# --------------------------------------------------------------------------------------
+# One mutation per violation kind
+
+
+def test_over_capacity() -> None:
+    def move(d: Doc) -> None:
+        d["production"][4]["period"] = 2  # ws-b machines 10 units in period 2, 8 h cap
+        recost(d, tardiness=6.0)          # ... and R1 is no longer late
+        d["kpis"]["on_time_share"] = 22 / 25
+
+    report = check(scenario(), plan(move))
+    assert report.violations == [
+        Violation("capacity", "workshop ws-b, process machining, period 2",
+                  "uses 10 h of 8 h available")
+    ]
+
+
+def test_capacity_by_period_override_is_used() -> None:
+    def zero(d: Doc) -> None:
+        d["workshops"][0]["capacity_by_period"] = {"casting": [10, 4, 10, 10]}
+
+    report = check(scenario(zero), plan())
+    assert report.violations == [
+        Violation("capacity", "workshop ws-a, process casting, period 1",
+                  "uses 4.8 h of 4 h available")
+    ]
+
+
+def test_broken_flow() -> None:
+    report = check(scenario(), plan(lambda d: d["shipments"][1].update(quantity=9)))
+    assert of_kind(report, "flow") == [
+        Violation("flow", "request R1, step 0, workshop ws-a",
+                  "20 unit(s) made but 19 shipped on to step 1"),
+        Violation("flow", "request R1, step 1, workshop ws-b",
+                  "10 unit(s) made but 9 shipped in from step 0"),
+    ]
+
+
+def test_missing_shipment_between_steps_at_the_same_workshop() -> None:
+    report = check(scenario(), plan(lambda d: d["shipments"].pop(2)))
+    assert kinds(report) == {"flow"}
+    assert len(report.violations) == 2
+
+
+def test_step_before_release() -> None:
+    report = check(scenario(), plan(lambda d: d["production"][5].update(period=0)))
+    assert report.violations == [
+        Violation("release", "production[5]",
+                  "step 0 of request R2 runs in period 0, before its release in period 1")
+    ]
+
+
+def test_precedence_broken_with_lag_one() -> None:
+    def late_casting(d: Doc) -> None:
+        d["production"][0]["period"] = 1  # all R1 casting in period 1
+
+    lag1 = scenario(lambda d: d["policy"].update(step_lag_periods=1))
+    # Same period is fine without a lag ...
+    assert check(scenario(), plan(late_casting)).ok
+    # ... but with a lag of one the machining in period 1 has nothing cast by period 0.
+    report = check(lag1, plan(late_casting))
+    assert report.violations == [
+        Violation("precedence", "request R1, step 1",
+                  "10 unit(s) made by period 1 but only 0 unit(s) of step 0 made by period 0 "
+                  "(step lag 1)")
+    ]
+
+
+def test_precedence_broken_without_lag() -> None:
+    def early(d: Doc) -> None:
+        d["production"][6]["period"] = 1  # R2 machined in period 1 ... fine (2 cast by 1)
+        d["production"][5]["period"] = 2  # ... but now cast in period 2
+
+    report = check(scenario(), plan(early))
+    assert "precedence" in kinds(report)
+
+
+def test_demand_mismatch() -> None:
+    def more_unmet(d: Doc) -> None:
+        d["unmet"][0]["quantity"] = 2
+        recost(d, unmet=200.0)
+
+    report = check(scenario(), plan(more_unmet))
+    assert report.violations == [
+        Violation("demand", "request R2", "2 made + 2 imported + 2 unmet = 6, requested 5")
+    ]
+
+
+def test_import_not_allowed() -> None:
+    report = check(scenario(lambda d: d["requests"][1].update(allow_import=False)), plan())
+    assert report.violations == [
+        Violation("import", "imports[0]",
+                  "request R2 imports 2 unit(s) but the request does not allow import")
+    ]
+
+
+def test_import_of_component_without_import_price() -> None:
+    report = check(scenario(lambda d: d["components"][0].pop("import")), plan())
+    assert "import" in kinds(report)
+    # Such an import cannot be priced: the recomputed import cost drops it.
+    assert report.cost is not None and report.cost["import"] == 0.0
+
+
+def test_material_short_of_need() -> None:
+    report = check(scenario(), plan(lambda d: d["materials"][0].update(kg=50.0)))
+    assert of_kind(report, "material") == [
+        Violation("material", "workshop ws-a, material fc250",
+                  "receives 56 kg but its production needs 66 kg")
+    ]
+
+
+def test_material_from_center_without_it() -> None:
+    def other(d: Doc) -> None:
+        d["material_centers"][1]["materials"] = {"gj": {"stock_kg": 9, "price_per_kg": 1}}
+        d["materials"].append({"id": "gj"})
+
+    report = check(scenario(other), plan())
+    assert "material" in kinds(report)
+    assert Violation("material", "materials[1]",
+                     "center mc-a does not hold material 'fc250'") in report.violations
+
+
+def test_stock_exceeded() -> None:
+    def low(d: Doc) -> None:
+        d["material_centers"][0]["materials"]["fc250"]["stock_kg"] = 59
+
+    report = check(scenario(low), plan())
+    assert report.violations == [
+        Violation("stock", "center mc-b, material fc250", "sends 60 kg of 59 kg in stock")
+    ]
+
+
+def test_sourcing_limit_exceeded() -> None:
+    report = check(scenario(lambda d: d["requests"][0].update(max_suppliers_per_step=1)),
+                   plan())
+    assert report.violations == [
+        Violation("sourcing", "request R1, step 1",
+                  "2 workshops (ws-a, ws-b) share the step, at most 1 may")
+    ]
+
+
+def test_ineligible_workshop_missing_certification() -> None:
+    report = check(scenario(lambda d: d["workshops"][1].update(certifications=[])), plan())
+    assert report.violations == [
+        Violation("eligibility", "production[3]",
+                  "workshop ws-b may not do step 1 of request R1: lacks certification ISO9001")
+    ]
+
+
+def test_ineligible_workshop_without_offer() -> None:
+    def offers_only(d: Doc) -> None:
+        d["components"][0]["offers_only"] = True
+
+    report = check(scenario(offers_only), plan())
+    # Only step 0 at ws-a has an offer; every machining row is ineligible.
+    assert kinds(report) == {"eligibility"}
+    assert len(report.violations) == 3
+
+
+def test_policy_min_domestic_share_not_met() -> None:
+    report = check(scenario(lambda d: d["policy"].update(min_domestic_share=0.9)), plan())
+    assert report.violations == [
+        Violation("policy", "policy.min_domestic_share",
+                  "22 of 25 requested unit(s) made at home, the policy asks for at least 22.5 "
+                  "(0.9)")
+    ]
+
+
+def test_policy_min_local_content_not_met() -> None:
+    report = check(scenario(lambda d: d["policy"].update(min_local_content=0.9)), plan())
+    assert kinds(report) == {"policy"}
+    assert [v.where for v in report.violations] == ["policy.min_local_content"]
+
+
+def test_cost_term_off() -> None:
+    report = check(scenario(), plan(lambda d: recost(d, tooling=4000.0)))
+    assert of_kind(report, "cost") == [
+        Violation("cost", "cost.tooling", "plan says 4000, the rows give 5000")
+    ]
+    # The objective is the sum of the plan's terms but not of the recomputed ones.
+    assert of_kind(report, "objective") == [
+        Violation("objective", "objective",
+                  "23641 differs from the cost recomputed from the rows 24641")
+    ]
+
+
+def test_cost_within_tolerance_is_accepted() -> None:
+    report = check(scenario(), plan(lambda d: recost(d, transport=8500.001)))
+    assert report.ok
+    report = check(scenario(), plan(lambda d: recost(d, transport=8500.001)), rel_tol=1e-9)
+    assert kinds(report) == {"cost", "objective"}
+
+
+def test_objective_not_the_sum() -> None:
+    report = check(scenario(), plan(lambda d: d.update(objective=24642.0)))
+    assert report.violations == [
+        Violation("objective", "objective",
+                  "24642 is not the sum of the plan's cost terms 24641")
+    ]
+
+
+def test_bound_above_objective() -> None:
+    report = check(scenario(), plan(lambda d: d.update(bound=25000.0)))
+    assert report.violations == [
+        Violation("bound", "bound", "lower bound 25000 is above the objective 24641")
+    ]
+
+
+def test_unmet_without_reason() -> None:
+    report = check(scenario(), plan(lambda d: d["unmet"][0].update(reason="  ")))
+    assert report.violations == [
+        Violation("reason", "unmet[0]", "1 unit(s) of request R2 unmet with no reason")
+    ]
+
+
+def test_infeasible_status_with_rows() -> None:
+    def infeasible(d: Doc) -> None:
+        d.update(status="infeasible", objective=None, cost=None, bound=None)
+
+    report = check(scenario(), plan(infeasible))
+    assert kinds(report) == {"status"}
+    assert report.violations == [
+        Violation("status", "rows",
+                  "status infeasible but the plan has rows: 7 production, 3 shipments, "
+                  "2 materials, 1 imports, 1 unmet")
+    ]
+    assert report.cost is None and report.objective is None and report.kpis == {}
+
+
+def test_infeasible_status_with_objective_and_cost() -> None:
+    def infeasible(d: Doc) -> None:
+        d.update(status="infeasible", production=[], shipments=[], materials=[], imports=[],
+                 unmet=[])
+
+    report = check(scenario(), plan(infeasible))
+    assert [(v.kind, v.where) for v in report.violations] == [
+        ("status", "objective"), ("status", "cost")
+    ]
+
+
+def test_clean_no_solution_plan() -> None:
+    doc = {"scenario": "checker-test", "status": "no_solution", "bound": 1000.0}
+    report = check(scenario(), plan_from_dict(doc))
+    assert report.ok
+    assert report.cost is None and report.objective is None and report.kpis == {}
+    assert compute_kpis(scenario(), plan_from_dict(doc)) == {}
+    assert report.summary() == "no plan (status infeasible or no_solution), nothing to cost"
+
+
+def test_optimal_status_without_cost() -> None:
+    report = check(scenario(), plan(lambda d: d.update(cost=None)))
+    assert report.violations == [Violation("status", "cost", "status optimal but the cost is null")]
+    # The objective is still compared with the recomputed cost.
+    report = check(scenario(), plan(lambda d: d.update(cost=None, objective=1.0, bound=None)))
+    assert kinds(report) == {"status", "objective"}
+
+
+def test_quantity_zero_row() -> None:
+    zero = {"request": "R1", "step": 1, "workshop": "ws-c", "period": 0, "quantity": 0}
+    report = check(scenario(), plan(lambda d: d["production"].append(zero)))
+    assert report.violations == [
+        Violation("quantity", "production[7]",
+                  "quantity 0: rows with quantity 0 are left out of a plan")
+    ]
+
+
+def test_negative_import_quantity() -> None:
+    report = check(scenario(), plan(lambda d: d["imports"][0].update(quantity=-2)))
+    assert "quantity" in kinds(report)
+    assert "demand" in kinds(report)
+
+
+def test_unknown_references() -> None:
+    def bad(d: Doc) -> None:
+        d["production"].append(
+            {"request": "R1", "step": 1, "workshop": "ws-zz", "period": 1, "quantity": 1})
+        d["production"].append(
+            {"request": "R9", "step": 0, "workshop": "ws-a", "period": 1, "quantity": 1})
+        d["shipments"].append(
+            {"request": "R1", "step": 1, "from": "ws-a", "to": "ws-a", "quantity": 1})
+
+    report = check(scenario(), plan(bad))
+    assert report.violations == [
+        Violation("reference", "production[7]", "unknown workshop 'ws-zz'"),
+        Violation("reference", "production[8]", "unknown request 'R9'"),
+        Violation("reference", "shipments[3]", "step 1 outside 0 .. 0 for component 'drum'"),
+    ]
+
+
+def test_plan_for_another_scenario() -> None:
+    report = check(scenario(), plan(lambda d: d.update(scenario="other")))
+    assert kinds(report) == {"reference"}
+
+
+def test_period_outside_horizon() -> None:
+    report = check(scenario(), plan(lambda d: d["production"][4].update(period=4)))
+    assert of_kind(report, "period") == [
+        Violation("period", "production[4]", "period 4 outside the horizon (0 .. 3)")
+    ]
+    # Tardiness is still recomputed for the row: 5 units two periods late at 7, plus 6.
+    assert report.cost is not None and report.cost["tardiness"] == 5 * 2 * 7 + 6
+    assert "capacity" not in kinds(report)
+
+
+def test_material_from_center_without_path() -> None:
+    report = check(scenario(), plan(lambda d: d["materials"][1].update(center="mc-far")))
+    assert report.violations == [
+        Violation("path", "materials[1]",
+                  "no path from center mc-far (loc-far) to workshop ws-a (loc-a)")
+    ]
+
+
+def test_shipment_and_delivery_without_path() -> None:
+    def isolate(d: Doc) -> None:
+        d["workshops"][1]["location"] = "loc-far"
+
+    report = check(scenario(isolate), plan())
+    wheres = [v.where for v in of_kind(report, "path")]
+    assert wheres == ["shipments[1]", "request R1, workshop ws-b"]
+
+
+def test_kpi_disagrees() -> None:
+    report = check(scenario(), plan(lambda d: d["kpis"].update(domestic_share=0.9)))
+    assert report.violations == [
+        Violation("kpi", "kpis.domestic_share", "plan says 0.9, the rows give 0.88")
+    ]
+
+
+def test_summary_lists_every_violation() -> None:
+    report = check(scenario(), plan(lambda d: d.update(bound=25000.0, objective=24642.0)))
+    lines = report.summary().splitlines()
+    assert lines[0] == "2 violation(s)"
+    assert lines[1:] == [f"  {v}" for v in report.violations]
+    assert all(v.kind in KINDS for v in report.violations)
+
+
+# --------------------------------------------------------------------------------------
+# Size
+
+
+def test_large_plan_is_checked_quickly() -> None:
+    """100 000 production rows: the checker must stay linear in the number of rows."""
+    n_req = 5000
+    big = copy.deepcopy(SCENARIO)
+    big["horizon"] = {"periods": 20}
+    big["workshops"][0]["capacity"] = {"casting": 1e9, "machining": 1e9}
+    big["material_centers"][0]["materials"]["fc250"]["stock_kg"] = 1e12
+    big["requests"] = [
+        {"id": f"R{i}", "component": "drum", "quantity": 100, "due": 19, "requires": []}
+        for i in range(n_req)
+    ]
+    sc = scenario_from_dict(big)
+    production, shipments = [], []
+    for i in range(n_req):
+        for s in (0, 1):
+            for t in range(10):  # 10 units per period, machined in the same period
+                production.append({"request": f"R{i}", "step": s, "workshop": "ws-a",
+                                   "period": t, "quantity": 10})
+        shipments.append({"request": f"R{i}", "step": 0, "from": "ws-a", "to": "ws-a",
+                          "quantity": 100})
+    doc: Doc = {"scenario": "checker-test", "status": "feasible", "production": production,
+                "shipments": shipments,
+                "materials": [{"center": "mc-b", "workshop": "ws-a", "material": "fc250",
+                               "kg": 3.0 * 100 * n_req}]}
+    p = plan_from_dict(doc)
+    cost = recompute_cost(sc, p)
+    doc["cost"] = cost
+    doc["objective"] = sum(cost.values())
+    p = plan_from_dict(doc)
+    start = time.perf_counter()
+    report = check(sc, p)
+    elapsed = time.perf_counter() - start
+    assert report.violations == []
+    assert cost["production"] == pytest.approx(n_req * 100 * (40 + 200))
+    assert elapsed < 10.0
