@@ -1,0 +1,166 @@
+"""Why a request is not (wholly) delivered, in words a planner can act on.
+
+The reasons are tried from the most structural to the most economic: a step no workshop
+may do; a horizon too short for the routing; capacity of a process used up at every
+eligible workshop in every period the step could run; material stock used up; the
+sourcing limit; and, when the plan could have made more, that leaving it is cheaper at the
+given penalty than making or importing it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from models.derived import Derived
+from models.plan import MaterialRow
+from models.scenario import Request, Scenario
+from solvers.mip import final_eligible, step_window
+
+
+def _periods(ts: list[int]) -> str:
+    """[2, 3, 4, 6] -> '2-4, 6'."""
+    out: list[str] = []
+    for t in sorted(ts):
+        if out and out[-1].split("-")[-1] == str(t - 1):
+            out[-1] = out[-1].split("-")[0] + f"-{t}"
+        else:
+            out.append(str(t))
+    return ", ".join(out)
+
+
+def _names(ids: list[str], most: int = 4) -> str:
+    shown = ", ".join(ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def _no_workshop(sc: Scenario, d: Derived, r: Request, s: int) -> str:
+    comp = sc.component(r.component)
+    step = comp.routing[s]
+    where = f"step {s} ({step.process})"
+    capable = [w for w in sc.workshops if d.has_capacity(w, step.process)]
+    if not capable:
+        return f"no eligible workshop: no workshop has capacity for process '{step.process}' " \
+               f"({where})"
+    certified = [w for w in capable if all(c in w.certifications for c in r.requires)]
+    if not certified:
+        return (f"no certified workshop: none of the {len(capable)} workshops with "
+                f"'{step.process}' capacity holds {', '.join(r.requires)} ({where})")
+    if comp.offers_only:
+        offered = [w for w in certified if (w.id, comp.id, s) in d.offers]
+        if not offered:
+            return f"no eligible workshop: no certified workshop has an offer for {where}"
+        certified = offered
+    if step.material is not None:
+        reach = [w for w in certified if d.material_sources(step.material, w)]
+        if not reach:
+            return (f"no eligible workshop: no material center holding '{step.material}' can "
+                    f"reach a workshop able to do {where}")
+    return f"no eligible workshop for {where}"
+
+
+def explain_unmet(sc: Scenario, d: Derived, x: dict[tuple[str, int, str, int], int],
+                  materials: list[MaterialRow], unmet: dict[str, int]) -> dict[str, str]:
+    hours_used: dict[tuple[str, str, int], float] = defaultdict(float)
+    suppliers: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for (rid, s, wid, t), q in x.items():
+        r = sc.request(rid)
+        comp = sc.component(r.component)
+        info = d.step_info(sc.workshop(wid), comp.id, s)
+        hours_used[(wid, comp.routing[s].process, t)] += info.hours * q
+        suppliers[(rid, s)].add(wid)
+    stock_used: dict[tuple[str, str], float] = defaultdict(float)
+    for mr in materials:
+        stock_used[(mr.center, mr.material)] += mr.kg
+
+    reasons: dict[str, str] = {}
+    for rid in unmet:
+        r = sc.request(rid)
+        reasons[rid] = _explain_one(sc, d, r, hours_used, suppliers, stock_used)
+    return reasons
+
+
+def _explain_one(sc: Scenario, d: Derived, r: Request,
+                 hours_used: dict[tuple[str, str, int], float],
+                 suppliers: dict[tuple[str, int], set[str]],
+                 stock_used: dict[tuple[str, str], float]) -> str:
+    comp = sc.component(r.component)
+    n = len(comp.routing)
+    for s in range(n):
+        if not d.eligible[(r.id, s)]:
+            return _no_workshop(sc, d, r, s)
+    if r.destination is not None and not final_eligible(d, r, n - 1, n):
+        return (f"no eligible workshop for the final step has a road to destination "
+                f"'{r.destination}'")
+    lag = sc.policy.step_lag_periods
+    if not step_window(sc, r, n - 1, n) or not step_window(sc, r, 0, n):
+        last = r.release + (n - 1) * lag
+        return (f"horizon too short: {n} steps with a lag of {lag} period(s) from release "
+                f"period {r.release} would end in period {last}, after the last period "
+                f"{sc.horizon.periods - 1}")
+    for s, step in enumerate(comp.routing):
+        elig = final_eligible(d, r, s, n)
+        limit = r.max_suppliers_per_step
+        if limit is not None and len(suppliers.get((r.id, s), ())) >= limit:
+            elig = sorted(suppliers[(r.id, s)])
+            limited = True
+        else:
+            limited = False
+        window = list(step_window(sc, r, s, n))
+        free_units = 0
+        short: list[int] = []
+        for t in window:
+            units_t = 0.0
+            for wid in elig:
+                w = sc.workshop(wid)
+                h = d.step_info(w, comp.id, s).hours
+                left = w.cap(step.process, t) - hours_used.get((wid, step.process, t), 0.0)
+                if h <= 0:
+                    units_t = float("inf")
+                elif left >= h - 1e-9:
+                    units_t += left // h if left < 1e12 else 1e12
+            if units_t < 1:
+                short.append(t)
+            free_units += int(min(units_t, 1e12))
+        if free_units < 1:
+            if limited:
+                return (f"sourcing limit: step {s} ({step.process}) may use at most {limit} "
+                        f"workshops and {_names(elig)} have no '{step.process}' capacity left")
+            return (f"capacity of process '{step.process}' short in periods {_periods(short)} "
+                    f"at all {len(elig)} eligible workshops ({_names(elig)}) for step {s}")
+        if step.material is not None and step.material_kg:
+            left_kg = 0.0
+            for c in sc.material_centers:
+                st = c.materials.get(step.material)
+                if st is None:
+                    continue
+                if any(d.dist.km(c.location, sc.workshop(w).location) is not None for w in elig):
+                    left_kg += st.stock_kg - stock_used.get((c.id, step.material), 0.0)
+            if left_kg < step.material_kg - 1e-9:
+                return (f"material '{step.material}' short: {max(0.0, left_kg):,.1f} kg left at "
+                        f"the centers that reach eligible workshops, {step.material_kg:g} kg "
+                        f"needed per unit (step {s})")
+    penalty = sc.unmet_penalty(r)
+    est = _unit_cost_estimate(sc, d, r)
+    text = (f"cheaper to leave it than to make it at the given penalty of {penalty:,.0f} per "
+            f"unit: making one costs at least about {est:,.0f} in production and material")
+    if sc.import_allowed(r):
+        text += f", importing one {sc.import_unit_cost(r):,.0f}"
+    if sc.policy.min_local_content > 0:
+        text += f" (and the plan must keep local content >= {sc.policy.min_local_content:g})"
+    return text
+
+
+def _unit_cost_estimate(sc: Scenario, d: Derived, r: Request) -> float:
+    """A lower estimate of the variable cost of one unit: the cheapest workshop per step
+    plus the cheapest material (fixed costs, transport and timing left out)."""
+    comp = sc.component(r.component)
+    total = 0.0
+    for s, step in enumerate(comp.routing):
+        costs = [d.step_info(sc.workshop(w), comp.id, s).unit_cost
+                 for w in d.eligible[(r.id, s)]]
+        total += min(costs, default=0.0)
+        if step.material is not None and step.material_kg:
+            prices = [c.materials[step.material].price_per_kg for c in sc.material_centers
+                      if step.material in c.materials]
+            total += step.material_kg * min(prices, default=0.0)
+    return total

@@ -1,0 +1,53 @@
+"""Options every solver back-end accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Engine(StrEnum):
+    """MIP engines reachable through OR-Tools MathOpt (see docs/solver.md for the choice)."""
+
+    HIGHS = "highs"
+    SCIP = "scip"
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    phase: str  # "build", "solve", "extract", "done"
+    elapsed: float
+    incumbent: float | None = None
+    bound: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        if self.incumbent is None or self.bound is None:
+            return None
+        return max(0.0, (self.incumbent - self.bound) / max(abs(self.incumbent), 1e-9))
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve. `time_limit=None` solves to proven optimality."""
+
+    time_limit: float | None = None
+    seed: int = 0
+    threads: int = 1
+    engine: Engine = Engine.HIGHS
+    # Relative gap at which the search may stop. The default is below the 1e-6 at which a
+    # plan counts as proven optimal, so that published optima are reproduced to 1e-6.
+    gap: float = 1e-7
+    progress: Callable[[ProgressEvent], None] | None = field(default=None, compare=False)
+
+    def describe(self) -> dict[str, Any]:
+        """The options that shape the plan, as recorded in the plan file."""
+        return {
+            "engine": self.engine.value,
+            "time_limit": self.time_limit,
+            "seed": self.seed,
+            "threads": self.threads,
+            "gap": self.gap,
+        }
