@@ -146,19 +146,31 @@ def build(scenario: Scenario, d: Derived) -> Built:
                 if info.tooling > 0 and (r.id, s, wid) in X:
                     tool_links[(wid, comp.id, s)].append((r.id, s, wid))
 
+    keys_by_w: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for key in X:
+        keys_by_w[key[2]].append(key)
+
     def xsum(key: tuple[str, int, str]) -> mathopt.LinearExpression:
         return mathopt.fast_sum(X[key])
 
     def big_m(key: tuple[str, int, str]) -> int:
         return min(sc.request(key[0]).quantity, X_ub[key])
 
-    # Capacity (5.2), only where it can bind.
+    # Engagement, once per workshop used at all: the binaries come first because they also
+    # scale that workshop's capacity rows (cap * e), the strong facility-location form.
+    eng: dict[str, Var] = {}
+    for (_rid, _s, wid) in X:
+        if wid not in eng and sc.workshop(wid).engagement_cost > 0:
+            eng[wid] = m.add_binary_variable(name=f"eng[{wid}]")
+
+    # Capacity (5.2), only where it can bind or where it links a fixed cost.
     for (wid, proc, t), terms in cap_terms.items():
         cap = sc.workshop(wid).cap(proc, t)
-        if sum(h * v.upper_bound for h, v in terms) > cap + 1e-9:
-            m.add_linear_constraint(
-                mathopt.fast_sum(h * v for h, v in terms) <= cap, name=f"cap[{wid},{proc},{t}]"
-            )
+        lhs = mathopt.fast_sum(h * v for h, v in terms)
+        if wid in eng:
+            m.add_linear_constraint(lhs - cap * eng[wid] <= 0, name=f"cap[{wid},{proc},{t}]")
+        elif sum(h * v.upper_bound for h, v in terms) > cap + 1e-9:
+            m.add_linear_constraint(lhs <= cap, name=f"cap[{wid},{proc},{t}]")
 
     for r in sc.requests:
         comp = sc.component(r.component)
@@ -208,31 +220,39 @@ def build(scenario: Scenario, d: Derived) -> Built:
                     used = []
                     for ws in steps_ws[s]:
                         y = m.add_binary_variable(name=f"src[{r.id},{s},{ws}]")
-                        m.add_linear_constraint(xsum((r.id, s, ws)) <= big_m((r.id, s, ws)) * y)
+                        _link(m, X[(r.id, s, ws)], big_m((r.id, s, ws)), y)
                         used.append(y)
                     m.add_linear_constraint(mathopt.fast_sum(used) <= k, name=f"src[{r.id},{s}]")
 
     # Tooling, once per (workshop, component, step) used by any request.
     for (wid, cid, s), keys in tool_links.items():
-        k_cost = d.step_info(sc.workshop(wid), cid, s).tooling
+        w = sc.workshop(wid)
+        info = d.step_info(w, cid, s)
         y = m.add_binary_variable(name=f"tool[{wid},{cid},{s}]")
         for key in keys:
-            m.add_linear_constraint(xsum(key) <= big_m(key) * y)
-        obj += k_cost * y
-        total += k_cost * y
+            _link(m, X[key], big_m(key), y)
+        # All requests of the component together are limited by the period's capacity too.
+        if len(keys) > 1 and info.hours > 0:
+            proc = sc.component(cid).routing[s].process
+            per_t: dict[int, list[Var]] = defaultdict(list)
+            for rid, _s, _w in keys:
+                for t in step_window(sc, sc.request(rid), s, len(sc.component(cid).routing)):
+                    v = b.x.get((rid, s, wid, t))
+                    if v is not None:
+                        per_t[t].append(v)
+            for t, vs in per_t.items():
+                ub = min(sum(v.upper_bound for v in vs), math.floor(w.cap(proc, t) / info.hours
+                                                                    + 1e-9))
+                m.add_linear_constraint(mathopt.fast_sum(vs) - ub * y <= 0)
+        obj += info.tooling * y
+        total += info.tooling * y
 
-    # Engagement, once per workshop used at all.
-    keys_by_w: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-    for key in X:
-        keys_by_w[key[2]].append(key)
-    for wid, keys in keys_by_w.items():
+    for wid, e in eng.items():
+        for key in keys_by_w[wid]:
+            _link(m, X[key], big_m(key), e)
         f = sc.workshop(wid).engagement_cost
-        if f > 0:
-            e = m.add_binary_variable(name=f"eng[{wid}]")
-            for key in keys:
-                m.add_linear_constraint(xsum(key) <= big_m(key) * e)
-            obj += f * e
-            total += f * e
+        obj += f * e
+        total += f * e
 
     # Materials (5.6), aggregated by the workshop's location.
     stock_use: dict[tuple[str, str], list[Var]] = defaultdict(list)
@@ -272,6 +292,16 @@ def build(scenario: Scenario, d: Derived) -> Built:
                                 name="local_content")
     m.minimize(obj)
     return b
+
+
+def _link(m: mathopt.Model, xs: list[Var], big: int, y: Var) -> None:
+    """Units of one (request, step, workshop) only if binary y is 1: on the total, and per
+    period with the period's own bound, which is tighter when capacity per period binds."""
+    m.add_linear_constraint(mathopt.fast_sum(xs) - big * y <= 0)
+    if len(xs) > 1:
+        for v in xs:
+            if v.upper_bound < big:
+                m.add_linear_constraint(v - v.upper_bound * y <= 0)
 
 
 def _add_flow(sc: Scenario, d: Derived, b: Built, r: Request, s: int, ws_from: list[str],
