@@ -114,6 +114,8 @@ class Plan(BaseModel):
     # Engine, versions and options that made the plan (no wall-clock values, so that the
     # same scenario, seed and thread count give the same file).
     solver: dict[str, Any] | None = None
+    # Why there is no plan, for status infeasible.
+    diagnosis: str | None = None
     # Seconds per phase; on the object for callers, never in the file.
     timings: dict[str, float] | None = Field(default=None, exclude=True)
 
@@ -126,7 +128,12 @@ class Plan(BaseModel):
         return max(0.0, (self.objective - self.bound) / denom)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        d = self.model_dump(mode="json", by_alias=True)
+        # Optional extensions stay out of the file when empty; SPEC keys are always there.
+        for key in ("solver", "diagnosis"):
+            if d.get(key) is None:
+                d.pop(key, None)
+        return d
 
     def to_json(self) -> str:
         # Stable key order and formatting: the same plan is the same file, byte for byte.

@@ -39,7 +39,7 @@ def pydantic_problems(err: ValidationError) -> list[str]:
         loc = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
         ctx = e.get("ctx") or {}
         if e["type"] in _BOUNDS:
-            msg = f"must be {_BOUNDS[e['type']]} {next(iter(ctx.values()))}"
+            msg = f"must be {_BOUNDS[e['type']]} {next(iter(ctx.values())):g}"
         else:
             msg = _MESSAGES.get(e["type"], e["msg"].rstrip("."))
         if e["type"] not in ("missing",) and "input" in e and not isinstance(e["input"], dict):

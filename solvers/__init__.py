@@ -60,6 +60,21 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     return plan
 
 
+def diagnose_infeasible(sc: Scenario) -> str:
+    """Why no plan exists. Unmet demand can absorb every other constraint (a plan that
+    makes nothing meets capacity, flow, precedence, materials and sourcing), and such a plan
+    has local content 1 (total 0); so only the domestic-share policy, alone or together
+    with local content, can make a scenario infeasible."""
+    pol = sc.policy
+    need = pol.min_domestic_share * sc.total_quantity()
+    text = (f"policy.min_domestic_share {pol.min_domestic_share:g} needs {need:,.0f} of the "
+            f"{sc.total_quantity():,} requested units made at home, more than eligibility, "
+            f"capacity, materials and time allow")
+    if pol.min_local_content > 0:
+        text += f" together with policy.min_local_content {pol.min_local_content:g}"
+    return text
+
+
 def _to_plan(sc: Scenario, d: Derived, built: object, raw: Raw, options: SolveOptions) -> Plan:
     from solvers.mip import Built
 
@@ -74,7 +89,10 @@ def _to_plan(sc: Scenario, d: Derived, built: object, raw: Raw, options: SolveOp
     }
     status = Status(raw.status)
     if not status.has_plan:
-        return Plan(scenario=sc.name, status=status, bound=raw.bound, solver=solver_info)
+        plan = Plan(scenario=sc.name, status=status, bound=raw.bound, solver=solver_info)
+        if status is Status.INFEASIBLE:
+            plan.diagnosis = diagnose_infeasible(sc)
+        return plan
     production = production_rows(sc, raw)
     shipments = shipment_rows(sc, d, built, raw)
     materials = material_rows(sc, d, raw)
