@@ -1,0 +1,492 @@
+"""The `broker` command: a thin Typer layer over the `broker` library."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import broker
+import models
+from scenarios import BUILTIN, DEFAULT_SCENARIO
+
+app = typer.Typer(
+    name="broker",
+    help="IMC Broker: allocate requests for manufactured components to workshops and "
+    "material centers, optimally, and check the plans.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenario_app = typer.Typer(help="Built-in scenarios.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_NO_PLAN = 0, 1, 2, 3
+
+
+def fail_input(e: models.InputError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {e.source}: {len(e.problems)} problem(s)", highlight=False)
+    for p in e.problems:
+        err.print(f"  {p}", highlight=False, markup=False)
+    raise typer.Exit(EXIT_INPUT)
+
+
+class SchemaKind(StrEnum):
+    scenario = "scenario"
+    plan = "plan"
+
+
+@app.command()
+def solve(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario file (.yaml/.json) or built-in name; default: "
+                       f"the built-in '{DEFAULT_SCENARIO}'."),
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write the plan (JSON).")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds; without it, solve to proven optimality.",
+                                   min=0.01)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
+    engine: Annotated[broker.Engine, typer.Option(help="MIP engine.")] = broker.Engine.HIGHS,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Solve a scenario and write its plan. Exit 0: optimal or feasible; 3: infeasible
+    or no solution in time (the plan file is still written); 2: invalid input."""
+    try:
+        sc = broker.load_scenario(scenario)
+    except models.InputError as e:
+        fail_input(e)
+    options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads,
+                                  engine=engine)
+    plan = broker.solve(sc, options)
+    target = out_file or Path(f"{sc.name}.plan.json")
+    models.write_plan(plan, target)
+    if not quiet:
+        print_summary(sc, plan)
+        out.print(f"plan written to [bold]{target}[/]", highlight=False)
+    raise typer.Exit(EXIT_OK if plan.status.has_plan else EXIT_NO_PLAN)
+
+
+def _money(v: float | None, currency: str = "") -> str:
+    return "-" if v is None else f"{v:,.0f}" + (f" {currency}" if currency else "")
+
+
+def print_summary(sc: models.Scenario, plan: models.Plan) -> None:
+    timing = plan.timings or {}
+    out.print(f"[bold]{sc.name}[/]: {len(sc.workshops)} workshops, {len(sc.requests)} requests, "
+              f"{sc.horizon.periods} periods", highlight=False)
+    gap = plan.gap
+    out.print(
+        f"status [bold]{plan.status.value}[/]  objective {_money(plan.objective, sc.currency)}  "
+        f"bound {_money(plan.bound)}  gap {'-' if gap is None else f'{gap:.4%}'}  "
+        f"time {timing.get('total', 0.0):.2f}s", highlight=False)
+    if not plan.status.has_plan or plan.cost is None:
+        why = plan.diagnosis or "the scenario has no plan that meets every constraint"
+        out.print("no plan: " + (why if plan.status is models.Status.INFEASIBLE else
+                                 "the time limit ran out before a plan was found"),
+                  highlight=False)
+        return
+    costs = Table(title="Cost", show_edge=False)
+    costs.add_column("term")
+    costs.add_column(sc.currency, justify="right")
+    for term, v in plan.cost.as_dict().items():
+        costs.add_row(term, _money(v))
+    costs.add_row("[bold]total[/]", f"[bold]{_money(plan.objective)}[/]")
+    out.print(costs)
+    k = plan.kpis
+    out.print(f"domestic share {k.get('domestic_share', 0):.1%}  local content "
+              f"{k.get('local_content', 0):.1%}  on-time share {k.get('on_time_share', 0):.1%}  "
+              f"imported units {sum(i.quantity for i in plan.imports):,}", highlight=False)
+    if plan.unmet:
+        t = Table(title="Unmet demand", show_edge=False)
+        t.add_column("request")
+        t.add_column("units", justify="right")
+        t.add_column("why")
+        for row in plan.unmet:
+            t.add_row(row.request, f"{row.quantity:,}", row.reason)
+        out.print(t)
+    util = Table(title="Utilization by cluster and process (hours over the horizon)",
+                 show_edge=False)
+    for col in ("cluster", "process", "workshops", "used", "available", "share"):
+        util.add_column(col, justify="left" if col in ("cluster", "process") else "right")
+    for u in broker.utilization(sc, plan):
+        util.add_row(u.cluster, u.process, str(u.workshops), f"{u.used_hours:,.0f}",
+                     f"{u.available_hours:,.0f}", f"{u.share:.0%}")
+    out.print(util)
+
+
+@app.command()
+def check(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+    plan: Annotated[Path, typer.Argument(help="Plan file (JSON).")],
+) -> None:
+    """Check a plan against its scenario with no solver: feasibility and every cost term.
+    Exit 0 when feasible and its costs agree, 1 otherwise, 2 for invalid input."""
+    try:
+        sc = broker.load_scenario(scenario)
+        p = models.load_plan(plan)
+    except models.InputError as e:
+        fail_input(e)
+    report = broker.check(sc, p)
+    if report.ok:
+        out.print(f"[green]OK[/]: plan {plan} is feasible for '{sc.name}' and its costs agree"
+                  f" (objective {_money(report.objective, sc.currency)})", highlight=False)
+        raise typer.Exit(EXIT_OK)
+    out.print(f"[red]FAILED[/]: {len(report.violations)} violation(s) in plan {plan}",
+              highlight=False)
+    for v in report.violations:
+        out.print(f"  [{v.kind}] {v.where}: {v.message}", highlight=False, markup=False)
+    raise typer.Exit(EXIT_VIOLATIONS)
+
+
+@app.command()
+def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file format.")]) -> None:
+    """Print the JSON Schema of the scenario or plan file, for other services."""
+    model = models.Scenario if kind is SchemaKind.scenario else models.Plan
+    out.print_json(json.dumps(model.model_json_schema(by_alias=True)))
+
+
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """Name the built-in scenarios."""
+    for name, (desc, _) in BUILTIN.items():
+        mark = " (default)" if name == DEFAULT_SCENARIO else ""
+        out.print(f"{name}{mark}: {desc}", highlight=False)
+
+
+@scenario_app.command("export")
+def scenario_export(
+    name: Annotated[str, typer.Argument(help="Built-in scenario name.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write (.yaml/.json).")],
+) -> None:
+    """Write a built-in scenario as a scenario file."""
+    try:
+        sc = broker.builtin_scenario(name)
+        if out_file.suffix.lower() not in (".yaml", ".yml", ".json"):
+            raise models.InputError(str(out_file), ["use a .yaml, .yml or .json file name"])
+    except models.InputError as e:
+        fail_input(e)
+    models.dump_document(models.scenario_to_dict(sc), out_file)
+    out.print(f"wrote {name} to {out_file}", highlight=False)
+
+
+# --------------------------------------------------------------------------------------
+# The service of record: registry, requests and the capacity ledger (docs/ledger.md)
+
+EXIT_CONFLICT = 4
+
+db_app = typer.Typer(help="The ledger database.", no_args_is_help=True)
+registry_app = typer.Typer(help="Registry: settings, workshops, material centers, "
+                           "components and offers.", no_args_is_help=True)
+request_app = typer.Typer(help="Requests for components.", no_args_is_help=True)
+runs_app = typer.Typer(help="History of plans and commits.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(registry_app, name="registry")
+app.add_typer(request_app, name="request")
+app.add_typer(runs_app, name="runs")
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", envvar="BROKER_DB_URL", show_envvar=True,
+                 help="Database URL (sqlite:///FILE, postgresql+psycopg://...) or SQLite "
+                 "file; default ./imc-broker.db."),
+]
+
+
+class RegistryKind(StrEnum):
+    workshops = "workshops"
+    centers = "centers"
+    components = "components"
+
+
+@contextmanager
+def _ledger(db: str | None, check_schema: bool = True) -> Iterator[broker.Broker]:
+    """The broker of `--db`, with its errors turned into messages and exit codes."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with broker.Broker(db, check_schema=check_schema) as b:
+            yield b
+    except models.InputError as e:
+        fail_input(e)
+    except broker.LedgerConflict as e:
+        err.print(f"[bold red]conflict:[/] {e.message}", highlight=False, soft_wrap=True)
+        for p in e.problems:
+            err.print(f"  {p}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_CONFLICT) from None
+    except SQLAlchemyError as e:
+        reason = getattr(e, "orig", None) or e
+        err.print(f"[bold red]error:[/] database: {reason}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbUrl = None, revision: Annotated[
+        str, typer.Option(help="Target revision.")] = "head") -> None:
+    """Migrate the database schema (a new SQLite file is migrated on first use anyway)."""
+    with _ledger(db, check_schema=False) as b:
+        rev = b.upgrade(revision)
+        out.print(f"database {b.url} at revision {rev}", highlight=False)
+
+
+@db_app.command("current")
+def db_current(db: DbUrl = None) -> None:
+    """Print the schema revision of the database."""
+    with _ledger(db, check_schema=False) as b:
+        out.print(f"{b.revision() or '(empty)'} (this broker: {broker.head_revision()})",
+                  highlight=False)
+
+
+@registry_app.command("import")
+def registry_import(
+    source: Annotated[str, typer.Argument(help="Scenario file (.yaml/.json) or built-in name, "
+                                          "or a .csv of workshops.")],
+    db: DbUrl = None,
+) -> None:
+    """Store a scenario's settings, locations, routes, materials, centers, workshops,
+    components and offers; a re-import updates, never duplicates. Exit 4 when a change
+    would take capacity that committed requests hold."""
+    with _ledger(db) as b:
+        res = (b.import_workshops_csv(source) if source.lower().endswith(".csv")
+               else b.import_scenario(source))
+    for label, counts in (("created", res.created), ("updated", res.updated),
+                          ("unchanged", res.unchanged)):
+        if counts:
+            out.print(f"{label}: " + ", ".join(f"{n} {k}" for k, n in counts.items()),
+                      highlight=False)
+    out.print(f"ledger version {res.ledger_version}", highlight=False)
+
+
+@registry_app.command("list")
+def registry_list(kind: Annotated[RegistryKind, typer.Argument(help="What to list.")],
+                  db: DbUrl = None) -> None:
+    """List workshops (hours and booked hours over the horizon), centers (stock and
+    booked kg) or components."""
+    with _ledger(db) as b:
+        table = Table(show_edge=False)
+        if kind is RegistryKind.workshops:
+            for col in ("workshop", "location", "process", "rate", "hours", "booked"):
+                table.add_column(col, justify="right" if col in ("rate", "hours", "booked")
+                                 else "left")
+            for w in b.workshops():
+                for i, p in enumerate(w.processes):
+                    table.add_row(w.id if i == 0 else "", w.location if i == 0 else "",
+                                  p.process, _money(p.rate), f"{p.hours:,.1f}",
+                                  f"{p.booked:,.1f}")
+        elif kind is RegistryKind.centers:
+            for col in ("center", "location", "material", "stock kg", "booked kg", "price"):
+                table.add_column(col)
+            for c in b.centers():
+                for i, st in enumerate(c.stocks):
+                    table.add_row(c.id if i == 0 else "", c.location if i == 0 else "",
+                                  st.material, f"{st.stock_kg:,.1f}", f"{st.booked_kg:,.1f}",
+                                  _money(st.price_per_kg))
+        else:
+            for col in ("component", "name", "routing", "import price", "offers"):
+                table.add_column(col)
+            for comp in b.components():
+                table.add_row(comp.id, comp.name or "", " > ".join(comp.processes),
+                              _money(comp.import_price), str(comp.offers))
+    out.print(table)
+
+
+@registry_app.command("capacity")
+def registry_capacity(
+    workshop: Annotated[str, typer.Argument(help="Workshop id.")],
+    process: Annotated[str, typer.Argument(help="Process.")],
+    hours: Annotated[float, typer.Argument(help="Hours per period.")],
+    period: Annotated[list[int] | None, typer.Option(
+        "--period", "-p", help="Period to change (repeat); without it, the base capacity.")
+    ] = None,
+    rate: Annotated[float | None, typer.Option(help="Cost per hour (needed for a new "
+                                                     "process).")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Change a workshop's capacity for some periods or all. Exit 4 when committed
+    requests hold more hours than would be left."""
+    with _ledger(db) as b:
+        res = b.set_capacity(workshop, process, hours, period or None, rate=rate)
+    out.print(f"{res.source} set to {hours:g} h"
+              + (f" in period(s) {', '.join(map(str, period))}" if period else "")
+              + f"; ledger version {res.ledger_version}", highlight=False)
+
+
+@request_app.command("submit")
+def request_submit(
+    file: Annotated[Path, typer.Argument(help="YAML/JSON list of requests, or a scenario "
+                                         "file whose requests are taken.")],
+    db: DbUrl = None,
+) -> None:
+    """Store requests. A request whose idempotency key (`idempotency_key`, default its id)
+    is already stored is returned as stored; nothing new is written for it."""
+    with _ledger(db) as b:
+        results = b.submit(file)
+    for r in results:
+        what = "submitted" if r.created else "already stored"
+        out.print(f"{r.request.id}: {what} ({r.request.status})", highlight=False)
+
+
+@request_app.command("list")
+def request_list(
+    status: Annotated[str | None, typer.Option(help="open, committed or cancelled.")] = None,
+    db: DbUrl = None,
+) -> None:
+    """List requests with their state."""
+    with _ledger(db) as b:
+        table = Table(show_edge=False)
+        for col in ("request", "component", "quantity", "due", "status", "plan", "submitted"):
+            table.add_column(col)
+        for r in b.requests(status):
+            table.add_row(r.id, r.component, f"{r.quantity:,}", str(r.document.get("due", "-")),
+                          r.status, str(r.plan_id or "-"), f"{r.submitted_at:%Y-%m-%d %H:%M}")
+    out.print(table)
+
+
+@request_app.command("cancel")
+def request_cancel(request_id: Annotated[str, typer.Argument(help="Request id.")],
+                   db: DbUrl = None) -> None:
+    """Cancel a request; a committed one gives back the capacity and material it booked."""
+    with _ledger(db) as b:
+        r = b.cancel(request_id)
+    out.print(f"{r.id}: {r.status}", highlight=False)
+
+
+@app.command("plan")
+def ledger_plan(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Plan file to write (JSON).")],
+    request: Annotated[list[str] | None, typer.Option(
+        "--request", "-r", help="Open request to plan (repeat); default: all open.")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds.", min=0.01)] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
+    db: DbUrl = None,
+) -> None:
+    """Plan open requests against the capacity and stock left by committed ones; the
+    proposal is stored and written, nothing is booked (see `broker commit`). Exit 3 when
+    there is no plan."""
+    options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads)
+    with _ledger(db) as b:
+        res = b.plan(request or None, options)
+    models.write_plan(res.plan, out_file)
+    out.print(f"plan {res.plan_id} of {len(res.requests)} request(s) at ledger version "
+              f"{res.ledger_version}: {res.plan.status.value}, objective "
+              f"{_money(res.plan.objective, res.scenario.currency)}, "
+              f"{res.timings.get('total', 0.0):.2f}s", highlight=False)
+    for u in res.plan.unmet:
+        out.print(f"  unmet {u.request}: {u.quantity} unit(s): {u.reason}", highlight=False,
+                  markup=False)
+    out.print(f"plan written to [bold]{out_file}[/]; commit it with `broker commit "
+              f"{out_file}`", highlight=False)
+    raise typer.Exit(EXIT_OK if res.plan.status.has_plan else EXIT_NO_PLAN)
+
+
+@app.command("commit")
+def ledger_commit(
+    plan: Annotated[str, typer.Argument(help="Plan file made by `broker plan`, or its id.")],
+    db: DbUrl = None,
+) -> None:
+    """Book a plan's capacity and material, all or nothing. Exit 4 when the ledger has
+    changed so that the plan no longer fits (plan again); nothing is written then."""
+    with _ledger(db) as b:
+        res = b.commit(plan)
+    if res.already:
+        out.print(f"plan {res.plan_id} was already committed (run {res.run_id})",
+                  highlight=False)
+        return
+    out.print(f"committed plan {res.plan_id}: {', '.join(res.requests)}; booked "
+              f"{res.hours:,.1f} h and {res.kg:,.1f} kg; ledger version {res.ledger_version}",
+              highlight=False)
+
+
+@app.command("quote")
+def ledger_quote(
+    file: Annotated[Path, typer.Argument(help="YAML/JSON file with one request.")],
+    time_limit: Annotated[float, typer.Option(help="Seconds per solve.", min=0.01)] = 0.5,
+    db: DbUrl = None,
+) -> None:
+    """Cost and earliest on-time period of one new request against the committed ledger;
+    nothing is stored or booked."""
+    with _ledger(db) as b:
+        q = b.quote(file, time_limit=time_limit)
+    if q.cost is None:
+        out.print(f"{q.request}: no plan ({q.status})", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    when = "not within the horizon" if q.earliest_period is None else (
+        f"period {q.earliest_period}" + (f" ({q.earliest_date})" if q.earliest_date else ""))
+    out.print(f"{q.request}: {q.quantity:,} unit(s), cost {_money(q.cost)}"
+              f"{' (on time)' if q.on_time else ' (NOT on time)'}, earliest on-time {when}"
+              + (f", {q.unmet} unmet" if q.unmet else "")
+              + (f", {q.imported} imported" if q.imported else "")
+              + f" [{q.seconds:.2f}s]", highlight=False)
+
+
+@app.command("export")
+def ledger_export(
+    scenario_out: Annotated[Path, typer.Option(help="Scenario file (.yaml/.json).")],
+    plan_out: Annotated[Path, typer.Option(help="Plan file (JSON).")],
+    db: DbUrl = None,
+) -> None:
+    """Write the registry with every committed request as a scenario, and every committed
+    booking as one plan, for `broker check`."""
+    with _ledger(db) as b:
+        ex = b.export()
+    models.dump_document(models.scenario_to_dict(ex.scenario), scenario_out)
+    models.write_plan(ex.plan, plan_out)
+    out.print(f"{len(ex.scenario.requests)} committed request(s): scenario {scenario_out}, "
+              f"plan {plan_out} (objective {_money(ex.plan.objective)})", highlight=False)
+
+
+@runs_app.command("list")
+def runs_list(limit: Annotated[int, typer.Option(help="Most recent N.")] = 50,
+              db: DbUrl = None) -> None:
+    """Plans and commits, newest first."""
+    with _ledger(db) as b:
+        table = Table(show_edge=False)
+        for col in ("id", "kind", "plan", "when", "version", "status", "objective",
+                    "requests"):
+            table.add_column(col)
+        for r in b.runs(limit):
+            table.add_row(str(r.id), r.kind, str(r.plan_id or "-"),
+                          f"{r.created_at:%Y-%m-%d %H:%M:%S}", str(r.ledger_version), r.status,
+                          _money(r.objective), ", ".join(r.request_ids))
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[int, typer.Argument(help="Run id.")],
+              db: DbUrl = None) -> None:
+    """Everything kept about one plan or commit (JSON)."""
+    with _ledger(db) as b:
+        r = b.run(run_id)
+    doc = {k: v for k, v in dataclasses.asdict(r).items() if k != "document"}
+    doc["created_at"] = r.created_at.isoformat()
+    out.print_json(json.dumps(doc))
+
+
+def main() -> None:
+    try:
+        app()
+    except models.InputError as e:  # pragma: no cover - every command catches its own
+        err.print(f"error: {e}", markup=False)
+        sys.exit(EXIT_INPUT)
+
+
+if __name__ == "__main__":
+    main()

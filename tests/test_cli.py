@@ -1,0 +1,185 @@
+"""The `broker` command as a planner uses it: summary, plan file, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import models
+from cli import app
+from models.check import check
+
+runner = CliRunner()
+
+# Two workshops, one two-step component; worked out by hand in test_solve_summary.
+SMALL = {
+    "name": "cli-small",
+    "horizon": {"periods": 2},
+    "transport": {"cost_per_kg_km": 1.0},
+    "locations": [{"id": "a"}, {"id": "b"}],
+    "routes": [{"from": "a", "to": "b", "km": 10}],
+    "workshops": [
+        {"id": "w1", "location": "a", "capacity": {"cast": 10}, "rate": {"cast": 2}},
+        {"id": "w2", "location": "b", "capacity": {"mach": 10}, "rate": {"mach": 3}},
+    ],
+    "components": [
+        {"id": "c", "weight_kg": 2, "routing": [{"process": "cast", "hours": 1},
+                                                {"process": "mach", "hours": 1}]},
+    ],
+    "requests": [{"id": "R1", "component": "c", "quantity": 5, "due": 1}],
+}
+
+
+def write(tmp_path: Path, doc: object, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(doc) if name.endswith((".yaml", ".yml")) else json.dumps(doc))
+    return p
+
+
+def test_solve_summary_plan_and_check(tmp_path: Path) -> None:
+    scen = write(tmp_path, SMALL)
+    plan_file = tmp_path / "plan.json"
+    res = runner.invoke(app, ["solve", str(scen), "--out", str(plan_file)])
+    assert res.exit_code == 0, res.output
+    # 5 units: cast at w1 (2/h) = 10, machine at w2 (3/h) = 15, ship 5 * 2 kg * 10 km = 100.
+    assert "status optimal" in res.stdout
+    assert "125" in res.stdout
+    assert "Utilization by cluster and process" in res.stdout
+    plan = models.load_plan(plan_file)
+    assert plan.objective == pytest.approx(125.0)
+    assert check(models.load_scenario(scen), plan).ok
+    res = runner.invoke(app, ["check", str(scen), str(plan_file)])
+    assert res.exit_code == 0
+    assert res.stdout.startswith("OK")
+
+
+def test_check_reports_violations_exit_1(tmp_path: Path) -> None:
+    scen = write(tmp_path, SMALL)
+    plan_file = tmp_path / "plan.json"
+    assert runner.invoke(app, ["solve", str(scen), "-o", str(plan_file), "-q"]).exit_code == 0
+    doc = json.loads(plan_file.read_text())
+    doc["cost"]["production"] += 1
+    plan_file.write_text(json.dumps(doc))
+    res = runner.invoke(app, ["check", str(scen), str(plan_file)])
+    assert res.exit_code == 1
+    assert "FAILED" in res.stdout
+    assert "[cost]" in res.stdout and "[objective]" in res.stdout
+
+
+def test_infeasible_exit_3_and_plan_still_written(tmp_path: Path) -> None:
+    doc = json.loads(json.dumps(SMALL))
+    doc["policy"] = {"min_domestic_share": 1.0}
+    doc["requests"][0]["quantity"] = 50  # 20 hours of casting over 2 periods: 20 units at most
+    plan_file = tmp_path / "plan.json"
+    res = runner.invoke(app, ["solve", str(write(tmp_path, doc)), "-o", str(plan_file)])
+    assert res.exit_code == 3
+    plan = json.loads(plan_file.read_text())
+    assert plan["status"] == "infeasible"
+    assert plan["objective"] is None and plan["production"] == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["requests"][0].update(component="bd-13"),
+         "requests[0].component: unknown component 'bd-13'"),
+        (lambda d: d["workshops"][0]["capacity"].update(cast=-1),
+         "workshops[0].capacity.cast: must be >= 0 (got -1)"),
+        (lambda d: d["workshops"][1].update(capacity_by_period={"mach": [1, 2, 3]}),
+         "workshops[1].capacity_by_period.mach: has 3 entries, horizon.periods is 2"),
+        (lambda d: d["requests"][0].update(due=2),
+         "requests[0].due: period 2 outside the horizon (0 .. 1)"),
+        (lambda d: d["workshops"].append(dict(d["workshops"][0])),
+         "workshops[2].id: duplicate id 'w1' (first at workshops[0])"),
+        (lambda d: d["workshops"][0].update(rate={}),
+         "workshops[0].rate: process 'cast' has capacity but no rate"),
+        (lambda d: d["requests"][0].update(quantitty=3),
+         "requests[0].quantitty: unknown field"),
+        (lambda d: d.pop("horizon"), "horizon: required field missing"),
+    ],
+)
+def test_bad_scenario_exit_2_names_the_place(tmp_path: Path, mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(json.dumps(SMALL))
+    mutate(doc)
+    res = runner.invoke(app, ["solve", str(write(tmp_path, doc)), "-o", str(tmp_path / "p.json")])
+    assert res.exit_code == 2
+    assert expected in res.stderr
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    doc = json.loads(json.dumps(SMALL))
+    doc["requests"][0]["component"] = "nope"
+    doc["workshops"][0]["location"] = "nowhere"
+    doc["transport"]["cost_per_kg_km"] = -2
+    res = runner.invoke(app, ["solve", str(write(tmp_path, doc))])
+    assert res.exit_code == 2
+    assert "3 problem(s)" in res.stderr
+    for line in ("requests[0].component: unknown component 'nope'",
+                 "workshops[0].location: unknown location 'nowhere'",
+                 "transport.cost_per_kg_km: must be >= 0 (got -2)"):
+        assert line in res.stderr
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: x\nhorizon: {periods: 2\nworkshops: []\n")
+    res = runner.invoke(app, ["solve", str(p)])
+    assert res.exit_code == 2
+    assert "line 3, column 10: YAML syntax error" in res.stderr
+
+
+def test_json_syntax_error_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.json"
+    p.write_text('{"name": "x",\n "horizon": {"periods": 2},,\n}')
+    res = runner.invoke(app, ["solve", str(p)])
+    assert res.exit_code == 2
+    assert "line 2, column 28: JSON syntax error" in res.stderr
+
+
+def test_missing_file_and_unknown_builtin(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["solve", str(tmp_path / "none.yaml")])
+    assert res.exit_code == 2
+    assert "file not found" in res.stderr
+    res = runner.invoke(app, ["scenario", "export", "no-such", "--out", str(tmp_path / "x.yaml")])
+    assert res.exit_code == 2
+    assert "unknown built-in scenario 'no-such'" in res.stderr
+
+
+def test_bad_plan_file_exit_2(tmp_path: Path) -> None:
+    scen = write(tmp_path, SMALL)
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps({"format": "imc-broker/plan@1", "scenario": "cli-small",
+                             "status": "great"}))
+    res = runner.invoke(app, ["check", str(scen), str(p)])
+    assert res.exit_code == 2
+    assert "status:" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_schema_prints_json_schema() -> None:
+    res = runner.invoke(app, ["schema", "scenario"])
+    assert res.exit_code == 0
+    schema = json.loads(res.stdout)
+    assert "requests" in schema["properties"]
+    assert "horizon" in schema["required"]
+    res = runner.invoke(app, ["schema", "plan"])
+    assert json.loads(res.stdout)["properties"]["format"]["const"] == "imc-broker/plan@1"
+
+
+def test_scenario_list_and_export_roundtrip(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["scenario", "list"])
+    assert res.exit_code == 0
+    assert "java-automotive (default)" in res.stdout
+    out = tmp_path / "java.yaml"
+    res = runner.invoke(app, ["scenario", "export", "java-automotive", "--out", str(out)])
+    assert res.exit_code == 0
+    exported = models.load_scenario(out)
+    import broker
+
+    assert exported == broker.builtin_scenario("java-automotive")
