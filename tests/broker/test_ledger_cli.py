@@ -1,0 +1,75 @@
+"""The ledger commands as a planner uses them: exit codes 0, 2 (bad input, no traceback)
+and 4 (conflict: plan again), with `--db` and BROKER_DB_URL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from ledger_support import registry, request
+from typer.testing import CliRunner
+
+import models
+from cli import app
+from models.check import check
+
+runner = CliRunner()
+
+
+def test_cli_ledger_round_trip(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    sc = tmp_path / "registry.yaml"
+    sc.write_text(yaml.safe_dump(registry()))
+
+    def run(*args: str, code: int = 0) -> str:
+        res = runner.invoke(app, [*args, "--db", db])
+        assert res.exit_code == code, (args, res.output, res.exception)
+        assert "Traceback" not in res.output
+        return res.output
+
+    assert "revision" in run("db", "upgrade")
+    assert "created" in run("registry", "import", str(sc))
+    assert "unchanged" in run("registry", "import", str(sc))
+    assert "ws-b" in run("registry", "list", "workshops")
+    assert "mc-b" in run("registry", "list", "centers")
+    assert "drum" in run("registry", "list", "components")
+    run("registry", "capacity", "ws-b", "machining", "0", "--period", "0")
+    assert "R1: submitted" in run("request", "submit", str(sc))
+    assert "R1: already stored" in run("request", "submit", str(sc))
+    assert "open" in run("request", "list")
+    p1, p2 = tmp_path / "p1.json", tmp_path / "p2.json"
+    run("plan", "--out", str(p1), "--request", "R1", "--time-limit", "10")
+    run("plan", "--out", str(p2), "--request", "R2", "--time-limit", "10")
+    assert "committed plan" in run("commit", str(p1))
+    out = run("commit", str(p2), code=4)
+    assert "no longer fits" in out and "plan again" in out
+    run("plan", "--out", str(p2), "--time-limit", "10")
+    run("commit", str(p2))
+    q = tmp_path / "q.yaml"
+    q.write_text(yaml.safe_dump([request("Q1", 2)]))
+    assert "earliest on-time" in run("quote", str(q))
+    es, ep = tmp_path / "ledger.yaml", tmp_path / "ledger.json"
+    run("export", "--scenario-out", str(es), "--plan-out", str(ep))
+    assert check(models.load_scenario(es), models.load_plan(ep)).ok
+    assert "committed" in run("runs", "list")
+    assert json.loads(run("runs", "show", "1"))["kind"] == "plan"
+    assert "cancelled" in run("request", "cancel", "R1")
+
+
+def test_cli_bad_input_exits_2(tmp_path: Path, monkeypatch: object) -> None:
+    db = str(tmp_path / "ledger.db")
+    res = runner.invoke(app, ["plan", "--out", str(tmp_path / "p.json"), "--db", db])
+    assert res.exit_code == 2 and "registry is empty" in res.output
+    sc = tmp_path / "registry.yaml"
+    sc.write_text(yaml.safe_dump(registry()))
+    runner.invoke(app, ["registry", "import", str(sc), "--db", db])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {id: X, component: nope, quantity: 1}\n")
+    res = runner.invoke(app, ["request", "submit", str(bad)], env={"BROKER_DB_URL": db})
+    assert res.exit_code == 2
+    assert "[0].component: unknown component 'nope'" in res.output
+    res = runner.invoke(app, ["request", "cancel", "NOPE", "--db", db])
+    assert res.exit_code == 2 and "unknown request 'NOPE'" in res.output
+    res = runner.invoke(app, ["commit", "999", "--db", db])
+    assert res.exit_code == 2 and "unknown plan id 999" in res.output
