@@ -66,9 +66,13 @@ def solve(
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
     engine: Annotated[broker.Engine, typer.Option(help="MIP engine.")] = broker.Engine.HIGHS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    db: DbUrl = None,
+    record: Annotated[bool, typer.Option(help="Keep the run in the database's history.")
+                      ] = True,
 ) -> None:
-    """Solve a scenario and write its plan. Exit 0: optimal or feasible; 3: infeasible
-    or no solution in time (the plan file is still written); 2: invalid input."""
+    """Solve a scenario, write its plan and keep the run in the history (`broker runs`).
+    Exit 0: optimal or feasible; 3: infeasible or no solution in time (the plan file is
+    still written); 2: invalid input."""
     try:
         sc = broker.load_scenario(scenario)
     except models.InputError as e:
@@ -81,7 +85,27 @@ def solve(
     if not quiet:
         print_summary(sc, plan)
         out.print(f"plan written to [bold]{target}[/]", highlight=False)
+    if record:
+        _record(db, sc, plan, options, quiet)
     raise typer.Exit(EXIT_OK if plan.status.has_plan else EXIT_NO_PLAN)
+
+
+def _record(db: str | None, sc: models.Scenario, plan: models.Plan,
+            options: broker.SolveOptions, quiet: bool) -> None:
+    """Keep the run; a database that cannot be written costs the history, not the plan."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with broker.Broker(db) as b:
+            run = b.record_solve(sc, plan, options)
+            where = make_url(b.url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, models.InputError, OSError) as e:
+        reason = getattr(e, "orig", None) or e
+        err.print(f"warning: run not recorded: {reason}", highlight=False, markup=False)
+        return
+    if not quiet:
+        out.print(f"run {run.id} recorded in {where}", highlight=False)
 
 
 def _money(v: float | None, currency: str = "") -> str:

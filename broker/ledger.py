@@ -204,6 +204,8 @@ class RunRecord:
     timings: dict[str, Any]
     message: str | None
     document: str | None = field(default=None, repr=False)
+    scenario_document: str | None = field(default=None, repr=False)
+    broker_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -598,6 +600,26 @@ class Broker:
         plan.timings = timings
         return PlanResult(plan_id, plan, sc, shash, version, ids, timings)
 
+    def record_solve(self, scenario: Scenario, plan: Plan, options: SolveOptions
+                     ) -> RunRecord:
+        """Keep a `broker solve` run (scenario as solved, options, versions, plan) in the
+        history, without touching the registry or the ledger."""
+        from broker import __version__
+
+        doc = models.scenario_to_dict(scenario)
+        with Session(self._writer, expire_on_commit=False) as s, s.begin():
+            run = t.Run(kind="solve", created_at=now(), ledger_version=_settings_version(s),
+                        scenario_name=scenario.name, scenario_hash=scenario_hash(doc),
+                        request_ids=[r.id for r in scenario.requests],
+                        options=options.describe(), solver_version=ortools_version(),
+                        status=plan.status.value, objective=plan.objective, bound=plan.bound,
+                        timings=dict(plan.timings or {}), document=plan.to_json(),
+                        scenario_document=json.dumps(doc, ensure_ascii=False),
+                        broker_version=__version__)
+            s.add(run)
+            s.flush()
+            return _run_record(run)
+
     def stored_plan(self, plan_id: int) -> Plan:
         with self._read() as s:
             run = s.get(t.Run, plan_id)
@@ -889,10 +911,17 @@ def _record(r: t.Request) -> RequestRecord:
                          _utc(r.submitted_at), r.plan_id, dict(r.document))
 
 
+def _settings_version(s: Session) -> int:
+    """The ledger version, 0 before any registry import (a solve needs no registry)."""
+    st = s.get(t.Settings, 1)
+    return st.version if st is not None else 0
+
+
 def _run_record(r: t.Run) -> RunRecord:
     return RunRecord(r.id, r.kind, r.plan_id, _utc(r.created_at), r.ledger_version, r.scenario_hash,
                      list(r.request_ids), dict(r.options), r.solver_version, r.status,
-                     r.objective, r.bound, dict(r.timings), r.message, r.document)
+                     r.objective, r.bound, dict(r.timings), r.message, r.document,
+                     r.scenario_document, r.broker_version)
 
 
 def _open_docs(s: Session, request_ids: Sequence[str] | None) -> list[dict[str, Any]]:

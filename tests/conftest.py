@@ -169,3 +169,10 @@ def shared_dir_fixture() -> Path:
 @pytest.fixture(name="benchmarks_dir")
 def benchmarks_dir_fixture() -> Path:
     return BENCHMARKS
+
+
+@pytest.fixture(autouse=True)
+def _private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`broker solve` keeps its runs in $BROKER_DB_URL (default ./imc-broker.db): every test
+    gets its own file, so no test writes into the checkout or sees another's runs."""
+    monkeypatch.setenv("BROKER_DB_URL", f"sqlite:///{tmp_path / 'broker-test.db'}")

@@ -183,3 +183,25 @@ def test_scenario_list_and_export_roundtrip(tmp_path: Path) -> None:
     import broker
 
     assert exported == broker.builtin_scenario("java-automotive")
+
+
+def test_solve_records_its_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "runs.db"
+    monkeypatch.setenv("BROKER_DB_URL", f"sqlite:///{db}")
+    scen = write(tmp_path, SMALL)
+    res = runner.invoke(app, ["solve", str(scen), "-o", str(tmp_path / "p.json"), "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    assert f"run 1 recorded in sqlite:///{db}" in res.stdout
+    import broker
+
+    with broker.Broker(f"sqlite:///{db}") as b:
+        (run,) = b.runs()
+        assert run.kind == "solve" and run.status == "optimal"
+        assert run.objective == pytest.approx(125.0)
+        assert run.options["seed"] == 3
+        assert run.document == (tmp_path / "p.json").read_text()
+        assert run.scenario_document is not None
+        assert models.scenario_from_dict(json.loads(run.scenario_document)) == \
+            models.load_scenario(scen)
+    res = runner.invoke(app, ["solve", str(scen), "-o", str(tmp_path / "q.json"), "--no-record"])
+    assert res.exit_code == 0 and "recorded" not in res.stdout

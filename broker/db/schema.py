@@ -223,6 +223,9 @@ class Run(Base):
     message: Mapped[str | None] = mapped_column(Text)
     # The plan file of a plan run.
     document: Mapped[str | None] = mapped_column(Text)
+    # The scenario as solved (JSON), so that a solve run can be replayed from the database.
+    scenario_document: Mapped[str | None] = mapped_column(Text)
+    broker_version: Mapped[str | None] = mapped_column(String(50))
 
 
 # ----------------------------------------------------------------------------------------
