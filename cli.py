@@ -504,6 +504,247 @@ def runs_show(run_id: Annotated[int, typer.Argument(help="Run id.")],
     out.print_json(json.dumps(doc))
 
 
+@app.command("bottlenecks")
+def bottlenecks_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+    plan: Annotated[Path | None, typer.Argument(help="Plan to analyse; default: solve first.")
+                    ] = None,
+    top: Annotated[int, typer.Option(help="Rows per table.", min=1)] = 10,
+    verify: Annotated[int, typer.Option(help="Cluster expansions to re-solve.", min=0)] = 3,
+    expand: Annotated[float, typer.Option(help="Expansion tried: capacity x (1 + EXPAND).",
+                                          min=0.0)] = 0.1,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve.", min=0.01)
+                          ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+) -> None:
+    """Rank the capacity and stock that limit a plan by what one more unit would save, and
+    re-solve the most valuable expansions: where to invest."""
+    from broker.bottlenecks import bottlenecks as analyse
+
+    try:
+        sc = broker.load_scenario(scenario)
+        p = models.load_plan(plan) if plan is not None else None
+    except models.InputError as e:
+        fail_input(e)
+    if p is not None:
+        report = broker.check(sc, p)
+        bad = [v for v in report.violations if v.kind not in ("cost", "objective", "kpi")]
+        if bad:
+            fail_input(models.InputError(str(plan), [f"{v.where}: {v.message}" for v in bad]))
+    rep = analyse(sc, p, options=broker.SolveOptions(time_limit=time_limit, seed=seed),
+                  verify=verify, expand=expand)
+    out.print(f"[bold]{sc.name}[/]: objective {_money(rep.objective, sc.currency)}, LP with "
+              f"the plan's choices fixed {_money(rep.lp_objective)}", highlight=False)
+    if rep.lp_objective is None:
+        out.print("no plan to analyse")
+        raise typer.Exit(EXIT_NO_PLAN)
+    t = Table(title="Capacity that binds: saving per extra hour", show_edge=False)
+    for col in ("workshop", "cluster", "process", "period", "saving/h", "hours"):
+        t.add_column(col, justify="right" if col in ("period", "saving/h", "hours") else "left")
+    for c in rep.capacity[:top]:
+        t.add_row(c.workshop, c.cluster, c.process, str(c.period), _money(c.value_per_hour),
+                  f"{c.available_hours:,.0f}")
+    out.print(t)
+    t = Table(title="By cluster and process: saving per extra hour in each binding period",
+              show_edge=False)
+    for col in ("cluster", "process", "periods", "saving/h", "hours"):
+        t.add_column(col, justify="right" if col in ("saving/h", "hours") else "left")
+    for cv in rep.clusters[:top]:
+        t.add_row(cv.cluster, cv.process, ", ".join(map(str, cv.periods)),
+                  _money(cv.value_per_hour), f"{cv.available_hours:,.0f}")
+    out.print(t)
+    if rep.stock:
+        t = Table(title="Stock that binds: saving per extra kg", show_edge=False)
+        for col in ("center", "material", "saving/kg", "stock kg"):
+            t.add_column(col, justify="right" if "kg" in col else "left")
+        for st in rep.stock[:top]:
+            t.add_row(st.center, st.material, f"{st.value_per_kg:,.2f}", f"{st.stock_kg:,.0f}")
+        out.print(t)
+    if rep.invest:
+        t = Table(title=f"Where to invest: capacity x {1 + expand:g}, re-solved",
+                  show_edge=False)
+        for col in ("cluster", "process", "extra hours", "saving (duals)", "saving (re-solved)"):
+            t.add_column(col, justify="left" if col in ("cluster", "process") else "right")
+        for i in rep.invest:
+            t.add_row(i.cluster, i.process, f"{i.extra_hours:,.0f}", _money(i.estimated_saving),
+                      _money(i.saving) + ("" if i.proven or i.saving is None
+                                          else " (not proven)"))
+        out.print(t)
+
+
+# --------------------------------------------------------------------------------------
+# Import-substitution analysis: variants, sweeps, replay and compare (docs/analysis.md)
+
+
+@scenario_app.command("resolve")
+def scenario_resolve(
+    file: Annotated[Path, typer.Argument(help="Scenario or variant file (`extends:`).")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write to this file (.yaml/.json) instead of printing YAML.")
+    ] = None,
+) -> None:
+    """Print the scenario a variant file stands for: its base with the overrides applied,
+    validated like any scenario."""
+    import yaml
+
+    from broker import variants
+
+    try:
+        doc = variants.resolve(file)
+        models.scenario_from_dict(doc, str(file))
+    except models.InputError as e:
+        fail_input(e)
+    if out_file is not None:
+        models.dump_document(doc, out_file)
+        out.print(f"wrote the resolved scenario to {out_file}", highlight=False)
+        return
+    sys.stdout.write(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+@app.command("sweep")
+def sweep_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario or variant file, or built-in "
+                                            "name.")],
+    vary: Annotated[list[str], typer.Option(
+        "--vary", help="PATH=VALUES, VALUES as 0,0.2,0.5 or start:stop:step (repeat; all "
+        "combinations run). Scaling: scale.capacity[cluster=ID,process=NAME]=1,1.5.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.csv, "
+                                          "plans and plots.")],
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per variant.", min=0.01)
+                          ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 1,
+    executor: Annotated[str, typer.Option(help="local, or dask://HOST:PORT for a Dask "
+                                          "scheduler.")] = "local",
+    plots: Annotated[bool, typer.Option(help="Draw the PNG plots.")] = True,
+    db: DbUrl = None,
+    record: Annotated[bool, typer.Option(help="Keep each variant's run in the history.")
+                      ] = True,
+) -> None:
+    """Solve every combination of the varied values and write DIR/results.csv (one row per
+    variant, in grid order), DIR/runs.csv (seconds, run ids), plans, scenarios and plots.
+    Exit 0 when every variant has a plan, 3 when some have none, 2 for invalid input."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from broker import sweep as sw
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+        task = bar.add_task("variants", total=None)
+
+        def progress(done: int, total: int, r: sw.VariantResult) -> None:
+            bar.update(task, completed=done, total=total,
+                       description=f"variants (last: #{r.variant.index} {r.row['status']})")
+
+        try:
+            res = sw.run_sweep(scenario, vary, time_limit=time_limit, seed=seed,
+                               workers=workers, executor=executor, progress=progress)
+        except models.InputError as e:
+            bar.stop()
+            fail_input(e)
+    if record:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            sw.record_runs(res, db)
+        except (SQLAlchemyError, models.InputError, OSError) as e:
+            reason = getattr(e, "orig", None) or e
+            err.print(f"warning: runs not recorded: {reason}", highlight=False, markup=False)
+    files = sw.write_outputs(res, out_dir, plots=plots)
+    table = Table(show_edge=False)
+    for col in ("#", *(a.path for a in res.axes), "status", "objective", "gap",
+                "local content", "unmet", "run"):
+        table.add_column(col, justify="left" if col == "status" else "right")
+    for r in res.results:
+        gap = r.row.get("gap")
+        lc = r.row.get("local_content")
+        table.add_row(str(r.variant.index), *(sw.format_value(v) for v in r.variant.values),
+                      str(r.row.get("status")), _money(r.row.get("objective")),
+                      "-" if gap is None else f"{gap:.2%}", "-" if lc is None else f"{lc:.1%}",
+                      sw.format_value(r.row.get("unmet_units")) or "-",
+                      "-" if r.run_id is None else str(r.run_id))
+    out.print(table)
+    for r in res.results:
+        if r.row.get("status") in ("error", "infeasible"):
+            out.print(f"variant {r.variant.index}: {r.row['status']}: {r.row.get('message')}",
+                      highlight=False, markup=False)
+    out.print(f"{len(res.results)} variant(s), {len(files)} file(s) in {out_dir}",
+              highlight=False)
+    no_plan = any(r.row.get("status") not in ("optimal", "feasible") for r in res.results)
+    raise typer.Exit(EXIT_NO_PLAN if no_plan else EXIT_OK)
+
+
+@app.command("replay")
+def replay_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `broker runs list`).")],
+               db: DbUrl = None) -> None:
+    """Solve a recorded run again (same scenario, options, seed and threads) and compare
+    the plan with the stored one. Exit 0 when reproduced bit for bit, 1 when it differs,
+    2 when the run cannot be replayed."""
+    from broker.replay import replay
+
+    with _ledger(db) as b:
+        rep = replay(b, run_id)
+    for note in rep.notes:
+        out.print(f"note: {note}", highlight=False, markup=False)
+    if rep.reproduced:
+        out.print(f"run {run_id}: reproduced bit for bit ({rep.plan.status.value}, objective "
+                  f"{_money(rep.plan.objective)})", highlight=False)
+        raise typer.Exit(EXIT_OK)
+    out.print(f"run {run_id}: the replayed plan DIFFERS from the stored one; first "
+              f"differences (stored -> replayed):", highlight=False)
+    for d in rep.differences:
+        out.print(f"  {d}", highlight=False, markup=False)
+    raise typer.Exit(EXIT_VIOLATIONS)
+
+
+@app.command("compare")
+def compare_cmd(
+    run_a: Annotated[int, typer.Argument(help="Run id A.")],
+    run_b: Annotated[int, typer.Argument(help="Run id B.")],
+    show_all: Annotated[bool, typer.Option("--all", help="Also rows that are equal.")] = False,
+    db: DbUrl = None,
+) -> None:
+    """Cost terms, KPIs and allocation (final-step units and hours by workshop and by
+    cluster) of two runs: A, B and B-A, only rows that differ unless --all."""
+    from broker.replay import compare
+
+    with _ledger(db) as b:
+        cmp = compare(b, run_a, run_b)
+    for note in cmp.notes:
+        out.print(f"note: {note}", highlight=False, markup=False)
+    titles = {"cost": "Cost terms", "kpi": "KPIs", "workshop": "Allocation by workshop",
+              "cluster": "Allocation by cluster"}
+
+    def fmt(section: str, v: float | None) -> str:
+        if v is None:
+            return "-"
+        if section == "kpi" and not float(v).is_integer():
+            return f"{v:.4f}"
+        return f"{v:,.2f}" if not float(v).is_integer() else f"{v:,.0f}"
+
+    shown = 0
+    for section, title in titles.items():
+        lines = [ln for ln in cmp.lines if ln.section == section and (show_all or ln.differs)]
+        if not lines:
+            continue
+        t = Table(title=title, show_edge=False)
+        for col in ("", f"A (run {run_a})", f"B (run {run_b})", "B-A"):
+            t.add_column(col, justify="left" if not col else "right")
+        for ln in lines:
+            t.add_row(ln.name, fmt(section, ln.a), fmt(section, ln.b), fmt(section, ln.delta))
+        out.print(t)
+        shown += len(lines)
+    if not shown:
+        out.print(f"runs {run_a} and {run_b}: same cost terms, KPIs and allocation",
+                  highlight=False)
+
+
 def main() -> None:
     try:
         app()

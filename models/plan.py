@@ -116,6 +116,8 @@ class Plan(BaseModel):
     solver: dict[str, Any] | None = None
     # Why there is no plan, for status infeasible.
     diagnosis: str | None = None
+    # Value of one more hour of capacity / kg of stock (solve with duals=True).
+    sensitivity: dict[str, Any] | None = None
     # Seconds per phase; on the object for callers, never in the file.
     timings: dict[str, float] | None = Field(default=None, exclude=True)
 
@@ -130,7 +132,7 @@ class Plan(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json", by_alias=True)
         # Optional extensions stay out of the file when empty; SPEC keys are always there.
-        for key in ("solver", "diagnosis"):
+        for key in ("solver", "diagnosis", "sensitivity"):
             if d.get(key) is None:
                 d.pop(key, None)
         return d

@@ -21,6 +21,7 @@ from solvers.extract import (
 )
 from solvers.mip import Raw, build, solve_model
 from solvers.options import Engine, ProgressEvent, SolveOptions
+from solvers.sensitivity import fix_choices, shadow_prices
 
 __all__ = ["Engine", "ProgressEvent", "SolveOptions", "solve", "ortools_version"]
 
@@ -44,12 +45,26 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
 
     emit("build")
     d = Derived(scenario)
-    built = build(scenario, d)
-    t_built = time.perf_counter()
-    raw = solve_model(built, options, started)
-    t_solved = time.perf_counter()
-    plan = _to_plan(scenario, d, built, raw, options)
-    t_done = time.perf_counter()
+    if options.fixed_plan is not None:
+        built = build(scenario, d, all_capacity_rows=True)
+        t_built = time.perf_counter()
+        plan = options.fixed_plan.model_copy(deep=True)
+        x_keys = [(p.request, p.step, p.workshop, p.period) for p in plan.production]
+        fix_choices(built, scenario, x_keys)
+        plan.sensitivity = shadow_prices(built, options)
+        t_solved = t_done = time.perf_counter()
+    else:
+        built = build(scenario, d)
+        t_built = time.perf_counter()
+        raw = solve_model(built, options, started)
+        t_solved = time.perf_counter()
+        plan = _to_plan(scenario, d, built, raw, options)
+        if options.duals and plan.status.has_plan:
+            # A model of its own: the search model's tighter bounds would take the duals.
+            pricing = build(scenario, d, all_capacity_rows=True)
+            fix_choices(pricing, scenario, raw.x)
+            plan.sensitivity = shadow_prices(pricing, options)
+        t_done = time.perf_counter()
     plan.timings = {
         "build": t_built - started,
         "solve": t_solved - t_built,

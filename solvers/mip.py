@@ -41,6 +41,13 @@ class Built:
     # Requests whose consecutive steps are linked by totals only: transport between them is
     # free and every pair of their locations has a path, so flows are rebuilt afterwards.
     free_flow: set[tuple[str, int]] = field(default_factory=set)
+    # Rows whose dual values price capacity and stock, and the binaries of the discrete
+    # choices (engagement, tooling, sourcing), keyed as the plan would name them.
+    cap_rows: dict[tuple[str, str, int], mathopt.LinearConstraint] = field(default_factory=dict)
+    stock_rows: dict[tuple[str, str], mathopt.LinearConstraint] = field(default_factory=dict)
+    eng: dict[str, Var] = field(default_factory=dict)
+    tool: dict[tuple[str, str, int], Var] = field(default_factory=dict)
+    src: dict[tuple[str, int, str], Var] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,7 +87,9 @@ def final_eligible(d: Derived, r: Request, s: int, n_steps: int) -> list[str]:
     return ws
 
 
-def build(scenario: Scenario, d: Derived) -> Built:
+def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) -> Built:
+    """The model; `all_capacity_rows` keeps the capacity rows that variable bounds make
+    redundant, so that their dual values can price capacity."""
     sc = scenario
     pol = sc.policy
     cpk = sc.transport.cost_per_kg_km
@@ -121,7 +130,9 @@ def build(scenario: Scenario, d: Derived) -> Built:
                         if c <= 0:
                             continue
                         # A whole unit needs its hours within the period.
-                        ub = min(r.quantity, math.floor(c / info.hours + 1e-9))
+                        # When pricing, capacity must bind in its row, not in this bound.
+                        ub = r.quantity if all_capacity_rows else min(
+                            r.quantity, math.floor(c / info.hours + 1e-9))
                         if ub <= 0:
                             continue
                     else:
@@ -168,9 +179,11 @@ def build(scenario: Scenario, d: Derived) -> Built:
         cap = sc.workshop(wid).cap(proc, t)
         lhs = mathopt.fast_sum(h * v for h, v in terms)
         if wid in eng:
-            m.add_linear_constraint(lhs - cap * eng[wid] <= 0, name=f"cap[{wid},{proc},{t}]")
-        elif sum(h * v.upper_bound for h, v in terms) > cap + 1e-9:
-            m.add_linear_constraint(lhs <= cap, name=f"cap[{wid},{proc},{t}]")
+            b.cap_rows[(wid, proc, t)] = m.add_linear_constraint(
+                lhs - cap * eng[wid] <= 0, name=f"cap[{wid},{proc},{t}]")
+        elif all_capacity_rows or sum(h * v.upper_bound for h, v in terms) > cap + 1e-9:
+            b.cap_rows[(wid, proc, t)] = m.add_linear_constraint(
+                lhs <= cap, name=f"cap[{wid},{proc},{t}]")
 
     for r in sc.requests:
         comp = sc.component(r.component)
@@ -220,6 +233,7 @@ def build(scenario: Scenario, d: Derived) -> Built:
                     used = []
                     for ws in steps_ws[s]:
                         y = m.add_binary_variable(name=f"src[{r.id},{s},{ws}]")
+                        b.src[(r.id, s, ws)] = y
                         _link(m, X[(r.id, s, ws)], big_m((r.id, s, ws)), y)
                         used.append(y)
                     m.add_linear_constraint(mathopt.fast_sum(used) <= k, name=f"src[{r.id},{s}]")
@@ -229,6 +243,7 @@ def build(scenario: Scenario, d: Derived) -> Built:
         w = sc.workshop(wid)
         info = d.step_info(w, cid, s)
         y = m.add_binary_variable(name=f"tool[{wid},{cid},{s}]")
+        b.tool[(wid, cid, s)] = y
         for key in keys:
             _link(m, X[key], big_m(key), y)
         # All requests of the component together are limited by the period's capacity too.
@@ -247,6 +262,7 @@ def build(scenario: Scenario, d: Derived) -> Built:
         obj += info.tooling * y
         total += info.tooling * y
 
+    b.eng = eng
     for wid, e in eng.items():
         for key in keys_by_w[wid]:
             _link(m, X[key], big_m(key), e)
@@ -280,7 +296,8 @@ def build(scenario: Scenario, d: Derived) -> Built:
         )
     for (cid, mat), vs in stock_use.items():
         stock = sc.center(cid).materials[mat].stock_kg
-        m.add_linear_constraint(mathopt.fast_sum(vs) <= stock, name=f"stock[{cid},{mat}]")
+        b.stock_rows[(cid, mat)] = m.add_linear_constraint(
+            mathopt.fast_sum(vs) <= stock, name=f"stock[{cid},{mat}]")
 
     # Policies (5.8).
     if pol.min_domestic_share > 0:

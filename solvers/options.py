@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from models.plan import Plan
 
 
 class Engine(StrEnum):
@@ -41,6 +44,11 @@ class SolveOptions:
     # plan counts as proven optimal, so that published optima are reproduced to 1e-6.
     gap: float = 1e-7
     progress: Callable[[ProgressEvent], None] | None = field(default=None, compare=False)
+    # Also price capacity and stock: dual values of the LP with the plan's discrete choices
+    # fixed (see solvers/sensitivity.py), returned in `Plan.sensitivity`.
+    duals: bool = False
+    # Price this plan instead of solving: its discrete choices are fixed, nothing is searched.
+    fixed_plan: Plan | None = field(default=None, compare=False)
 
     def describe(self) -> dict[str, Any]:
         """The options that shape the plan, as recorded in the plan file."""
