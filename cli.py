@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -77,9 +78,11 @@ def solve(
         sc = broker.load_scenario(scenario)
     except models.InputError as e:
         fail_input(e)
+    live = _live_progress() if not quiet and out.is_terminal else None
     options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads,
-                                  engine=engine)
-    plan = broker.solve(sc, options)
+                                  engine=engine, progress=live.event if live else None)
+    with live or nullcontext():
+        plan = broker.solve(sc, options)
     target = out_file or Path(f"{sc.name}.plan.json")
     models.write_plan(plan, target)
     if not quiet:
@@ -106,6 +109,35 @@ def _record(db: str | None, sc: models.Scenario, plan: models.Plan,
         return
     if not quiet:
         out.print(f"run {run.id} recorded in {where}", highlight=False)
+
+
+class _live_progress:
+    """One live line while solving: phase, incumbent, bound, gap, elapsed (terminals only).
+    It renders itself at each refresh, so the clock runs between the engine's reports."""
+
+    def __init__(self) -> None:
+        from rich.live import Live
+
+        self._last = broker.ProgressEvent("build", 0.0)
+        self._at = time.perf_counter()
+        self._live = Live(self, console=out, transient=True, refresh_per_second=4)
+
+    def event(self, ev: broker.ProgressEvent) -> None:
+        self._last, self._at = ev, time.perf_counter()
+
+    def __rich__(self) -> str:
+        ev = self._last
+        gap = "-" if ev.gap is None else f"{ev.gap:.3%}"
+        elapsed = ev.elapsed + time.perf_counter() - self._at
+        return (f"{ev.phase}  incumbent {_money(ev.incumbent)}  bound {_money(ev.bound)}  "
+                f"gap {gap}  elapsed {elapsed:.1f}s")
+
+    def __enter__(self) -> _live_progress:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.__exit__(None, None, None)
 
 
 def _money(v: float | None, currency: str = "") -> str:

@@ -363,6 +363,33 @@ def _add_flow(sc: Scenario, d: Derived, b: Built, r: Request, s: int, ws_from: l
     return cost_expr
 
 
+def parse_highs_progress(line: str) -> tuple[float | None, float | None] | None:
+    """(incumbent, bound) from a line of HiGHS's branch-and-bound table, else None.
+
+    Such a line reads `[src] proc inqueue leaves expl% bestbound bestsol gap ... time`.
+    """
+    tokens = line.split()
+    if len(tokens) < 8 or not tokens[-1].endswith("s"):
+        return None
+    if tokens[0].isalpha():
+        tokens = tokens[1:]
+    try:
+        pct = next(i for i, tok in enumerate(tokens[:5]) if tok.endswith("%"))
+    except StopIteration:
+        return None
+    if not all(tok.isdigit() for tok in tokens[:pct]) or len(tokens) < pct + 3:
+        return None
+
+    def num(tok: str) -> float | None:
+        try:
+            v = float(tok)
+        except ValueError:
+            return None
+        return v if math.isfinite(v) else None
+
+    return num(tokens[pct + 2]), num(tokens[pct + 1])
+
+
 _STATUS = {
     mathopt.TerminationReason.OPTIMAL: "optimal",
     mathopt.TerminationReason.FEASIBLE: "feasible",
@@ -387,9 +414,17 @@ def solve_model(b: Built, options: SolveOptions, started: float) -> Raw:
         # Keep a slice of the budget for extracting and checking the plan.
         params.time_limit = timedelta(seconds=max(0.05, left * 0.97 - 0.05))
     t0 = time.perf_counter()
-    if options.progress:
-        options.progress(ProgressEvent("solve", t0 - started))
-    result = mathopt.solve(b.model, _ENGINES[options.engine], params=params)
+    progress = options.progress
+    msg_cb = None
+    if progress is not None:
+        progress(ProgressEvent("search", t0 - started))
+        if options.engine is Engine.HIGHS:
+            def msg_cb(lines: list[str]) -> None:
+                for line in lines:
+                    found = parse_highs_progress(line)
+                    if found is not None:
+                        progress(ProgressEvent("search", time.perf_counter() - started, *found))
+    result = mathopt.solve(b.model, _ENGINES[options.engine], params=params, msg_cb=msg_cb)
     t1 = time.perf_counter()
     reason = result.termination.reason
     status = _STATUS.get(reason)
