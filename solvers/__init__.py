@@ -20,10 +20,10 @@ from solvers.extract import (
     shipment_rows,
 )
 from solvers.mip import Raw, build, solve_model
-from solvers.options import Engine, ProgressEvent, SolveOptions
+from solvers.options import Engine, Formulation, ProgressEvent, SolveOptions
 from solvers.sensitivity import fix_choices, shadow_prices
 
-__all__ = ["Engine", "ProgressEvent", "SolveOptions", "solve", "ortools_version"]
+__all__ = ["Engine", "Formulation", "ProgressEvent", "SolveOptions", "ortools_version", "solve"]
 
 # A plan proven within this relative gap of its bound is reported as optimal.
 OPTIMAL_GAP = 1e-6
@@ -54,7 +54,7 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
         plan.sensitivity = shadow_prices(built, options)
         t_solved = t_done = time.perf_counter()
     else:
-        built = build(scenario, d)
+        built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
         t_built = time.perf_counter()
         raw = solve_model(built, options, started)
         t_solved = time.perf_counter()
@@ -110,7 +110,7 @@ def _to_plan(sc: Scenario, d: Derived, built: object, raw: Raw, options: SolveOp
         return plan
     production = production_rows(sc, raw)
     shipments = shipment_rows(sc, d, built, raw)
-    materials = material_rows(sc, d, raw)
+    materials = material_rows(sc, built, raw)
     imports = import_rows(sc, raw)
     reasons = explain_unmet(sc, d, raw.x, materials, raw.u)
     unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])

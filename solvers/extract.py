@@ -81,9 +81,9 @@ def shipment_rows(sc: Scenario, d: Derived, b: Built, raw: Raw) -> list[Shipment
                 left: dict[str, list[tuple[str, int]]] = defaultdict(list)
                 right: dict[str, list[tuple[str, int]]] = defaultdict(list)
                 for w, q in here:
-                    left[d.location_of[w]].append((w, q))
+                    left[b.node_of[w]].append((w, q))
                 for w, q in nxt:
-                    right[d.location_of[w]].append((w, q))
+                    right[b.node_of[w]].append((w, q))
                 flows = sorted(g_by_step.get((r.id, s), []))
                 # Same-location pairs first, so a workshop that does both steps ships to itself.
                 flows.sort(key=lambda f: f[0][0] != f[0][1])
@@ -117,13 +117,13 @@ def _take(pool: list[tuple[str, int]], q: int) -> list[tuple[str, int]]:
     return out
 
 
-def material_rows(sc: Scenario, d: Derived, raw: Raw) -> list[MaterialRow]:
+def material_rows(sc: Scenario, b: Built, raw: Raw) -> list[MaterialRow]:
     # What each workshop needs, from the whole units it makes.
     need: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for (rid, s, w, _t), q in raw.x.items():
         step = sc.component(sc.request(rid).component).routing[s]
         if step.material is not None and step.material_kg:
-            need[(d.location_of[w], step.material)][w] += step.material_kg * q
+            need[(b.node_of[w], step.material)][w] += step.material_kg * q
     supply: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     for (c, loc, mat), kg in sorted(raw.M.items()):
         supply[(loc, mat)].append((c, kg))

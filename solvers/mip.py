@@ -48,6 +48,10 @@ class Built:
     eng: dict[str, Var] = field(default_factory=dict)
     tool: dict[tuple[str, str, int], Var] = field(default_factory=dict)
     src: dict[tuple[str, int, str], Var] = field(default_factory=dict)
+    # The node each workshop's flows and materials are aggregated at: its location, or
+    # the workshop itself in the direct formulation; and the location of every node.
+    node_of: dict[str, str] = field(default_factory=dict)
+    node_loc: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,15 +91,21 @@ def final_eligible(d: Derived, r: Request, s: int, n_steps: int) -> list[str]:
     return ws
 
 
-def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) -> Built:
-    """The model; `all_capacity_rows` keeps the capacity rows that variable bounds make
-    redundant, so that their dual values can price capacity."""
+def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
+          direct: bool = False) -> Built:
+    """The model. `all_capacity_rows` keeps the capacity rows that variable bounds make
+    redundant, so that their dual values can price capacity. `direct` builds the SPEC
+    formulation as written, without the reductions and strong links (the baseline that
+    benchmarks measure against)."""
     sc = scenario
     pol = sc.policy
     cpk = sc.transport.cost_per_kg_km
     T = sc.horizon.periods
     m = mathopt.Model(name=sc.name)
     b = Built(model=m)
+    for w in sc.workshops:
+        b.node_of[w.id] = w.id if direct else w.location
+        b.node_loc[b.node_of[w.id]] = w.location
     obj = mathopt.LinearExpression()
     # Cost parts kept apart because the local-content policy needs them.
     foreign = mathopt.LinearExpression()
@@ -124,14 +134,15 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
                     unit_transport = cpk * comp.weight_kg * (delivery_km(d, r, w.location) or 0.0)
                 else:
                     unit_transport = 0.0
-                for t in step_window(sc, r, s, n):
+                window = range(r.release, T) if direct else step_window(sc, r, s, n)
+                for t in window:
                     c = w.cap(step.process, t)
                     if info.hours > 0:
                         if c <= 0:
                             continue
                         # A whole unit needs its hours within the period.
                         # When pricing, capacity must bind in its row, not in this bound.
-                        ub = r.quantity if all_capacity_rows else min(
+                        ub = r.quantity if all_capacity_rows or direct else min(
                             r.quantity, math.floor(c / info.hours + 1e-9))
                         if ub <= 0:
                             continue
@@ -153,7 +164,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
                         domestic_units += v
                     if step.material is not None:
                         assert step.material_kg is not None
-                        mat_need[(w.location, step.material)].append((step.material_kg, v))
+                        mat_need[(b.node_of[wid], step.material)].append((step.material_kg, v))
                 if info.tooling > 0 and (r.id, s, wid) in X:
                     tool_links[(wid, comp.id, s)].append((r.id, s, wid))
 
@@ -165,6 +176,8 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
         return mathopt.fast_sum(X[key])
 
     def big_m(key: tuple[str, int, str]) -> int:
+        if direct:
+            return sc.request(key[0]).quantity
         return min(sc.request(key[0]).quantity, X_ub[key])
 
     # Engagement, once per workshop used at all: the binaries come first because they also
@@ -178,10 +191,10 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
     for (wid, proc, t), terms in cap_terms.items():
         cap = sc.workshop(wid).cap(proc, t)
         lhs = mathopt.fast_sum(h * v for h, v in terms)
-        if wid in eng:
+        if wid in eng and not direct:
             b.cap_rows[(wid, proc, t)] = m.add_linear_constraint(
                 lhs - cap * eng[wid] <= 0, name=f"cap[{wid},{proc},{t}]")
-        elif all_capacity_rows or sum(h * v.upper_bound for h, v in terms) > cap + 1e-9:
+        elif all_capacity_rows or direct or sum(h * v.upper_bound for h, v in terms) > cap:
             b.cap_rows[(wid, proc, t)] = m.add_linear_constraint(
                 lhs <= cap, name=f"cap[{wid},{proc},{t}]")
 
@@ -192,7 +205,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
         # Flow between steps (5.3), aggregated by location pair.
         for s in range(n - 1):
             flow_cost = _add_flow(sc, d, b, r, s, steps_ws[s], steps_ws[s + 1], xsum,
-                                  comp.weight_kg)
+                                  comp.weight_kg, direct)
             obj += flow_cost
             total += flow_cost
         # Precedence in time with lag (5.4).
@@ -234,7 +247,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
                     for ws in steps_ws[s]:
                         y = m.add_binary_variable(name=f"src[{r.id},{s},{ws}]")
                         b.src[(r.id, s, ws)] = y
-                        _link(m, X[(r.id, s, ws)], big_m((r.id, s, ws)), y)
+                        _link(m, X[(r.id, s, ws)], big_m((r.id, s, ws)), y, direct)
                         used.append(y)
                     m.add_linear_constraint(mathopt.fast_sum(used) <= k, name=f"src[{r.id},{s}]")
 
@@ -245,9 +258,9 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
         y = m.add_binary_variable(name=f"tool[{wid},{cid},{s}]")
         b.tool[(wid, cid, s)] = y
         for key in keys:
-            _link(m, X[key], big_m(key), y)
+            _link(m, X[key], big_m(key), y, direct)
         # All requests of the component together are limited by the period's capacity too.
-        if len(keys) > 1 and info.hours > 0:
+        if len(keys) > 1 and info.hours > 0 and not direct:
             proc = sc.component(cid).routing[s].process
             per_t: dict[int, list[Var]] = defaultdict(list)
             for rid, _s, _w in keys:
@@ -265,14 +278,15 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
     b.eng = eng
     for wid, e in eng.items():
         for key in keys_by_w[wid]:
-            _link(m, X[key], big_m(key), e)
+            _link(m, X[key], big_m(key), e, direct)
         f = sc.workshop(wid).engagement_cost
         obj += f * e
         total += f * e
 
     # Materials (5.6), aggregated by the workshop's location.
     stock_use: dict[tuple[str, str], list[Var]] = defaultdict(list)
-    for (loc, mat), need in mat_need.items():
+    for (node, mat), need in mat_need.items():
+        loc = b.node_loc[node]
         supply = []
         for center in sc.material_centers:
             st = center.materials.get(mat)
@@ -281,8 +295,8 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
             km = d.dist.km(center.location, loc)
             if km is None:
                 continue
-            v = m.add_variable(lb=0, name=f"m[{center.id},{loc},{mat}]")
-            b.M[(center.id, loc, mat)] = v
+            v = m.add_variable(lb=0, name=f"m[{center.id},{node},{mat}]")
+            b.M[(center.id, node, mat)] = v
             supply.append(v)
             stock_use[(center.id, mat)].append(v)
             unit = st.price_per_kg + cpk * km
@@ -292,7 +306,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
                 foreign += st.price_per_kg * v
         m.add_linear_constraint(
             mathopt.fast_sum(supply) - mathopt.fast_sum(kg * v for kg, v in need) == 0,
-            name=f"mat[{loc},{mat}]",
+            name=f"mat[{node},{mat}]",
         )
     for (cid, mat), vs in stock_use.items():
         stock = sc.center(cid).materials[mat].stock_kg
@@ -311,30 +325,32 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False) ->
     return b
 
 
-def _link(m: mathopt.Model, xs: list[Var], big: int, y: Var) -> None:
+def _link(m: mathopt.Model, xs: list[Var], big: int, y: Var, direct: bool = False) -> None:
     """Units of one (request, step, workshop) only if binary y is 1: on the total, and per
     period with the period's own bound, which is tighter when capacity per period binds."""
     m.add_linear_constraint(mathopt.fast_sum(xs) - big * y <= 0)
-    if len(xs) > 1:
+    if len(xs) > 1 and not direct:
         for v in xs:
             if v.upper_bound < big:
                 m.add_linear_constraint(v - v.upper_bound * y <= 0)
 
 
 def _add_flow(sc: Scenario, d: Derived, b: Built, r: Request, s: int, ws_from: list[str],
-              ws_to: list[str], xsum: Any, weight: float) -> mathopt.LinearExpression:
+              ws_to: list[str], xsum: Any, weight: float, direct: bool
+              ) -> mathopt.LinearExpression:
     """Add the flow constraints between step s and s+1 of r; return their transport cost."""
     m = b.model
     cost_expr = mathopt.LinearExpression()
     cpk = sc.transport.cost_per_kg_km
-    locs_from = sorted({d.location_of[w] for w in ws_from})
-    locs_to = sorted({d.location_of[w] for w in ws_to})
-    km = {(a, c): d.dist.km(a, c) for a in locs_from for c in locs_to}
-    out_x = {a: mathopt.fast_sum(xsum((r.id, s, w)) for w in ws_from if d.location_of[w] == a)
+    node = b.node_of
+    locs_from = sorted({node[w] for w in ws_from})
+    locs_to = sorted({node[w] for w in ws_to})
+    km = {(a, c): d.dist.km(b.node_loc[a], b.node_loc[c]) for a in locs_from for c in locs_to}
+    out_x = {a: mathopt.fast_sum(xsum((r.id, s, w)) for w in ws_from if node[w] == a)
              for a in locs_from}
-    in_x = {c: mathopt.fast_sum(xsum((r.id, s + 1, w)) for w in ws_to if d.location_of[w] == c)
+    in_x = {c: mathopt.fast_sum(xsum((r.id, s + 1, w)) for w in ws_to if node[w] == c)
             for c in locs_to}
-    if all(v is not None for v in km.values()) and (cpk * weight == 0 or (
+    if not direct and all(v is not None for v in km.values()) and (cpk * weight == 0 or (
             len(locs_from) == 1 and locs_from == locs_to)):
         b.free_flow.add((r.id, s))
         if locs_from or locs_to:
