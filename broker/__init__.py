@@ -10,6 +10,8 @@ from broker.api import builtin_scenario, check, load_scenario, solve
 from broker.db import head_revision
 from broker.ledger import Broker, LedgerConflict
 from broker.report import Utilization, utilization
+from broker.sweep import SweepResult, run_sweep, run_variant
+from broker.variants import resolve as resolve_variant
 from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
 from models.check import CheckReport, Violation
 from solvers import Engine, ProgressEvent, SolveOptions
@@ -29,12 +31,16 @@ __all__ = [
     "ScenarioError",
     "SolveOptions",
     "Status",
+    "SweepResult",
     "Utilization",
     "Violation",
     "builtin_scenario",
     "check",
     "head_revision",
     "load_scenario",
+    "resolve_variant",
+    "run_sweep",
+    "run_variant",
     "solve",
     "utilization",
 ]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import models
+from broker import variants
 from models.check import CheckReport
 from models.check import check as _check
 from models.plan import Plan
@@ -34,11 +35,14 @@ def load_scenario(source: str | Path | dict[str, Any] | Scenario | None = None) 
     if isinstance(source, Scenario):
         return source
     if isinstance(source, dict):
+        if variants.is_variant(source):
+            return variants.load(source)
         return models.scenario_from_dict(source)
     path = Path(source)
     if not path.exists() and isinstance(source, str) and source in builtin_names():
         return builtin_scenario(source)
-    return models.load_scenario(path)
+    # A variant file (`extends:`) resolves to its scenario; a plain file reads as before.
+    return variants.load(path)
 
 
 def solve(scenario: Scenario | str | Path | dict[str, Any] | None = None,

@@ -1,0 +1,191 @@
+"""PNG plots of a sweep: cost, local content and unmet units against each varied value, and
+capacity utilization by cluster and process per variant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from broker.sweep import SweepResult, VariantResult
+
+# Cost terms in the order they are stacked; penalties last so that they sit on top.
+_TERMS = ("production", "material", "transport", "tooling", "engagement", "import",
+          "tardiness", "unmet")
+_DPI = 100
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    # No display on servers and workers: draw to files only.
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _label(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _groups(sweep: SweepResult, i: int) -> dict[tuple[Any, ...], list[VariantResult]]:
+    """Results grouped by the values of every axis but `i`, each group in grid order."""
+    out: dict[tuple[Any, ...], list[VariantResult]] = defaultdict(list)
+    for r in sweep.results:
+        key = tuple(v for j, v in enumerate(r.variant.values) if j != i)
+        out[key].append(r)
+    return out
+
+
+def _x(values: list[Any]) -> tuple[list[float], list[str] | None]:
+    """Numeric axis when every value is a number, else evenly spaced categories."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values], None
+    return [float(k) for k in range(len(values))], [str(v) for v in values]
+
+
+def _num(r: VariantResult, key: str) -> float | None:
+    v = r.row.get(key)
+    return float(v) if isinstance(v, int | float) and r.plan is not None else None
+
+
+def _group_label(sweep: SweepResult, i: int, key: tuple[Any, ...]) -> str:
+    names = [a.path for j, a in enumerate(sweep.axes) if j != i]
+    return ", ".join(f"{n}={_label(v)}" for n, v in zip(names, key, strict=True))
+
+
+def _no_plan_marks(ax: Any, xs: list[float], rs: list[VariantResult]) -> None:
+    for x, r in zip(xs, rs, strict=True):
+        if r.row.get("status") not in ("optimal", "feasible"):
+            ax.annotate(str(r.row.get("status")), (x, 0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 4), textcoords="offset points", ha="center", fontsize=7,
+                        color="firebrick", rotation=90)
+
+
+def sweep_plots(sweep: SweepResult, out_dir: Path) -> list[Path]:
+    plt = _pyplot()
+    files: list[Path] = []
+    currency = "IDR"
+    for i, axis in enumerate(sweep.axes):
+        if len(axis.values) < 2:
+            continue  # a value held fixed is no curve
+        groups = _groups(sweep, i)
+        single = len(groups) == 1
+
+        # Total cost, and for a one-axis sweep the cost terms stacked under it.
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        for key, rs in groups.items():
+            xs, cats = _x([r.variant.values[i] for r in rs])
+            if single:
+                width = 0.8 * (min(b - a for a, b in zip(xs, xs[1:], strict=False))
+                               if len(xs) > 1 else 1.0)
+                bottom = [0.0] * len(rs)
+                for term in _TERMS:
+                    ys = [(_num(r, f"cost_{term}") or 0.0) / 1e6 for r in rs]
+                    if any(y > 0 for y in ys):
+                        ax.bar(xs, ys, width=width, bottom=bottom, label=term, alpha=0.85)
+                        bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
+            pts = [(x, _num(r, "objective")) for x, r in zip(xs, rs, strict=True)]
+            px = [x for x, y in pts if y is not None]
+            py = [y / 1e6 for _, y in pts if y is not None]
+            ax.plot(px, py, "k-o" if single else "-o", ms=4, lw=1.2,
+                    label="total" if single else _group_label(sweep, i, key))
+            if cats:
+                ax.set_xticks(xs, cats)
+            _no_plan_marks(ax, xs, rs)
+        ax.set_xlabel(axis.path)
+        ax.set_ylabel(f"cost (million {currency})")
+        ax.set_title("Total cost" + (" by term" if single else ""))
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+        files.append(_save(fig, out_dir / f"cost_vs_{axis.slug}.png"))
+
+        # Local content and domestic share.
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        for key, rs in groups.items():
+            xs, cats = _x([r.variant.values[i] for r in rs])
+            suffix = "" if single else f" ({_group_label(sweep, i, key)})"
+            for kpi, style in (("local_content", "-o"), ("domestic_share", "--s")):
+                pts = [(x, _num(r, kpi)) for x, r in zip(xs, rs, strict=True)]
+                ax.plot([x for x, y in pts if y is not None],
+                        [100 * y for _, y in pts if y is not None], style, ms=4,
+                        label=kpi.replace("_", " ") + suffix)
+            if cats:
+                ax.set_xticks(xs, cats)
+            _no_plan_marks(ax, xs, rs)
+        ax.set_ylim(0, 105)
+        ax.set_xlabel(axis.path)
+        ax.set_ylabel("%")
+        ax.set_title("Local content (cost-based) and domestic share of units")
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+        files.append(_save(fig, out_dir / f"local_content_vs_{axis.slug}.png"))
+
+        # Unmet and imported units.
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        for key, rs in groups.items():
+            xs, cats = _x([r.variant.values[i] for r in rs])
+            suffix = "" if single else f" ({_group_label(sweep, i, key)})"
+            for kpi, style in (("unmet_units", "-o"), ("imported_units", "--s")):
+                pts = [(x, _num(r, kpi)) for x, r in zip(xs, rs, strict=True)]
+                ax.plot([x for x, y in pts if y is not None],
+                        [y for _, y in pts if y is not None], style, ms=4,
+                        label=kpi.replace("_", " ") + suffix)
+            if cats:
+                ax.set_xticks(xs, cats)
+            _no_plan_marks(ax, xs, rs)
+        ax.set_xlabel(axis.path)
+        ax.set_ylabel("units")
+        ax.set_title("Unmet and imported units")
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+        files.append(_save(fig, out_dir / f"unmet_vs_{axis.slug}.png"))
+
+    files.append(_utilization(plt, sweep, out_dir / "utilization.png"))
+    return files
+
+
+def _utilization(plt: Any, sweep: SweepResult, path: Path) -> Path:
+    """Heatmap: one row per cluster and process with capacity, one column per variant,
+    colour and number = share of the horizon's hours used."""
+    # Only cluster/process pairs some variant uses: a large scenario has dozens that no
+    # variant touches, and rows of zeros would hide the ones that matter.
+    keys = sorted({(c, p) for r in sweep.results for c, p, used, avail in r.utilization
+                   if avail > 0 and used > 0})
+    grid = [[float("nan")] * len(sweep.results) for _ in keys]
+    pos = {k: n for n, k in enumerate(keys)}
+    for j, r in enumerate(sweep.results):
+        for c, p, used, avail in r.utilization:
+            if (c, p) in pos and avail > 0:
+                grid[pos[(c, p)]][j] = 100.0 * used / avail
+    height = max(2.5, 0.28 * len(keys) + 1.6)
+    width = max(5.0, min(16.0, 0.55 * len(sweep.results) + 3.5))
+    fig, ax = plt.subplots(figsize=(width, height))
+    if keys:
+        im = ax.imshow(grid, aspect="auto", cmap="YlOrRd", vmin=0, vmax=100)
+        fig.colorbar(im, ax=ax, label="% of hours used", fraction=0.04)
+        ax.set_yticks(range(len(keys)), [f"{c} / {p}" for c, p in keys], fontsize=7)
+        if len(sweep.results) <= 30:
+            for n, row in enumerate(grid):
+                for j, v in enumerate(row):
+                    if v == v:  # not NaN
+                        ax.text(j, n, f"{v:.0f}", ha="center", va="center", fontsize=6,
+                                color="white" if v > 60 else "black")
+    labels = [", ".join(_label(v) for v in r.variant.values) for r in sweep.results]
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=45 if len(labels) > 6
+                  else 0, ha="right" if len(labels) > 6 else "center")
+    # One axis path per line: several long paths side by side run off the figure.
+    ax.set_xlabel("values of\n" + "\n".join(a.path for a in sweep.axes), fontsize=8)
+    ax.set_title("Capacity utilization by cluster / process (pairs in use)")
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path

@@ -1,0 +1,195 @@
+"""Sweeps: the grid, rows worked out by hand, local processes and a Dask cluster giving the
+same results.csv, failed variants reported in their rows, and the command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import broker
+import models
+from broker import sweep as sw
+from cli import app
+from models.check import check
+
+runner = CliRunner()
+
+# One workshop that casts 6 units per period at 10 each; importing costs 8 a unit. So the
+# cheapest plan imports everything, and a domestic share s forces ceil(10 s) units home:
+#   s = 0: 10 x 8 = 80; 0.25: 3 x 10 + 7 x 8 = 86; 0.5: 5 x 10 + 5 x 8 = 90;
+#   0.75 and 1: 8 and 10 units > 6 of capacity: infeasible.
+# With casting capacity scaled by 2 (12 units): 0.75: 8 x 10 + 2 x 8 = 96; 1: 100.
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "horizon": {"periods": 1},
+    "locations": [{"id": "ceper"}],
+    "workshops": [{"id": "w1", "location": "ceper", "capacity": {"casting": 6},
+                   "rate": {"casting": 10}}],
+    "components": [{"id": "bd", "import": {"price": 8},
+                    "routing": [{"process": "casting", "hours": 1}]}],
+    "requests": [{"id": "R1", "component": "bd", "quantity": 10}],
+}
+
+SHARE = "policy.min_domestic_share"
+SCALE = "scale.capacity[cluster=ceper,process=casting]"
+EXPECTED = {  # (share, scale) -> objective or status
+    (0.0, 1): 80.0, (0.0, 2): 80.0, (0.25, 1): 86.0, (0.25, 2): 86.0,
+    (0.5, 1): 90.0, (0.5, 2): 90.0, (0.75, 1): "infeasible", (0.75, 2): 96.0,
+    (1.0, 1): "infeasible", (1.0, 2): 100.0,
+}
+
+
+@pytest.fixture()
+def tiny_file(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.yaml"
+    p.write_text(yaml.safe_dump(TINY))
+    return p
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_values_lists_and_ranges() -> None:
+    assert sw.parse_values("0:1:0.25") == (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert sw.parse_values("0:1:0.1") == (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+                                          1.0)
+    assert sw.parse_values("0:1:0.3") == (0.0, 0.3, 0.6, 0.9)  # 1 is off the grid
+    assert sw.parse_values("100:400:100") == (100, 200, 300, 400)
+    assert sw.parse_values("8e5,1e6") == (800000.0, 1000000.0)
+    assert sw.parse_values("0,0.2,0.5") == (0, 0.2, 0.5)
+    with pytest.raises(ValueError, match="step must be non-zero"):
+        sw.parse_values("0:1:-0.5")
+
+
+def test_grid_is_row_major_over_the_flags() -> None:
+    axes = [sw.parse_vary(f"{SHARE}=0:1:0.5"),
+            sw.parse_vary("components[bd-12].import.price=8e5,1e6"),
+            sw.parse_vary(f"{SCALE}=1,1.5")]
+    assert axes[2].scale == (("cluster", "ceper"), ("process", "casting"))
+    grid = sw.expand(axes)
+    assert [v.values for v in grid] == [
+        (s, p, f) for s in (0.0, 0.5, 1.0) for p in (8e5, 1e6) for f in (1, 1.5)]
+    assert grid[3].overrides == {SHARE: 0.0, "components[bd-12].import.price": 1e6}
+    assert grid[3].scale == [{"capacity": 1.5, "cluster": "ceper", "process": "casting"}]
+
+
+def check_rows(res: sw.SweepResult) -> None:
+    """Every plan a sweep made goes through the checker, here again from the files' data."""
+    for r in res.results:
+        if r.plan is not None and r.scenario_doc is not None:
+            rep = check(models.scenario_from_dict(r.scenario_doc),
+                        models.plan_from_dict(r.plan))
+            assert rep.ok, rep.summary()
+
+
+def test_sweep_rows_match_the_hand_worked_objectives(tiny_file: Path, tmp_path: Path) -> None:
+    res = sw.run_sweep(tiny_file, [f"{SHARE}=0:1:0.25", f"{SCALE}=1,2"], workers=2)
+    check_rows(res)
+    got = {r.variant.values: (r.row["objective"] if r.row["status"] == "optimal"
+                              else r.row["status"]) for r in res.results}
+    assert got == EXPECTED
+    assert [r.variant.index for r in res.results] == list(range(10))
+    r = res.results[2]  # share 0.25, scale 1: 3 at home, 7 imported
+    assert (r.row["domestic_share"], r.row["unmet_units"], r.row["imported_units"]) == (
+        0.3, 0, 7)
+    assert r.row["local_content"] == pytest.approx(1 - 56 / 86)
+    assert res.results[6].row["message"] == (
+        "policy.min_domestic_share 0.75 needs 8 of the 10 requested units made at home, "
+        "more than eligibility, capacity, materials and time allow")
+    out = tmp_path / "out"
+    sw.write_outputs(res, out)
+    text = (out / "results.csv").read_text()
+    assert text.splitlines()[0] == (
+        # The scale path has a comma, so CSV quotes it.
+        f'variant,{SHARE},"{SCALE}",status,objective,bound,gap,cost_production,cost_material,'
+        "cost_transport,cost_tooling,cost_engagement,cost_import,cost_tardiness,cost_unmet,"
+        "domestic_share,local_content,on_time_share,unmet_units,imported_units,check,message")
+    assert text.splitlines()[3] == (
+        "2,0.25,1,optimal,86.0,86.0,0.0,30.0,0.0,0.0,0.0,0.0,56.0,0.0,0.0,0.3,"
+        f"{1 - 56 / 86!r},1.0,0,7,ok,")
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "cost_vs_policy.min_domestic_share.png",
+        "cost_vs_scale.capacity_cluster_ceper_process_casting.png",
+        "local_content_vs_policy.min_domestic_share.png",
+        "local_content_vs_scale.capacity_cluster_ceper_process_casting.png",
+        "unmet_vs_policy.min_domestic_share.png",
+        "unmet_vs_scale.capacity_cluster_ceper_process_casting.png",
+        "utilization.png"]
+    assert len(list((out / "plans").glob("*.plan.json"))) == 10
+    assert [r["variant"] for r in rows((out / "runs.csv").read_text())] == [
+        str(i) for i in range(10)]
+
+
+def test_invalid_variant_is_reported_in_its_row(tiny_file: Path) -> None:
+    res = sw.run_sweep(tiny_file, [f"{SHARE}=0.5,1.5"])
+    assert [r.row["status"] for r in res.results] == ["optimal", "error"]
+    assert res.results[1].row["message"] == "policy.min_domestic_share: must be <= 1 (got 1.5)"
+    assert res.results[1].plan is None
+    text = sw.results_csv(res)
+    assert text.splitlines()[2] == (
+        "1,1.5,error,,,,,,,,,,,,,,,,,,policy.min_domestic_share: must be <= 1 (got 1.5)")
+
+
+def test_worker_exception_becomes_an_error_row() -> None:
+    out = sw.run_variant({"name": "x", "horizon": {"periods": 1}}, {"engine": "no-such"})
+    assert out["row"] == {"status": "error",
+                          "message": "ValueError: 'no-such' is not a valid Engine"}
+
+
+def test_path_that_names_nothing_fails_the_sweep(tiny_file: Path) -> None:
+    with pytest.raises(models.ScenarioError) as e:
+        sw.run_sweep(tiny_file, ["workshops[w9].capacity.casting=1,2"])
+    assert e.value.problems == ["--vary.workshops[w9].capacity.casting: no workshop 'w9'"]
+
+
+def test_local_and_dask_give_identical_results_csv(tiny_file: Path) -> None:
+    from distributed import LocalCluster
+
+    vary = [f"{SHARE}=0.25,0.75,1", f"{SCALE}=1,2"]
+    local = sw.run_sweep(tiny_file, vary, workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        remote = sw.run_sweep(tiny_file, vary, executor=cluster.scheduler_address)
+    check_rows(remote)
+    assert sw.results_csv(remote) == sw.results_csv(local)
+    assert [r.plan for r in remote.results] == [r.plan for r in local.results]
+    assert [r.row["status"] for r in remote.results] == [
+        "optimal", "optimal", "infeasible", "optimal", "infeasible", "optimal"]
+
+
+def test_sweep_command_writes_files_and_records_runs(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    res = runner.invoke(app, ["sweep", str(tiny_file), "--vary", f"{SHARE}=0,0.5,0.75",
+                              "--out", str(out), "--db", db, "--workers", "2"])
+    assert res.exit_code == 3, res.output  # one variant has no plan
+    assert "variant 2: infeasible: policy.min_domestic_share 0.75 needs 8" in res.stdout
+    table = rows((out / "results.csv").read_text())
+    assert [(r[SHARE], r["status"], r["objective"]) for r in table] == [
+        ("0", "optimal", "80.0"), ("0.5", "optimal", "90.0"), ("0.75", "infeasible", "")]
+    with broker.Broker(db) as b:
+        runs = b.runs()
+    # Every variant that was solved is a run, the infeasible one too (as with `broker solve`).
+    recorded = {r.id: r for r in runs}
+    ids = [int(r["run"]) for r in rows((out / "runs.csv").read_text())]
+    assert sorted(ids) == sorted(recorded)
+    assert [(recorded[i].status, recorded[i].objective) for i in ids] == [
+        ("optimal", 80.0), ("optimal", 90.0), ("infeasible", None)]
+    assert json.loads(recorded[ids[1]].scenario_document or "{}")["policy"] == {
+        "min_domestic_share": 0.5}
+
+
+def test_sweep_command_bad_vary_exit_2(tiny_file: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["sweep", str(tiny_file), "--vary", "policy.min_dom=0,1",
+                              "--out", str(tmp_path / "o"), "--no-record"])
+    assert res.exit_code == 2
+    assert "--vary.policy.min_dom: unknown key 'min_dom' in policy" in res.stderr
+    assert "Traceback" not in res.output
