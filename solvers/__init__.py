@@ -112,7 +112,7 @@ def _to_plan(sc: Scenario, d: Derived, built: object, raw: Raw, options: SolveOp
     shipments = shipment_rows(sc, d, built, raw)
     materials = material_rows(sc, built, raw)
     imports = import_rows(sc, raw)
-    reasons = explain_unmet(sc, d, raw.x, materials, raw.u)
+    reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=raw.status == "optimal")
     unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])
              for r in sc.requests if r.id in raw.u]
     terms = cost_terms(sc, d, raw, shipments, materials)

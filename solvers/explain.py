@@ -59,7 +59,11 @@ def _no_workshop(sc: Scenario, d: Derived, r: Request, s: int) -> str:
 
 
 def explain_unmet(sc: Scenario, d: Derived, x: dict[tuple[str, int, str, int], int],
-                  materials: list[MaterialRow], unmet: dict[str, int]) -> dict[str, str]:
+                  materials: list[MaterialRow], unmet: dict[str, int],
+                  proven: bool = True) -> dict[str, str]:
+    """A reason per request with unmet units. `proven`: the plan is optimal, so units left
+    where making them looks cheaper than the penalty are left for fixed costs or policy,
+    not for want of search time."""
     hours_used: dict[tuple[str, str, int], float] = defaultdict(float)
     suppliers: dict[tuple[str, int], set[str]] = defaultdict(set)
     for (rid, s, wid, t), q in x.items():
@@ -75,14 +79,14 @@ def explain_unmet(sc: Scenario, d: Derived, x: dict[tuple[str, int, str, int], i
     reasons: dict[str, str] = {}
     for rid in unmet:
         r = sc.request(rid)
-        reasons[rid] = _explain_one(sc, d, r, hours_used, suppliers, stock_used)
+        reasons[rid] = _explain_one(sc, d, r, hours_used, suppliers, stock_used, proven)
     return reasons
 
 
 def _explain_one(sc: Scenario, d: Derived, r: Request,
                  hours_used: dict[tuple[str, str, int], float],
                  suppliers: dict[tuple[str, int], set[str]],
-                 stock_used: dict[tuple[str, str], float]) -> str:
+                 stock_used: dict[tuple[str, str], float], proven: bool) -> str:
     comp = sc.component(r.component)
     n = len(comp.routing)
     for s in range(n):
@@ -141,8 +145,19 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
                         f"needed per unit (step {s})")
     penalty = sc.unmet_penalty(r)
     est = _unit_cost_estimate(sc, d, r)
-    text = (f"cheaper to leave it than to make it at the given penalty of {penalty:,.0f} per "
-            f"unit: making one costs at least about {est:,.0f} in production and material")
+    if not proven and est < penalty:
+        return (f"not placed when the search stopped (time limit): capacity, material and "
+                f"workshops are free and making one costs about {est:,.0f} against the "
+                f"penalty of {penalty:,.0f}; a longer solve would likely place it")
+    if est < penalty:
+        text = (f"cheaper to leave it than to make it at the given penalty of {penalty:,.0f} "
+                f"per unit: a unit's production and material cost about {est:,.0f}, but the "
+                f"tooling, engagement, transport or lateness the remaining units would add "
+                f"cost more than the penalty")
+    else:
+        text = (f"cheaper to leave it than to make it at the given penalty of {penalty:,.0f} "
+                f"per unit: making one costs at least about {est:,.0f} in production and "
+                f"material")
     if sc.import_allowed(r):
         text += f", importing one {sc.import_unit_cost(r):,.0f}"
     if sc.policy.min_local_content > 0:
