@@ -227,6 +227,33 @@ def scenario_list() -> None:
         out.print(f"{name}{mark}: {desc}", highlight=False)
 
 
+class GenSize(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+    national = "national"
+
+
+@scenario_app.command("generate")
+def scenario_generate(
+    size: Annotated[GenSize, typer.Option(help="small 30 workshops / 25 requests / 4 periods; "
+                                          "medium 150/200/8; large 450/2000/12; national "
+                                          "5000/20000/12.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write (.yaml/.json).")],
+    seed: Annotated[int, typer.Option(help="Same size and seed, same file.")] = 1,
+) -> None:
+    """Write a generated scenario true to the Javanese clusters (see docs/generator.md)."""
+    from scenarios.generate import generate
+
+    if out_file.suffix.lower() not in (".yaml", ".yml", ".json"):
+        fail_input(models.InputError(str(out_file), ["use a .yaml, .yml or .json file name"]))
+    doc = generate(size.value, seed)
+    models.dump_document(doc, out_file)
+    out.print(f"wrote {doc['name']}: {len(doc['workshops'])} workshops, "
+              f"{len(doc['requests'])} requests, {doc['horizon']['periods']} periods to "
+              f"{out_file}", highlight=False)
+
+
 @scenario_app.command("export")
 def scenario_export(
     name: Annotated[str, typer.Argument(help="Built-in scenario name.")],
