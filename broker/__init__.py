@@ -6,15 +6,62 @@ allocation across workshops and material centers.
     assert check(scenario, plan).ok
 """
 
-from broker.api import builtin_scenario, check, load_scenario, solve
-from broker.db import head_revision
-from broker.ledger import Broker, LedgerConflict
-from broker.report import Utilization, utilization
-from broker.sweep import SweepResult, run_sweep, run_variant
-from broker.variants import resolve as resolve_variant
-from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
-from models.check import CheckReport, Violation
-from solvers import Engine, ProgressEvent, SolveOptions
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from broker.api import builtin_scenario, check, load_scenario, solve
+    from broker.db import head_revision
+    from broker.ledger import Broker, LedgerConflict
+    from broker.report import Utilization, utilization
+    from broker.sweep import SweepResult, run_sweep, run_variant
+    from broker.variants import resolve as resolve_variant
+    from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
+    from models.check import CheckReport, Violation
+    from solvers import Engine, ProgressEvent, SolveOptions
+
+# Names are imported when first used: a command that needs neither the database nor the
+# analysis tools (or only the ledger) starts without loading them, which keeps
+# `broker quote` and friends quick.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "builtin_scenario": ("broker.api", "builtin_scenario"),
+    "check": ("broker.api", "check"),
+    "load_scenario": ("broker.api", "load_scenario"),
+    "solve": ("broker.api", "solve"),
+    "head_revision": ("broker.db", "head_revision"),
+    "Broker": ("broker.ledger", "Broker"),
+    "LedgerConflict": ("broker.ledger", "LedgerConflict"),
+    "Utilization": ("broker.report", "Utilization"),
+    "utilization": ("broker.report", "utilization"),
+    "SweepResult": ("broker.sweep", "SweepResult"),
+    "run_sweep": ("broker.sweep", "run_sweep"),
+    "run_variant": ("broker.sweep", "run_variant"),
+    "resolve_variant": ("broker.variants", "resolve"),
+    "InputError": ("models", "InputError"),
+    "Plan": ("models", "Plan"),
+    "PlanError": ("models", "PlanError"),
+    "Scenario": ("models", "Scenario"),
+    "ScenarioError": ("models", "ScenarioError"),
+    "Status": ("models", "Status"),
+    "CheckReport": ("models.check", "CheckReport"),
+    "Violation": ("models.check", "Violation"),
+    "Engine": ("solvers", "Engine"),
+    "ProgressEvent": ("solvers", "ProgressEvent"),
+    "SolveOptions": ("solvers", "SolveOptions"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'broker' has no attribute '{name}'") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

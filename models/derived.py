@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from models.scenario import Offer, Request, Scenario, Step, Workshop
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -37,6 +39,9 @@ class Distances:
         }
         self._graph: nx.Graph | None = None
         if scenario.routes:
+            # Imported here: scenarios without routes (great-circle distances) never need it.
+            import networkx as nx
+
             g: nx.Graph = nx.Graph()
             g.add_nodes_from(loc.id for loc in scenario.locations)
             for rt in scenario.routes:
@@ -53,6 +58,8 @@ class Distances:
         if self._graph is not None:
             row = self._from.get(a)
             if row is None:
+                import networkx as nx
+
                 row = nx.single_source_dijkstra_path_length(self._graph, a, weight="km")
                 self._from[a] = row
             return row.get(b)

@@ -1,147 +1,31 @@
 """Everything that builds and solves optimization models, behind one entry point:
-`solve(scenario, options) -> Plan`."""
+`solve(scenario, options) -> Plan`.
+
+The options are light to import; the pipeline (and OR-Tools with it) is loaded on the
+first solve, so commands and services that never solve start quickly.
+"""
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
-from ortools.init.python import init
-
-from models.check import compute_kpis
-from models.derived import Derived
-from models.plan import Cost, Plan, Status, UnmetRow
-from models.scenario import Scenario
-from solvers.explain import explain_unmet
-from solvers.extract import (
-    cost_terms,
-    import_rows,
-    material_rows,
-    production_rows,
-    shipment_rows,
-)
-from solvers.mip import Raw, build, solve_model
 from solvers.options import Engine, Formulation, ProgressEvent, SolveOptions
-from solvers.sensitivity import fix_choices, shadow_prices
+
+if TYPE_CHECKING:
+    from models.plan import Plan
+    from models.scenario import Scenario
 
 __all__ = ["Engine", "Formulation", "ProgressEvent", "SolveOptions", "ortools_version", "solve"]
-
-# A plan proven within this relative gap of its bound is reported as optimal.
-OPTIMAL_GAP = 1e-6
-
-
-def ortools_version() -> str:
-    return str(init.OrToolsVersion.version_string())
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     """Solve `scenario` exactly (SPEC sections 4 to 6) and return a plan (section 7)."""
-    options = options or SolveOptions()
-    started = time.perf_counter()
+    from solvers.pipeline import solve as run
 
-    def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
-        if options.progress is not None:
-            options.progress(ProgressEvent(phase, time.perf_counter() - started, incumbent,
-                                           bound))
-
-    emit("build")
-    d = Derived(scenario)
-    if options.fixed_plan is not None:
-        built = build(scenario, d, all_capacity_rows=True)
-        t_built = time.perf_counter()
-        plan = options.fixed_plan.model_copy(deep=True)
-        x_keys = [(p.request, p.step, p.workshop, p.period) for p in plan.production]
-        fix_choices(built, scenario, x_keys)
-        plan.sensitivity = shadow_prices(built, options)
-        t_solved = t_done = time.perf_counter()
-    else:
-        built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
-        t_built = time.perf_counter()
-        raw = solve_model(built, options, started)
-        t_solved = time.perf_counter()
-        plan = _to_plan(scenario, d, built, raw, options)
-        if options.duals and plan.status.has_plan:
-            # A model of its own: the search model's tighter bounds would take the duals.
-            pricing = build(scenario, d, all_capacity_rows=True)
-            fix_choices(pricing, scenario, raw.x)
-            plan.sensitivity = shadow_prices(pricing, options)
-        t_done = time.perf_counter()
-    plan.timings = {
-        "build": t_built - started,
-        "solve": t_solved - t_built,
-        "extract": t_done - t_solved,
-        "total": t_done - started,
-    }
-    emit("done", plan.objective, plan.bound)
-    return plan
+    return run(scenario, options)
 
 
-def diagnose_infeasible(sc: Scenario) -> str:
-    """Why no plan exists. Unmet demand can absorb every other constraint (a plan that
-    makes nothing meets capacity, flow, precedence, materials and sourcing), and such a plan
-    has local content 1 (total 0); so only the domestic-share policy, alone or together
-    with local content, can make a scenario infeasible."""
-    pol = sc.policy
-    need = pol.min_domestic_share * sc.total_quantity()
-    text = (f"policy.min_domestic_share {pol.min_domestic_share:g} needs {need:,.0f} of the "
-            f"{sc.total_quantity():,} requested units made at home, more than eligibility, "
-            f"capacity, materials and time allow")
-    if pol.min_local_content > 0:
-        text += f" together with policy.min_local_content {pol.min_local_content:g}"
-    return text
+def ortools_version() -> str:
+    from solvers.pipeline import ortools_version as version
 
-
-def _to_plan(sc: Scenario, d: Derived, built: object, raw: Raw, options: SolveOptions) -> Plan:
-    from solvers.mip import Built
-
-    assert isinstance(built, Built)
-    solver_info = {
-        **options.describe(),
-        "ortools": ortools_version(),
-        "model": {
-            "variables": built.model.get_num_variables(),
-            "constraints": built.model.get_num_linear_constraints(),
-        },
-    }
-    status = Status(raw.status)
-    if not status.has_plan:
-        plan = Plan(scenario=sc.name, status=status, bound=raw.bound, solver=solver_info)
-        if status is Status.INFEASIBLE:
-            plan.diagnosis = diagnose_infeasible(sc)
-        return plan
-    production = production_rows(sc, raw)
-    shipments = shipment_rows(sc, d, built, raw)
-    materials = material_rows(sc, built, raw)
-    imports = import_rows(sc, raw)
-    reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=raw.status == "optimal")
-    unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])
-             for r in sc.requests if r.id in raw.u]
-    terms = cost_terms(sc, d, raw, shipments, materials)
-    objective = sum(terms.values())
-    if raw.solver_objective is not None:
-        # The model and the row-by-row cost are written apart: disagreement is a bug.
-        tol = 1e-6 * max(1.0, abs(objective))
-        if abs(raw.solver_objective - objective) > max(tol, 1e-3):
-            raise RuntimeError(f"model objective {raw.solver_objective!r} differs from the "
-                               f"cost of its rows {objective!r}")
-    bound = raw.bound
-    if bound is not None:
-        # The solver's bound carries its own tolerances; it never exceeds a plan's cost.
-        bound = min(bound, objective)
-        if status is Status.OPTIMAL and (objective - bound) > OPTIMAL_GAP * max(1.0,
-                                                                                abs(objective)):
-            status = Status.FEASIBLE
-    plan = Plan(
-        scenario=sc.name,
-        status=status,
-        objective=objective,
-        bound=bound,
-        cost=Cost.from_dict(terms),
-        production=production,
-        shipments=shipments,
-        materials=materials,
-        imports=imports,
-        unmet=unmet,
-        solver=solver_info,
-    )
-    plan.kpis = compute_kpis(sc, plan, terms)
-    return plan
+    return version()

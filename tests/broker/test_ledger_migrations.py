@@ -49,3 +49,11 @@ def test_first_use_migrates_and_outdated_schema_is_refused(url: str) -> None:
             conn.commit()
     with pytest.raises(models.InputError, match="broker db upgrade"):
         Broker(url)
+
+
+def test_head_revision_read_from_files_matches_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from broker.db.migrate import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
