@@ -804,6 +804,86 @@ def compare_cmd(
                   highlight=False)
 
 
+# --------------------------------------------------------------------------------------
+# Benchmarks: the project's solver against the direct baseline (docs/benchmarks.md)
+
+
+@app.command("bench")
+def bench_cmd(
+    size: Annotated[list[str] | None, typer.Option(
+        "--size", help="Generated size: small, medium, large or national (repeat). Default: "
+        "small, unless --instances is given.")] = None,
+    seeds: Annotated[str, typer.Option(help="Seeds of the generated instances, e.g. 1,2.")
+                     ] = "1",
+    time_limit: Annotated[float, typer.Option(help="Seconds per solve.", min=0.01)] = 60.0,
+    instances: Annotated[list[Path] | None, typer.Option(
+        "--instances", help="Scenario file or folder of them (repeat); an optima.json beside "
+        "them gives the known optimum.")] = None,
+    baseline: Annotated[bool, typer.Option(help="Also solve with the direct formulation and "
+                                           "compare.")] = True,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write the rows (CSV).")
+                        ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
+) -> None:
+    """Solve each instance with the project's solver and the direct baseline, one fresh
+    process per run, and print status, objective, bound, gap, seconds, peak memory, the
+    checker's verdict and the ratios against the baseline, then the speed targets.
+    Exit 0 when every run finished and every plan passed the checker, 1 otherwise, 2 for
+    invalid input."""
+    from broker import bench
+
+    try:
+        insts = bench.generated(size or ([] if instances else ["small"]),
+                                bench.parse_seeds(seeds))
+        insts += bench.from_paths(instances or [])
+    except models.InputError as e:
+        fail_input(e)
+    forms = [bench.PROJECT, bench.BASELINE] if baseline else [bench.PROJECT]
+
+    def progress(r: bench.BenchRow) -> None:
+        err.print(f"{r.instance} {r.formulation}: {r.status}"
+                  + ("" if r.seconds is None else f" in {r.seconds:.1f} s"), highlight=False)
+
+    rows = bench.run_bench(insts, time_limit, forms, seed=seed, threads=threads,
+                           progress=progress)
+    if out_file is not None:
+        bench.write_csv(rows, out_file)
+
+    def num(v: float | None, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    with_opt = any(r.optimum is not None for r in rows)
+    t = Table(title=f"Benchmark, time limit {time_limit:g} s", show_edge=False)
+    cols = ["instance", "formulation", "status", "objective", "bound", "gap", "seconds",
+            "build s", "peak MB", "checker", *(["opt gap"] if with_opt else []),
+            "speed-up", "obj ratio", "gap diff"]
+    for col in cols:
+        t.add_column(col, justify="left" if col in cols[:3] else "right")
+    for r in rows:
+        t.add_row(r.instance, r.formulation, r.status, _money(r.objective), _money(r.bound),
+                  num(r.gap, ".2%"), num(r.seconds, ".1f"), num(r.build_seconds, ".1f"),
+                  (">=" if r.status == "killed" and r.peak_mb is not None else "")
+                  + num(r.peak_mb, ",.0f"),
+                  {True: "OK", False: "FAILED", None: "-"}[r.check_ok],
+                  *([num(r.optimum_gap, ".4%")] if with_opt else []),
+                  "-" if r.speedup is None else f"{r.speedup:.2f}x",
+                  num(r.objective_ratio, ".4f"),
+                  "-" if r.gap_diff is None else f"{r.gap_diff * 100:+.2f} pp")
+    # Full width even when piped or in a narrow terminal: a cut-off number is useless.
+    Console(file=out.file, width=max(out.width, 220)).print(t)
+    for r in rows:
+        if r.message:
+            out.print(f"{r.instance} {r.formulation}: {r.message}", highlight=False,
+                      markup=False)
+    for line in bench.targets(rows):
+        out.print(line.text, highlight=False, markup=False)
+    if out_file is not None:
+        out.print(f"{len(rows)} row(s) written to {out_file}", highlight=False)
+    broken = any(r.status in ("error", "killed") or r.check_ok is False for r in rows)
+    raise typer.Exit(EXIT_VIOLATIONS if broken else EXIT_OK)
+
+
 def main() -> None:
     try:
         app()
