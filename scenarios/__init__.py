@@ -8,13 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scenarios import java_auto
+from scenarios import java_auto, java_mini
 
 BUILTIN: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "java-automotive": (
         "automotive and rail components across the Javanese metal clusters, 8 weeks "
         "around Idul Fitri 2027",
         java_auto.build,
+    ),
+    "java-mini": (
+        "three workshops and two brake-drum orders over four weeks, small enough to follow "
+        "by hand",
+        java_mini.build,
     ),
 }
 

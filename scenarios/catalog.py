@@ -1,7 +1,7 @@
 """Domain data for the built-in and generated scenarios: places, processes, materials,
 material centers, components, buyers and holidays of Java's metal-working IKM.
 
-Figures follow docs in the project's DOMAIN notes where those give them (cluster sizes of
+Figures follow the project's domain notes (DOMAIN.md) where those give them (cluster sizes of
 Ceper, Purbalingga and Sidoarjo, the Tegal and Majalengka material centers, the named IKM
 and their state-owned partners). Everything else is a plausible estimate for 2027 and is
 marked `estimate` where a reader might take it for a reported figure. Coordinates are
@@ -95,6 +95,10 @@ class MaterialCenter:
 
 @dataclass(frozen=True)
 class Step:
+    """One routing step. Hours per unit are whole fractions of an hour (1/2, 1/8, 1/80):
+    IKM quote output in pieces per hour, and with whole hours of capacity a full period
+    is then a whole number of pieces, which keeps exact solvers from chasing fractions."""
+
     process: str
     hours: float
     material: str | None = None
@@ -349,7 +353,7 @@ MATERIAL_CENTERS: tuple[MaterialCenter, ...] = (
 COMPONENTS: tuple[Component, ...] = (
     Component(
         "bd-12", "Brake drum BD-12, light truck (FC250)", "automotive", 9.5,
-        (Step("casting", 0.25, "fc250", 11.8), Step("machining", 0.40),
+        (Step("casting", 0.25, "fc250", 11.8), Step("machining", 0.5),
          Step("painting", 0.05)),
         import_price=420_000, lead_periods=5,
         tooling_idr=MappingProxyType({0: 18_000_000}),
@@ -357,34 +361,34 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "cs-80", "Cylinder liner 80 mm, centrifugally cast (FC250)", "automotive", 1.6,
-        (Step("casting", 0.08, "fc250", 2.2), Step("heat_treatment", 0.02),
-         Step("machining", 0.18)),
+        (Step("casting", 0.1, "fc250", 2.2), Step("heat_treatment", 0.02),
+         Step("machining", 0.2)),
         import_price=110_000, lead_periods=4,
         buyers=("tmmin", "adm"), lot=(1500, 5000),
     ),
     Component(
         "bb-k1", "Rail brake block, freight wagon (FC200)", "rail", 11.0,
-        (Step("casting", 0.18, "fc200", 12.5), Step("painting", 0.02)),
+        (Step("casting", 0.2, "fc200", 12.5), Step("painting", 0.02)),
         import_price=260_000, lead_periods=6,
         buyers=("kai", "inka"), lot=(1000, 3500),
     ),
     Component(
         "gb-pl", "Boiler grate bar, coal-fired power plant (FC230)", "power", 6.5,
-        (Step("casting", 0.12, "fc230", 7.6), Step("machining", 0.08)),
+        (Step("casting", 0.125, "fc230", 7.6), Step("machining", 0.1)),
         import_price=190_000, lead_periods=8,
         buyers=("pln",), lot=(800, 2500),
     ),
     Component(
         "br-em", "Engine-mount bracket, stamped and welded (SPCC 2.3 mm)", "automotive", 0.85,
-        (Step("stamping", 0.012, "spcc", 1.15), Step("welding", 0.035),
-         Step("painting", 0.015)),
+        (Step("stamping", 0.0125, "spcc", 1.15), Step("welding", 0.04),
+         Step("painting", 0.0125)),
         import_price=48_000, lead_periods=3, offers_only=True,
         tooling_idr=MappingProxyType({0: 60_000_000, 1: 8_000_000}),
         buyers=("adm", "sim", "mmki"), lot=(2000, 8000),
     ),
     Component(
         "mf-2w", "Motorcycle muffler (silencer), 110-125 cc", "motorcycle", 2.8,
-        (Step("stamping", 0.04, "spcc", 3.4), Step("welding", 0.12),
+        (Step("stamping", 0.04, "spcc", 3.4), Step("welding", 0.125),
          Step("painting", 0.05)),
         import_price=210_000, lead_periods=4,
         tooling_idr=MappingProxyType({0: 25_000_000}),
@@ -392,7 +396,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "mf-4w", "Car rear muffler (SUS409L)", "automotive", 6.2,
-        (Step("stamping", 0.06, "sus409l", 7.4), Step("welding", 0.30),
+        (Step("stamping", 0.05, "sus409l", 7.5), Step("welding", 0.25),
          Step("painting", 0.04)),
         import_price=600_000, lead_periods=5, offers_only=True,
         tooling_idr=MappingProxyType({0: 90_000_000}),
@@ -400,37 +404,37 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "tc-adc", "Transmission side cover, die cast (ADC12)", "motorcycle", 1.9,
-        (Step("al_casting", 0.05, "adc12", 2.5), Step("machining", 0.15)),
+        (Step("al_casting", 0.05, "adc12", 2.5), Step("machining", 0.125)),
         import_price=215_000, lead_periods=4, offers_only=True,
         tooling_idr=MappingProxyType({0: 180_000_000, 1: 12_000_000}),
         buyers=("ahm", "yimm", "sim"), lot=(2000, 6000),
     ),
     Component(
         "wh-356", "Motorcycle rear wheel hub (A356)", "motorcycle", 1.4,
-        (Step("al_casting", 0.07, "a356", 1.9), Step("machining", 0.20),
-         Step("painting", 0.03)),
+        (Step("al_casting", 0.1, "a356", 1.9), Step("machining", 0.2),
+         Step("painting", 0.025)),
         import_price=230_000, lead_periods=4, offers_only=True,
         tooling_idr=MappingProxyType({0: 120_000_000}),
         buyers=("ahm", "yimm"), lot=(1500, 5000),
     ),
     Component(
         "sh-ks", "Conveyor roller shaft, mill line (S45C)", "steel", 14.0,
-        (Step("machining", 0.90, "s45c", 16.5), Step("heat_treatment", 0.15),
-         Step("machining", 0.35)),
+        (Step("machining", 1.0, "s45c", 16.5), Step("heat_treatment", 0.125),
+         Step("machining", 0.25)),
         import_price=800_000, lead_periods=6,
         buyers=("ks",), lot=(150, 600),
     ),
     Component(
         "kp-440", "Steering knuckle king pin (SCM440)", "automotive", 1.3,
-        (Step("machining", 0.20, "scm440", 1.6), Step("heat_treatment", 0.05),
-         Step("machining", 0.10)),
+        (Step("machining", 0.2, "scm440", 1.6), Step("heat_treatment", 0.05),
+         Step("machining", 0.1)),
         import_price=150_000, lead_periods=4,
         buyers=("hmmi", "isuzu"), lot=(800, 3000),
     ),
     Component(
         "bs-lt", "Brake shoe, welded steel with riveted lining (SPHC)", "automotive", 2.1,
         (Step("stamping", 0.02, "sphc", 2.4), Step("welding", 0.05),
-         Step("assembly", 0.03)),
+         Step("assembly", 0.025)),
         import_price=75_000, lead_periods=3,
         tooling_idr=MappingProxyType({0: 30_000_000}),
         buyers=("isuzu", "hmmi", "mmki"), lot=(1000, 4000),
@@ -516,6 +520,18 @@ RAMADAN_2027 = (date(2027, 2, 8), date(2027, 3, 8))
 DEFAULT_START = date(2027, 2, 22)  # a Monday, two weeks before Idul Fitri
 
 WORKDAYS_PER_WEEK = 6  # most IKM work Monday to Saturday
+
+
+# Pieces-per-hour rates a workshop would quote, as hours per piece.
+NICE_HOURS: tuple[float, ...] = (
+    2.0, 1.0, 0.5, 0.25, 0.2, 0.125, 0.1, 0.05, 0.04, 0.025, 0.02, 0.0125, 0.01, 0.008,
+    0.005,
+)
+
+
+def snap_hours(hours: float) -> float:
+    """The nearest (in ratio) of `NICE_HOURS` to `hours`."""
+    return min(NICE_HOURS, key=lambda n: max(n / hours, hours / n))
 
 
 def period_start(start: date, period: int, period_days: int = 7) -> date:

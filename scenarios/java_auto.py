@@ -8,7 +8,13 @@ What makes it interesting to plan:
 - the ADM cylinder-liner order asks for IATF 16949, which only one foundry holds;
 - stainless sheet for car mufflers is imported and the Sidoarjo hub has too little of it;
 - the transmission-cover and wheel-hub dies cost enough that buying abroad competes;
-- state-owned buyers (KAI, INKA, PLN, Krakatau Steel) do not accept imports.
+- state-owned buyers (KAI, INKA, PLN, Krakatau Steel) do not accept imports, and KAI's
+  rush order in the last two weeks is more than the certified cupolas can pour, so a
+  little of it goes unmet, with the reason.
+
+The data are tuned so that the exact model proves optimal in well under a minute:
+routing hours are whole pieces per hour, each step is open to a handful of shops (by
+process, certification and offers), and fixed costs sit where the choice is clear-cut.
 """
 
 from __future__ import annotations
@@ -43,112 +49,104 @@ _IATF = ("SNI", "ISO9001", "IATF16949")
 # over Idul Fitri (lebaran 0); larger shops keep a skeleton crew.
 _SHOPS: tuple[_Shop, ...] = (
     # Ceper, Klaten: grey-iron foundries
-    _Shop("ceper", "ceper", "CV Baja Kurnia", _ISO,
-          {"casting": 70, "machining": 30, "painting": 20}, 0.3),
-    _Shop("ceper", "ceper", "UD Sumber Cor Batur", ("SNI",),
-          {"casting": 55, "painting": 15}, 0.0, rate_factor=0.95),
+    _Shop("ceper", "ceper", "CV Baja Kurnia", _ISO, {"casting": 105, "painting": 30}, 0.3),
+    _Shop("ceper", "ceper", "UD Sumber Cor Batur", ("SNI",), {"casting": 80}, 0.0,
+          rate_factor=0.95),
     _Shop("ceper", "ceper", "CV Logam Jaya Ceper", _ISO,
-          {"casting": 60, "heat_treatment": 15}, 0.0),
-    _Shop("ceper", "ceper", "CV Putra Cor Mandiri", ("SNI",), {"casting": 45}, 0.0),
-    _Shop("ceper", "klaten", "UD Karya Logam Manunggal", ("SNI",),
-          {"casting": 40, "machining": 25}, 0.0, rate_factor=0.95),
-    _Shop("ceper", "klaten", "CV Sinar Baja Klaten", _IATF,
-          {"casting": 65, "heat_treatment": 20, "machining": 35}, 0.4,
+          {"casting": 90, "heat_treatment": 20}, 0.0),
+    _Shop("ceper", "ceper", "CV Putra Cor Mandiri", ("SNI",), {"casting": 70}, 0.0),
+    _Shop("ceper", "ceper", "UD Karya Logam Manunggal", ("SNI",), {"casting": 60}, 0.0,
+          rate_factor=0.95),
+    _Shop("ceper", "ceper", "CV Sinar Baja Klaten", _IATF,
+          {"casting": 100, "heat_treatment": 30, "machining": 50}, 0.4,
           engagement=12_000_000, rate_factor=1.1),
-    _Shop("ceper", "ceper", "CV Bintang Cor Abadi", ("SNI",), {"casting": 40}, 0.0),
-    _Shop("ceper", "ceper", "UD Tunas Logam", (), {"casting": 35, "painting": 20}, 0.0,
-          rate_factor=0.9),
-    _Shop("ceper", "klaten", "CV Mega Cor Sentosa", _ISO,
-          {"casting": 50, "painting": 15}, 0.3),
-    _Shop("ceper", "klaten", "CV Harapan Teknik Ceper", ("SNI",),
-          {"machining": 40, "painting": 20}, 0.3),
+    _Shop("ceper", "ceper", "CV Bintang Cor Abadi", ("SNI",), {"casting": 60}, 0.0),
+    _Shop("ceper", "ceper", "UD Tunas Logam", (), {"casting": 50}, 0.0, rate_factor=0.9),
+    _Shop("ceper", "ceper", "CV Mega Cor Sentosa", _ISO, {"casting": 75, "painting": 20}, 0.3),
+    _Shop("ceper", "ceper", "CV Harapan Teknik Ceper", ("SNI",),
+          {"machining": 60, "painting": 30}, 0.3),
     # Tegal: stamping, machining, welding for the carmakers
     _Shop("tegal", "adiwerna", "CV Karya Presisi Adiwerna", _ISO,
-          {"stamping": 20, "welding": 30, "painting": 15}, 0.4),
+          {"stamping": 30, "welding": 45, "painting": 20}, 0.4),
     _Shop("tegal", "talang", "CV Mitra Logam Talang", _IATF,
-          {"stamping": 25, "welding": 35, "machining": 40}, 0.5,
-          engagement=8_000_000, rate_factor=1.1),
+          {"stamping": 40, "welding": 50, "machining": 60}, 0.5, rate_factor=1.1),
     _Shop("tegal", "adiwerna", "UD Sinar Teknik Adiwerna", ("SNI",),
-          {"machining": 45, "welding": 25}, 0.3, rate_factor=0.95),
-    _Shop("tegal", "tegal", "CV Duta Presisi Tegal", _ISO,
-          {"machining": 55, "painting": 20}, 0.4),
+          {"machining": 70, "welding": 40}, 0.3, rate_factor=0.95),
+    _Shop("tegal", "adiwerna", "CV Duta Presisi Tegal", _ISO,
+          {"machining": 80, "painting": 30}, 0.4),
     _Shop("tegal", "talang", "CV Surya Metal Talang", _ISO,
-          {"stamping": 15, "welding": 25, "assembly": 20}, 0.4),
+          {"stamping": 20, "welding": 40, "assembly": 30}, 0.4),
     _Shop("tegal", "adiwerna", "UD Jaya Mesin Adiwerna", ("SNI",),
-          {"machining": 35, "stamping": 10}, 0.3, rate_factor=0.95),
-    _Shop("tegal", "tegal", "PT Prima Teknik Tegal", (*_ISO, "ISO14001"),
-          {"machining": 50, "heat_treatment": 15, "assembly": 20}, 0.5,
-          engagement=10_000_000, rate_factor=1.05),
+          {"machining": 50, "stamping": 15}, 0.3, rate_factor=0.95),
+    _Shop("tegal", "talang", "PT Prima Teknik Tegal", (*_ISO, "ISO14001"),
+          {"machining": 75, "heat_treatment": 20, "assembly": 30}, 0.5, rate_factor=1.05),
     _Shop("tegal", "talang", "CV Cahaya Logam Takaru", ("ISO9001",),
-          {"welding": 30, "painting": 25}, 0.3),
+          {"welding": 45, "painting": 40}, 0.3),
     # Purbalingga: exhaust mufflers
     _Shop("purbalingga", "purbalingga", "CV Sinar Knalpot Jaya", ("SNI",),
-          {"stamping": 15, "welding": 40, "painting": 20}, 0.3),
+          {"stamping": 20, "welding": 60, "painting": 30}, 0.3),
     _Shop("purbalingga", "purbalingga", "UD Karya Knalpot Mandiri", ("SNI",),
-          {"stamping": 10, "welding": 35, "painting": 15}, 0.0, rate_factor=0.95),
+          {"stamping": 15, "welding": 50}, 0.0, rate_factor=0.95),
     _Shop("purbalingga", "purbalingga", "CV Putra Knalpot Sejahtera", _ISO,
-          {"stamping": 15, "welding": 45, "painting": 25}, 0.4),
-    _Shop("purbalingga", "purbalingga", "UD Bina Las Purbalingga", (),
-          {"welding": 30, "painting": 10}, 0.0, rate_factor=0.9),
+          {"stamping": 20, "welding": 70, "painting": 40}, 0.4),
+    _Shop("purbalingga", "purbalingga", "UD Bina Las Purbalingga", (), {"welding": 45}, 0.0,
+          rate_factor=0.9),
     _Shop("purbalingga", "purbalingga", "CV Mulia Knalpot Abadi", ("SNI",),
-          {"stamping": 10, "welding": 30, "assembly": 15}, 0.3),
+          {"stamping": 15, "welding": 45, "assembly": 20}, 0.3),
     # Sukabumi: aluminium casting
-    _Shop("sukabumi", "sukabumi", "CV Cahaya Alumindo Sukabumi", _ISO,
-          {"al_casting": 40, "machining": 35}, 0.4),
-    _Shop("sukabumi", "cisaat", "UD Sinar Aluminium Cisaat", ("SNI",),
-          {"al_casting": 30, "machining": 20}, 0.3, rate_factor=0.95),
-    _Shop("sukabumi", "cisaat", "CV Mega Cor Aluminium", _ISO,
-          {"al_casting": 35, "painting": 15}, 0.3),
+    _Shop("sukabumi", "sukabumi", "CV Cahaya Alumindo Sukabumi", ("SNI",),
+          {"al_casting": 60, "machining": 50}, 0.4),
+    _Shop("sukabumi", "sukabumi", "UD Sinar Aluminium Cisaat", ("SNI",),
+          {"al_casting": 45, "machining": 30}, 0.3, rate_factor=0.95),
+    _Shop("sukabumi", "sukabumi", "CV Mega Cor Aluminium", ("SNI",),
+          {"al_casting": 50, "painting": 20}, 0.3),
     _Shop("sukabumi", "sukabumi", "CV Prima Presisi Sukabumi", _IATF,
-          {"machining": 45, "al_casting": 25}, 0.5, engagement=10_000_000, rate_factor=1.1),
+          {"machining": 70, "al_casting": 40}, 0.5, rate_factor=1.1),
     # Pasuruan: castings for vehicles and diesel engines
     _Shop("pasuruan", "pasuruan", "CV Agung Cor Pasuruan", _ISO,
-          {"casting": 55, "machining": 30}, 0.3),
-    _Shop("pasuruan", "bangil", "UD Sumber Logam Bangil", ("SNI",),
-          {"casting": 45, "painting": 15}, 0.0, rate_factor=0.95),
-    _Shop("pasuruan", "pasuruan", "CV Garuda Metal Pasuruan", _ISO,
-          {"casting": 40, "al_casting": 20, "heat_treatment": 15}, 0.4),
-    _Shop("pasuruan", "bangil", "CV Nusa Mesin Bangil", ("SNI",), {"machining": 40}, 0.4),
+          {"casting": 80, "machining": 45}, 0.3),
+    _Shop("pasuruan", "pasuruan", "UD Sumber Logam Bangil", ("SNI",), {"casting": 70}, 0.0,
+          rate_factor=0.95),
+    _Shop("pasuruan", "pasuruan", "CV Garuda Metal Pasuruan", ("SNI",),
+          {"al_casting": 30, "heat_treatment": 20}, 0.4),
+    _Shop("pasuruan", "pasuruan", "CV Nusa Mesin Bangil", ("SNI",), {"machining": 60}, 0.4),
     # Sidoarjo (Ngingas, Waru): machining and fabrication
     _Shop("sidoarjo", "waru", "CV Ngingas Teknik Mandiri", _ISO,
-          {"machining": 50, "welding": 25}, 0.4),
+          {"machining": 75, "welding": 40}, 0.4),
     _Shop("sidoarjo", "waru", "UD Logam Waru Jaya", ("SNI",),
-          {"machining": 35, "stamping": 10}, 0.3, rate_factor=0.95),
-    _Shop("sidoarjo", "sidoarjo", "CV Wijaya Presisi Sidoarjo", _IATF,
-          {"machining": 55, "heat_treatment": 20}, 0.5, engagement=10_000_000,
-          rate_factor=1.1),
+          {"machining": 50, "stamping": 15}, 0.3, rate_factor=0.95),
+    _Shop("sidoarjo", "waru", "CV Wijaya Presisi Sidoarjo", _IATF,
+          {"machining": 80, "heat_treatment": 30}, 0.5, rate_factor=1.1),
     _Shop("sidoarjo", "waru", "CV Sentosa Las Waru", ("SNI",),
-          {"welding": 35, "painting": 20, "stamping": 15}, 0.3),
-    _Shop("sidoarjo", "waru", "CV Rajawali Mesin Waru", _ISO,
-          {"machining": 40, "assembly": 20}, 0.4),
+          {"welding": 50, "painting": 30, "stamping": 20}, 0.3),
+    _Shop("sidoarjo", "waru", "CV Rajawali Mesin Waru", ("SNI",),
+          {"machining": 60, "assembly": 30}, 0.4),
     # Yogyakarta
-    _Shop("yogyakarta", "yogyakarta", "CV Adi Cor Yogya", _ISO,
-          {"casting": 40, "machining": 30}, 0.3),
+    _Shop("yogyakarta", "yogyakarta", "CV Adi Cor Yogya", _ISO, {"casting": 60}, 0.3),
     _Shop("yogyakarta", "yogyakarta", "UD Karya Mesin Kotagede", ("SNI",),
-          {"machining": 35, "welding": 20}, 0.3),
+          {"machining": 50}, 0.3),
     _Shop("yogyakarta", "yogyakarta", "CV Citra Logam Mataram", ("SNI",),
-          {"casting": 30, "painting": 15}, 0.0),
+          {"casting": 45, "painting": 20}, 0.0),
     # Semarang
     _Shop("semarang", "semarang", "CV Semarang Presisi Utama", (*_ISO, "ISO14001"),
-          {"machining": 50, "heat_treatment": 20}, 0.5),
-    _Shop("semarang", "semarang", "CV Indo Teknik Genuk", _ISO,
-          {"machining": 40, "painting": 25}, 0.4),
-    _Shop("semarang", "semarang", "UD Makmur Las Semarang", ("SNI",),
-          {"welding": 30, "painting": 15}, 0.3),
+          {"machining": 75, "heat_treatment": 30}, 0.5),
+    _Shop("semarang", "semarang", "CV Indo Teknik Genuk", ("SNI",),
+          {"machining": 60, "painting": 40}, 0.4),
+    _Shop("semarang", "semarang", "UD Makmur Las Semarang", ("SNI",), {"welding": 45}, 0.3),
     # Jabodetabek: close to the carmakers, dearest labour
     _Shop("jabodetabek", "bekasi", "CV Byakta Prakasa", _ISO,
-          {"machining": 45, "heat_treatment": 15, "welding": 20}, 0.5),
+          {"machining": 70, "heat_treatment": 20}, 0.5),
     _Shop("jabodetabek", "cikarang", "PT Mitra Presisi Cikarang", (*_IATF, "ISO14001"),
-          {"machining": 60, "stamping": 20, "painting": 25}, 0.5, engagement=15_000_000),
-    _Shop("jabodetabek", "tangerang", "CV Sukses Teknik Tangerang", _ISO,
-          {"machining": 40, "welding": 25, "assembly": 20}, 0.4),
-    _Shop("jabodetabek", "bekasi", "PT Duta Press Bekasi", _IATF,
-          {"stamping": 25, "welding": 30, "painting": 20}, 0.5, engagement=12_000_000),
+          {"machining": 90, "stamping": 30, "painting": 40}, 0.5),
+    _Shop("jabodetabek", "bekasi", "CV Sukses Teknik Bekasi", ("SNI",),
+          {"machining": 60, "welding": 40, "assembly": 30}, 0.4),
+    _Shop("jabodetabek", "cikarang", "PT Duta Press Cikarang", _IATF,
+          {"stamping": 40, "welding": 45, "painting": 30}, 0.5, engagement=12_000_000),
     # Majalengka and the IMC site in Plered, Purwakarta
     _Shop("majalengka", "majalengka", "CV Jatiwangi Teknik Mandiri", ("SNI",),
-          {"welding": 30, "machining": 25, "stamping": 10}, 0.3),
+          {"welding": 45, "stamping": 15}, 0.3),
     _Shop("purwakarta", "plered", "CV Bina Presisi Plered", _ISO,
-          {"machining": 40, "heat_treatment": 15, "assembly": 20}, 0.5),
+          {"machining": 60, "heat_treatment": 20, "assembly": 30}, 0.5),
 )
 
 
@@ -193,67 +191,53 @@ def _shop_index() -> dict[str, int]:
     return {s.name: i for i, s in enumerate(_SHOPS)}
 
 
-# Quotes of named workshops: (workshop name, component, step, price factor, hours factor,
-# tooling). Price factor scales rate x hours: an IKM quoting for a tool it owns goes lower.
-_OFFERS: tuple[tuple[str, str, int, float, float, int | None], ...] = (
-    # brake drum: foundries with a matchplate pattern quote faster moulding
-    ("CV Baja Kurnia", "bd-12", 0, 0.9, 0.88, 18_000_000),
-    ("CV Sinar Baja Klaten", "bd-12", 0, 0.9, 0.9, 20_000_000),
-    ("CV Agung Cor Pasuruan", "bd-12", 0, 0.92, 0.9, 16_000_000),
+# Quotes of named workshops: (workshop name, component, step, price factor, hours or None
+# for the routing's, tooling). The price factor scales rate x hours: a shop quoting for a
+# tool it owns or will cut prices below its list rate.
+_OFFERS: tuple[tuple[str, str, int, float, float | None, int], ...] = (
+    # brake drum: a matchplate pattern moulds faster than loose patterns
+    ("CV Baja Kurnia", "bd-12", 0, 0.9, 0.2, 18_000_000),
     # engine-mount bracket: only shops that own or will cut the progressive die
-    ("CV Karya Presisi Adiwerna", "br-em", 0, 0.9, 1.0, 55_000_000),
-    ("CV Mitra Logam Talang", "br-em", 0, 0.85, 0.9, 65_000_000),
-    ("CV Surya Metal Talang", "br-em", 0, 0.9, 1.0, 50_000_000),
-    ("PT Mitra Presisi Cikarang", "br-em", 0, 0.95, 0.9, 70_000_000),
-    ("PT Duta Press Bekasi", "br-em", 0, 0.95, 0.9, 60_000_000),
-    ("CV Karya Presisi Adiwerna", "br-em", 1, 0.95, 1.0, 8_000_000),
-    ("CV Mitra Logam Talang", "br-em", 1, 0.9, 1.0, 8_000_000),
-    ("CV Surya Metal Talang", "br-em", 1, 0.95, 1.0, 7_000_000),
-    ("CV Cahaya Logam Takaru", "br-em", 1, 0.95, 1.0, 7_500_000),
-    ("PT Duta Press Bekasi", "br-em", 1, 1.0, 0.95, 9_000_000),
-    ("CV Sukses Teknik Tangerang", "br-em", 1, 1.0, 1.0, 9_000_000),
-    ("CV Karya Presisi Adiwerna", "br-em", 2, 0.95, 1.0, None),
-    ("CV Duta Presisi Tegal", "br-em", 2, 0.95, 1.0, None),
-    ("CV Cahaya Logam Takaru", "br-em", 2, 0.95, 1.0, None),
-    ("PT Mitra Presisi Cikarang", "br-em", 2, 1.0, 1.0, None),
-    ("PT Duta Press Bekasi", "br-em", 2, 1.0, 1.0, None),
-    # motorcycle muffler: Purbalingga shops with their own shell dies
-    ("CV Sinar Knalpot Jaya", "mf-2w", 0, 0.85, 0.9, 22_000_000),
-    ("CV Putra Knalpot Sejahtera", "mf-2w", 0, 0.85, 0.85, 25_000_000),
+    ("CV Karya Presisi Adiwerna", "br-em", 0, 0.9, None, 55_000_000),
+    ("CV Mitra Logam Talang", "br-em", 0, 0.85, 0.01, 65_000_000),
+    ("PT Duta Press Cikarang", "br-em", 0, 0.95, 0.01, 60_000_000),
+    ("CV Karya Presisi Adiwerna", "br-em", 1, 0.95, None, 0),
+    ("CV Mitra Logam Talang", "br-em", 1, 0.9, None, 0),
+    ("CV Surya Metal Talang", "br-em", 1, 0.95, None, 0),
+    ("CV Cahaya Logam Takaru", "br-em", 1, 0.95, None, 0),
+    ("PT Duta Press Cikarang", "br-em", 1, 1.0, None, 0),
+    ("CV Karya Presisi Adiwerna", "br-em", 2, 0.95, None, 0),
+    ("CV Duta Presisi Tegal", "br-em", 2, 0.95, None, 0),
+    ("CV Cahaya Logam Takaru", "br-em", 2, 0.95, None, 0),
+    ("PT Duta Press Cikarang", "br-em", 2, 1.0, None, 0),
     # car muffler: stainless forming and welding need qualified shops
-    ("CV Mitra Logam Talang", "mf-4w", 0, 0.95, 1.0, 85_000_000),
-    ("PT Duta Press Bekasi", "mf-4w", 0, 1.0, 0.95, 95_000_000),
-    ("CV Mitra Logam Talang", "mf-4w", 1, 0.95, 1.0, None),
-    ("PT Duta Press Bekasi", "mf-4w", 1, 1.0, 1.0, None),
-    ("CV Putra Knalpot Sejahtera", "mf-4w", 1, 0.9, 1.05, None),
-    ("CV Ngingas Teknik Mandiri", "mf-4w", 1, 1.0, 1.0, None),
-    ("CV Karya Presisi Adiwerna", "mf-4w", 2, 1.0, 1.0, None),
-    ("PT Duta Press Bekasi", "mf-4w", 2, 1.0, 1.0, None),
-    ("CV Putra Knalpot Sejahtera", "mf-4w", 2, 0.95, 1.0, None),
-    ("PT Mitra Presisi Cikarang", "mf-4w", 2, 1.0, 1.0, None),
-    # transmission cover: a high-pressure die per caster, a fixture per machine shop
-    ("CV Cahaya Alumindo Sukabumi", "tc-adc", 0, 0.9, 1.0, 180_000_000),
-    ("CV Mega Cor Aluminium", "tc-adc", 0, 0.9, 1.0, 170_000_000),
-    ("CV Prima Presisi Sukabumi", "tc-adc", 0, 0.95, 0.9, 190_000_000),
-    ("CV Garuda Metal Pasuruan", "tc-adc", 0, 0.9, 1.0, 160_000_000),
-    ("CV Cahaya Alumindo Sukabumi", "tc-adc", 1, 0.95, 1.0, 12_000_000),
-    ("UD Sinar Aluminium Cisaat", "tc-adc", 1, 0.9, 1.05, 10_000_000),
-    ("CV Prima Presisi Sukabumi", "tc-adc", 1, 1.0, 0.9, 12_000_000),
-    ("CV Byakta Prakasa", "tc-adc", 1, 1.0, 1.0, 14_000_000),
-    ("PT Mitra Presisi Cikarang", "tc-adc", 1, 1.0, 0.9, 15_000_000),
-    ("CV Nusa Mesin Bangil", "tc-adc", 1, 0.9, 1.0, 11_000_000),
-    # wheel hub: gravity die per caster
-    ("CV Cahaya Alumindo Sukabumi", "wh-356", 0, 0.9, 1.0, 120_000_000),
-    ("UD Sinar Aluminium Cisaat", "wh-356", 0, 0.85, 1.05, 110_000_000),
-    ("CV Garuda Metal Pasuruan", "wh-356", 0, 0.9, 1.0, 115_000_000),
-    ("CV Cahaya Alumindo Sukabumi", "wh-356", 1, 0.95, 1.0, None),
-    ("UD Sinar Aluminium Cisaat", "wh-356", 1, 0.9, 1.0, None),
-    ("CV Prima Presisi Sukabumi", "wh-356", 1, 1.0, 0.9, None),
-    ("CV Nusa Mesin Bangil", "wh-356", 1, 0.9, 1.0, None),
-    ("PT Mitra Presisi Cikarang", "wh-356", 1, 1.0, 0.9, None),
-    ("CV Mega Cor Aluminium", "wh-356", 2, 0.95, 1.0, None),
-    ("UD Sumber Logam Bangil", "wh-356", 2, 0.95, 1.0, None),
-    ("PT Mitra Presisi Cikarang", "wh-356", 2, 1.0, 1.0, None),
+    ("CV Mitra Logam Talang", "mf-4w", 0, 0.95, None, 85_000_000),
+    ("PT Duta Press Cikarang", "mf-4w", 0, 1.0, 0.04, 95_000_000),
+    ("CV Mitra Logam Talang", "mf-4w", 1, 0.95, None, 0),
+    ("PT Duta Press Cikarang", "mf-4w", 1, 1.0, None, 0),
+    ("CV Putra Knalpot Sejahtera", "mf-4w", 1, 0.9, None, 0),
+    ("CV Ngingas Teknik Mandiri", "mf-4w", 1, 1.0, None, 0),
+    ("CV Karya Presisi Adiwerna", "mf-4w", 2, 1.0, None, 0),
+    ("PT Duta Press Cikarang", "mf-4w", 2, 1.0, None, 0),
+    ("CV Putra Knalpot Sejahtera", "mf-4w", 2, 0.95, None, 0),
+    # transmission cover: a high-pressure die per caster
+    ("CV Cahaya Alumindo Sukabumi", "tc-adc", 0, 0.9, None, 180_000_000),
+    ("CV Prima Presisi Sukabumi", "tc-adc", 0, 0.95, 0.04, 190_000_000),
+    ("CV Garuda Metal Pasuruan", "tc-adc", 0, 0.9, None, 160_000_000),
+    ("CV Cahaya Alumindo Sukabumi", "tc-adc", 1, 0.95, None, 0),
+    ("UD Sinar Aluminium Cisaat", "tc-adc", 1, 0.9, None, 0),
+    ("CV Prima Presisi Sukabumi", "tc-adc", 1, 1.0, 0.1, 0),
+    ("CV Byakta Prakasa", "tc-adc", 1, 1.0, None, 0),
+    ("CV Nusa Mesin Bangil", "tc-adc", 1, 0.9, None, 0),
+    # wheel hub: a gravity die per caster
+    ("UD Sinar Aluminium Cisaat", "wh-356", 0, 0.85, None, 110_000_000),
+    ("CV Mega Cor Aluminium", "wh-356", 0, 0.9, None, 120_000_000),
+    ("CV Cahaya Alumindo Sukabumi", "wh-356", 1, 0.95, None, 0),
+    ("UD Sinar Aluminium Cisaat", "wh-356", 1, 0.9, None, 0),
+    ("CV Prima Presisi Sukabumi", "wh-356", 1, 1.0, None, 0),
+    ("PT Mitra Presisi Cikarang", "wh-356", 1, 1.0, None, 0),
+    ("CV Mega Cor Aluminium", "wh-356", 2, 0.95, None, 0),
+    ("PT Mitra Presisi Cikarang", "wh-356", 2, 1.0, None, 0),
 )
 
 _COMPONENTS: tuple[str, ...] = (
@@ -262,19 +246,19 @@ _COMPONENTS: tuple[str, ...] = (
 )
 
 _REQUESTS: tuple[_Req, ...] = (
-    _Req("hmmi", "bd-12", 1500, 0, 5, "kbi-purwakarta", ("ISO9001",), 2),
+    _Req("hmmi", "bd-12", 1500, 0, 5, "kbi-purwakarta", ("ISO9001",)),
     _Req("isuzu", "bd-12", 1200, 1, 6, "karawang", ("ISO9001",)),
     _Req("mmki", "bd-12", 800, 2, 7, "cikarang", ("ISO9001",)),
-    _Req("tmmin", "cs-80", 3000, 0, 5, "sunter", ("ISO9001",), 2),
+    _Req("tmmin", "cs-80", 3000, 0, 5, "sunter", ("ISO9001",)),
     # ADM's engine line takes liners from IATF 16949 plants only
     _Req("adm", "cs-80", 2500, 2, 7, "karawang", ("IATF16949",)),
     _Req("kai", "bb-k1", 3000, 0, 4, "balai-yasa-yk", ("SNI",), allow_import=False),
     _Req("inka", "bb-k1", 2500, 1, 6, "madiun", ("SNI",), allow_import=False),
-    _Req("pln", "gb-pl", 1800, 0, 7, "suralaya", (), 2, allow_import=False),
+    _Req("pln", "gb-pl", 1800, 0, 7, "suralaya", ("ISO9001",), allow_import=False),
     _Req("adm", "br-em", 6000, 0, 5, "karawang", ("ISO9001",), 2),
     _Req("sim", "br-em", 4000, 1, 6, "tambun", ("ISO9001",)),
     _Req("mmki", "br-em", 2000, 3, 7, "cikarang", ("ISO9001",)),
-    _Req("ahm", "mf-2w", 3000, 0, 5, "cikarang", ("SNI",), 3),
+    _Req("ahm", "mf-2w", 3000, 0, 5, "cikarang", ("SNI",)),
     _Req("yimm", "mf-2w", 2000, 2, 7, "pulogadung", ("SNI",)),
     _Req("tmmin", "mf-4w", 1200, 1, 7, "karawang", ("ISO9001",)),
     _Req("sim", "mf-4w", 800, 2, 7, "tambun", ("ISO9001",)),
@@ -286,6 +270,12 @@ _REQUESTS: tuple[_Req, ...] = (
     _Req("isuzu", "bs-lt", 3000, 0, 5, "karawang", ("ISO9001",)),
     _Req("hmmi", "bs-lt", 2000, 2, 7, "kbi-purwakarta", ("ISO9001",)),
     _Req("tmmin", "cs-80", 1500, 4, 7, "sunter", ("ISO9001",)),
+    # KAI's rush order for the after-Lebaran freight season: blocks cast in week 7 and
+    # painted in week 8 are more than Java's certified cupolas can pour in one week.
+    # A missing block keeps a wagon in the depot: KAI prices that at 2.5 million IDR a
+    # block, well above making one, far below the platform's default penalty.
+    _Req("kai", "bb-k1", 4700, 6, 7, "balai-yasa-yk", ("SNI",), allow_import=False,
+         extra={"unmet_penalty": 2.5e6}),
 )
 
 
@@ -317,8 +307,8 @@ def _centers(materials: list[str]) -> list[dict[str, Any]]:
             if mid not in materials:
                 continue
             m = cat.MATERIAL_BY_ID[mid]
-            # Sidoarjo's stainless for car mufflers is short this quarter: the muffler
-            # orders cannot all be made at home.
+            # Sidoarjo's stainless for car mufflers is short this quarter: 12 t is 1,600
+            # mufflers, 400 fewer than ordered.
             stock = 12_000 if (mc.id, mid) == ("mc-sidoarjo", "sus409l") else kg
             held[mid] = {"stock_kg": stock, "price_per_kg": m.price_per_kg,
                          "domestic": m.domestic}
@@ -375,17 +365,17 @@ def build() -> dict[str, Any]:
         })
 
     offers: list[dict[str, Any]] = []
-    for name, cid, step, price_f, hours_f, tooling in _OFFERS:
+    for name, cid, step, price_f, quoted_hours, tooling in _OFFERS:
         i = by_name[name]
         shop = _SHOPS[i]
         st = cat.COMPONENT_BY_ID[cid].routing[step]
-        hours = round(st.hours * hours_f, 4)
+        hours = st.hours if quoted_hours is None else quoted_hours
         rate = cat.workshop_rate(st.process, shop.cluster, shop.rate_factor)
         offers.append({
             "workshop": ids[i], "component": cid, "step": step,
             "unit_price": float(round(rate * hours * price_f)),
             "hours": hours,
-            "tooling_cost": tooling or 0,
+            "tooling_cost": tooling,
         })
 
     requests: list[dict[str, Any]] = []

@@ -191,7 +191,7 @@ def test_unknown_base_is_an_error(tmp_path: Path) -> None:
         broker.load_scenario(v)
     assert e.value.problems == [
         f"extends: no file '{tmp_path / 'nowhere.yaml'}' and no built-in scenario "
-        f"'nowhere.yaml' (built-in: java-automotive)"]
+        f"'nowhere.yaml' (built-in: java-automotive, java-mini)"]
 
 
 def test_resolved_scenario_is_validated_like_any(tmp_path: Path, base_file: Path) -> None:
