@@ -38,13 +38,16 @@ def read_document(path: str | Path) -> Any:
     suffix = p.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise InputError(str(p), [f"unknown file type '{p.suffix}': use .yaml, .yml or .json"])
+    return parse_text(_read_text(p, InputError), str(p), "json" if suffix == ".json" else "yaml")
+
+
+def _read_text(p: Path, error: type[InputError]) -> str:
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(str(p), ["file not found"]) from None
+        raise error(str(p), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(str(p), [f"cannot read file: {e}"]) from None
-    return parse_text(text, str(p), "json" if suffix == ".json" else "yaml")
+        raise error(str(p), [f"cannot read file: {e}"]) from None
 
 
 def parse_text(text: str, source: str, kind: str) -> Any:
@@ -97,13 +100,7 @@ def plan_from_dict(doc: Any, source: str = "<plan>") -> Plan:
 
 def load_plan(path: str | Path) -> Plan:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(str(p), ["file not found"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise PlanError(str(p), [f"cannot read file: {e}"]) from None
-    return plan_from_dict(parse_text(text, str(p), "json"), str(p))
+    return plan_from_dict(parse_text(_read_text(p, PlanError), str(p), "json"), str(p))
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
