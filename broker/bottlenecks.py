@@ -69,6 +69,7 @@ class BottleneckReport:
     clusters: list[ClusterValue] = field(default_factory=list)
     stock: list[StockValue] = field(default_factory=list)
     invest: list[Investment] = field(default_factory=list)
+    plan: Plan | None = None  # the plan analysed, as solved or given
 
 
 def bottlenecks(scenario: Scenario, plan: Plan | None = None, *,
@@ -81,7 +82,7 @@ def bottlenecks(scenario: Scenario, plan: Plan | None = None, *,
         plan = solve(scenario, replace(options, duals=True))
     else:
         plan = solve(scenario, replace(options, fixed_plan=plan))
-    report = BottleneckReport(scenario.name, plan.objective, None)
+    report = BottleneckReport(scenario.name, plan.objective, None, plan=plan)
     sens = plan.sensitivity
     if sens is None:
         return report

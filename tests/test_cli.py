@@ -77,7 +77,10 @@ def test_infeasible_exit_3_and_plan_still_written(tmp_path: Path) -> None:
     plan_file = tmp_path / "plan.json"
     res = runner.invoke(app, ["solve", str(write(tmp_path, doc)), "-o", str(plan_file)])
     assert res.exit_code == 3
+    assert ("no plan: policy.min_domestic_share 1 needs 50 of the 50 requested units made at "
+            "home") in res.stdout
     plan = json.loads(plan_file.read_text())
+    assert check(models.load_scenario(write(tmp_path, doc)), models.load_plan(plan_file)).ok
     assert plan["status"] == "infeasible"
     assert plan["objective"] is None and plan["production"] == []
 
@@ -192,6 +195,7 @@ def test_solve_records_its_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     res = runner.invoke(app, ["solve", str(scen), "-o", str(tmp_path / "p.json"), "--seed", "3"])
     assert res.exit_code == 0, res.output
     assert f"run 1 recorded in sqlite:///{db}" in res.stdout
+    assert check(models.load_scenario(scen), models.load_plan(tmp_path / "p.json")).ok
     import broker
 
     with broker.Broker(f"sqlite:///{db}") as b:
@@ -205,3 +209,4 @@ def test_solve_records_its_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             models.load_scenario(scen)
     res = runner.invoke(app, ["solve", str(scen), "-o", str(tmp_path / "q.json"), "--no-record"])
     assert res.exit_code == 0 and "recorded" not in res.stdout
+    assert check(models.load_scenario(scen), models.load_plan(tmp_path / "q.json")).ok

@@ -52,6 +52,7 @@ STOCK = {
 def test_capacity_value_and_reresolved_expansion() -> None:
     sc = models.scenario_from_dict(CAPACITY)
     rep = bottlenecks(sc, verify=1, expand=0.1)
+    assert rep.plan is not None and check(sc, rep.plan).ok
     assert rep.objective == pytest.approx(90.0)
     assert rep.lp_objective == pytest.approx(90.0)
     assert [(c.workshop, c.period, c.value_per_hour) for c in rep.capacity] == [
@@ -69,6 +70,7 @@ def test_capacity_value_and_reresolved_expansion() -> None:
 def test_stock_value() -> None:
     sc = models.scenario_from_dict(STOCK)
     rep = bottlenecks(sc, verify=0)
+    assert rep.plan is not None and check(sc, rep.plan).ok
     assert rep.objective == pytest.approx(200.0)
     assert rep.capacity == []
     assert [(s.center, s.material, s.value_per_kg) for s in rep.stock] == [
