@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ortools.init.python import init
 
@@ -40,6 +41,16 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
             options.progress(ProgressEvent(phase, time.perf_counter() - started, incumbent,
                                            bound))
 
+    if options.threads >= 2 and options.fixed_plan is None and not options.duals:
+        from solvers.portfolio import solve_portfolio
+
+        emit("search")
+        # The children start their own interpreters: leave them that time within the limit.
+        limit = None if options.time_limit is None else max(0.5, options.time_limit - 1.5)
+        plan = solve_portfolio(scenario, replace(options, time_limit=limit))
+        plan.timings = {"total": time.perf_counter() - started}
+        emit("done", plan.objective, plan.bound)
+        return plan
     emit("build")
     d = Derived(scenario)
     if options.fixed_plan is not None:
