@@ -88,6 +88,8 @@ def test_replay_shows_the_first_differences(tmp_path: Path, db: str) -> None:
         "(stored -> replayed):",
         "  objective: 25.0 -> 26.0",
         "  solver.threads: 1 -> 2",
+        # Two threads race both engines (solvers/portfolio.py); the plan says so.
+        '  solver.portfolio: (absent) -> ["highs", "scip"]',
     ]
 
 
