@@ -102,49 +102,46 @@ def sweep_plots(sweep: SweepResult, out_dir: Path) -> list[Path]:
         ax.grid(alpha=0.3)
         files.append(_save(fig, out_dir / f"cost_vs_{axis.slug}.png"))
 
-        # Local content and domestic share.
-        fig, ax = plt.subplots(figsize=(7, 4.2))
-        for key, rs in groups.items():
-            xs, cats = _x([r.variant.values[i] for r in rs])
-            suffix = "" if single else f" ({_group_label(sweep, i, key)})"
-            for kpi, style in (("local_content", "-o"), ("domestic_share", "--s")):
-                pts = [(x, _num(r, kpi)) for x, r in zip(xs, rs, strict=True)]
-                ax.plot([x for x, y in pts if y is not None],
-                        [100 * y for _, y in pts if y is not None], style, ms=4,
-                        label=kpi.replace("_", " ") + suffix)
-            if cats:
-                ax.set_xticks(xs, cats)
-            _no_plan_marks(ax, xs, rs)
-        ax.set_ylim(0, 105)
-        ax.set_xlabel(axis.path)
-        ax.set_ylabel("%")
-        ax.set_title("Local content (cost-based) and domestic share of units")
-        ax.legend(fontsize=7, loc="best")
-        ax.grid(alpha=0.3)
-        files.append(_save(fig, out_dir / f"local_content_vs_{axis.slug}.png"))
-
-        # Unmet and imported units.
-        fig, ax = plt.subplots(figsize=(7, 4.2))
-        for key, rs in groups.items():
-            xs, cats = _x([r.variant.values[i] for r in rs])
-            suffix = "" if single else f" ({_group_label(sweep, i, key)})"
-            for kpi, style in (("unmet_units", "-o"), ("imported_units", "--s")):
-                pts = [(x, _num(r, kpi)) for x, r in zip(xs, rs, strict=True)]
-                ax.plot([x for x, y in pts if y is not None],
-                        [y for _, y in pts if y is not None], style, ms=4,
-                        label=kpi.replace("_", " ") + suffix)
-            if cats:
-                ax.set_xticks(xs, cats)
-            _no_plan_marks(ax, xs, rs)
-        ax.set_xlabel(axis.path)
-        ax.set_ylabel("units")
-        ax.set_title("Unmet and imported units")
-        ax.legend(fontsize=7, loc="best")
-        ax.grid(alpha=0.3)
-        files.append(_save(fig, out_dir / f"unmet_vs_{axis.slug}.png"))
+        files.append(_kpi_plot(
+            plt, sweep, i, groups, ("local_content", "domestic_share"), scale=100.0,
+            ylim=(0, 105), ylabel="%",
+            title="Local content (cost-based) and domestic share of units",
+            path=out_dir / f"local_content_vs_{axis.slug}.png"))
+        files.append(_kpi_plot(
+            plt, sweep, i, groups, ("unmet_units", "imported_units"), scale=1.0, ylim=None,
+            ylabel="units", title="Unmet and imported units",
+            path=out_dir / f"unmet_vs_{axis.slug}.png"))
 
     files.append(_utilization(plt, sweep, out_dir / "utilization.png"))
     return files
+
+
+def _kpi_plot(plt: Any, sweep: SweepResult, i: int, groups: dict[Any, list[Any]],
+              kpis: tuple[str, str], scale: float, ylim: tuple[float, float] | None,
+              ylabel: str, title: str, path: Path) -> Path:
+    """Two KPIs (solid and dashed) against axis `i`, one pair of curves per group."""
+    axis = sweep.axes[i]
+    single = len(groups) == 1
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for key, rs in groups.items():
+        xs, cats = _x([r.variant.values[i] for r in rs])
+        suffix = "" if single else f" ({_group_label(sweep, i, key)})"
+        for kpi, style in zip(kpis, ("-o", "--s"), strict=True):
+            pts = [(x, _num(r, kpi)) for x, r in zip(xs, rs, strict=True)]
+            ax.plot([x for x, y in pts if y is not None],
+                    [scale * y for _, y in pts if y is not None], style, ms=4,
+                    label=kpi.replace("_", " ") + suffix)
+        if cats:
+            ax.set_xticks(xs, cats)
+        _no_plan_marks(ax, xs, rs)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(axis.path)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
 
 
 def _utilization(plt: Any, sweep: SweepResult, path: Path) -> Path:
