@@ -19,9 +19,9 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
-from solvers.mip import Raw, build, solve_model
+from solvers.mip import Built, Raw, build, solve_model
 from solvers.options import Formulation, ProgressEvent, SolveOptions
-from solvers.sensitivity import fix_choices, shadow_prices
+from solvers.sensitivity import price
 
 # A plan proven within this relative gap of its bound is reported as optimal.
 OPTIMAL_GAP = 1e-6
@@ -54,12 +54,10 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     emit("build")
     d = Derived(scenario)
     if options.fixed_plan is not None:
-        built = build(scenario, d, all_capacity_rows=True)
         t_built = time.perf_counter()
         plan = options.fixed_plan.model_copy(deep=True)
         x_keys = [(p.request, p.step, p.workshop, p.period) for p in plan.production]
-        fix_choices(built, scenario, x_keys)
-        plan.sensitivity = shadow_prices(built, options)
+        plan.sensitivity = price(scenario, d, x_keys, options)
         t_solved = t_done = time.perf_counter()
     else:
         built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
@@ -68,10 +66,7 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
         t_solved = time.perf_counter()
         plan = _to_plan(scenario, d, built, raw, options)
         if options.duals and plan.status.has_plan:
-            # A model of its own: the search model's tighter bounds would take the duals.
-            pricing = build(scenario, d, all_capacity_rows=True)
-            fix_choices(pricing, scenario, raw.x)
-            plan.sensitivity = shadow_prices(pricing, options)
+            plan.sensitivity = price(scenario, d, raw.x, options)
         t_done = time.perf_counter()
     plan.timings = {
         "build": t_built - started,
@@ -98,10 +93,7 @@ def diagnose_infeasible(sc: Scenario) -> str:
     return text
 
 
-def _to_plan(sc: Scenario, d: Derived, built: object, raw: Raw, options: SolveOptions) -> Plan:
-    from solvers.mip import Built
-
-    assert isinstance(built, Built)
+def _to_plan(sc: Scenario, d: Derived, built: Built, raw: Raw, options: SolveOptions) -> Plan:
     solver_info = {
         **options.describe(),
         "ortools": ortools_version(),

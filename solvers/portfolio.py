@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO
 
 from models.io import plan_from_dict, scenario_from_dict, scenario_to_dict
 from models.plan import Plan, Status
@@ -35,7 +35,7 @@ def solve_portfolio(sc: Scenario, options: SolveOptions) -> Plan:
     for engine in ENGINES:
         child = replace(options, engine=engine, threads=1, progress=None)
         p = subprocess.Popen(
-            [sys.executable, "-m", "solvers.portfolio", json.dumps(_describe(child))],
+            [sys.executable, "-m", "solvers.portfolio", json.dumps(child.describe())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True)
         assert p.stdin is not None
@@ -94,11 +94,6 @@ def _finish(winner: Plan, plans: dict[Engine, Plan]) -> Plan:
         winner.solver = {**winner.solver, "threads": max(2, len(plans)),
                          "portfolio": [e.value for e in ENGINES]}
     return winner
-
-
-def _describe(o: SolveOptions) -> dict[str, Any]:
-    return {"time_limit": o.time_limit, "seed": o.seed, "engine": o.engine.value,
-            "gap": o.gap, "formulation": o.formulation.value}
 
 
 def _main() -> None:

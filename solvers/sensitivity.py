@@ -14,9 +14,19 @@ from typing import Any
 
 from ortools.math_opt.python import mathopt
 
+from models.derived import Derived
 from models.scenario import Scenario
-from solvers.mip import Built
+from solvers.mip import Built, build
 from solvers.options import SolveOptions
+
+
+def price(sc: Scenario, d: Derived, x_keys: Iterable[tuple[str, int, str, int]],
+          options: SolveOptions) -> dict[str, Any] | None:
+    """Shadow prices for a plan with production at `x_keys`. The model is built anew: the
+    search model's tighter variable bounds would take the duals from the capacity rows."""
+    pricing = build(sc, d, all_capacity_rows=True)
+    fix_choices(pricing, sc, x_keys)
+    return shadow_prices(pricing, options)
 
 
 def fix_choices(b: Built, sc: Scenario, x_keys: Iterable[tuple[str, int, str, int]]) -> None:
