@@ -1,4 +1,4 @@
-"""The exact model of SPEC sections 4 to 6, built with OR-Tools MathOpt.
+"""The exact model of SPEC sections 4 to 6, built as arrays and solved through MathOpt.
 
 It is the SPEC model with three reductions that provably lose nothing:
 - Shipments `g` and material deliveries `m` are aggregated by location pair: their cost
@@ -15,43 +15,45 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
+import numpy as np
 from ortools.math_opt.python import mathopt
 
 from models.derived import Derived
 from models.scenario import Request, Scenario
+from solvers.lpmodel import INF, Answer, ArrayModel, seconds, solve_proto
 from solvers.options import Engine, ProgressEvent, SolveOptions
-
-Var: TypeAlias = mathopt.Variable
 
 
 @dataclass
 class Built:
-    """The model and the maps from its variables back to SPEC decisions."""
+    """The model and the maps from its columns and rows back to SPEC decisions."""
 
-    model: mathopt.Model
-    x: dict[tuple[str, int, str, int], Var] = field(default_factory=dict)
-    G: dict[tuple[str, int, str, str], Var] = field(default_factory=dict)
-    M: dict[tuple[str, str, str], Var] = field(default_factory=dict)  # center, location, mat
-    z: dict[str, Var] = field(default_factory=dict)
-    u: dict[str, Var] = field(default_factory=dict)
+    model: ArrayModel
+    x: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
+    G: dict[tuple[str, int, str, str], int] = field(default_factory=dict)
+    M: dict[tuple[str, str, str], int] = field(default_factory=dict)  # center, location, mat
+    z: dict[str, int] = field(default_factory=dict)
+    u: dict[str, int] = field(default_factory=dict)
     # Requests whose consecutive steps are linked by totals only: transport between them is
     # free and every pair of their locations has a path, so flows are rebuilt afterwards.
     free_flow: set[tuple[str, int]] = field(default_factory=set)
     # Rows whose dual values price capacity and stock, and the binaries of the discrete
     # choices (engagement, tooling, sourcing), keyed as the plan would name them.
-    cap_rows: dict[tuple[str, str, int], mathopt.LinearConstraint] = field(default_factory=dict)
-    stock_rows: dict[tuple[str, str], mathopt.LinearConstraint] = field(default_factory=dict)
-    eng: dict[str, Var] = field(default_factory=dict)
-    tool: dict[tuple[str, str, int], Var] = field(default_factory=dict)
-    src: dict[tuple[str, int, str], Var] = field(default_factory=dict)
+    cap_rows: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    stock_rows: dict[tuple[str, str], int] = field(default_factory=dict)
+    eng: dict[str, int] = field(default_factory=dict)
+    tool: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    src: dict[tuple[str, int, str], int] = field(default_factory=dict)
     # The node each workshop's flows and materials are aggregated at: its location, or
     # the workshop itself in the direct formulation; and the location of every node.
     node_of: dict[str, str] = field(default_factory=dict)
     node_loc: dict[str, str] = field(default_factory=dict)
+    # For each x column, the binaries it may only be positive with (column lists).
+    links: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Raw:
     z: dict[str, int] = field(default_factory=dict)
     u: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def step_window(scenario: Scenario, r: Request, s: int, n_steps: int) -> range:
@@ -91,6 +94,14 @@ def final_eligible(d: Derived, r: Request, s: int, n_steps: int) -> list[str]:
     return ws
 
 
+# Models with more unit columns x than this are written compactly. Per-period links
+# (x[r,s,w,t] <= bound_t * y) tighten the LP a little, but on the generated medium instance
+# they moved the root bound by 1e-5 while the LP took 25 s instead of 15; and precedence
+# goes through cumulative columns. On small models both choices cost search time instead
+# (the default scenario took 47-108 s instead of 13-24 s with cumulative columns).
+COMPACT_ABOVE_X = 20_000
+
+
 def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
           direct: bool = False) -> Built:
     """The model. `all_capacity_rows` keeps the capacity rows that variable bounds make
@@ -101,24 +112,25 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
     pol = sc.policy
     cpk = sc.transport.cost_per_kg_km
     T = sc.horizon.periods
-    m = mathopt.Model(name=sc.name)
+    m = ArrayModel(sc.name)
     b = Built(model=m)
     for w in sc.workshops:
         b.node_of[w.id] = w.id if direct else w.location
         b.node_loc[b.node_of[w.id]] = w.location
-    obj = mathopt.LinearExpression()
-    # Cost parts kept apart because the local-content policy needs them.
-    foreign = mathopt.LinearExpression()
-    total = mathopt.LinearExpression()
+    # Cost parts kept apart because the local-content policy needs them (column, coef).
+    foreign: list[tuple[int, float]] = []
+    total: list[tuple[int, float]] = []
 
-    cap_terms: dict[tuple[str, str, int], list[tuple[float, Var]]] = defaultdict(list)
-    X: dict[tuple[str, int, str], list[Var]] = defaultdict(list)
+    cap_terms: dict[tuple[str, str, int], list[tuple[float, int]]] = defaultdict(list)
+    X: dict[tuple[str, int, str], list[int]] = defaultdict(list)
     X_ub: dict[tuple[str, int, str], int] = defaultdict(int)
-    by_period: dict[tuple[str, int, int], list[Var]] = defaultdict(list)
-    mat_need: dict[tuple[str, str], list[tuple[float, Var]]] = defaultdict(list)  # loc, mat
+    by_period: dict[tuple[str, int, int], list[int]] = defaultdict(list)
+    mat_need: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)  # loc, mat
     tool_links: dict[tuple[str, str, int], list[tuple[str, int, str]]] = defaultdict(list)
-    domestic_units = mathopt.LinearExpression()
+    domestic_units: list[int] = []
     ws_of: dict[tuple[str, int], list[str]] = defaultdict(list)
+    workshop = {w.id: w for w in sc.workshops}
+    request = {r.id: r for r in sc.requests}
 
     for r in sc.requests:
         comp = sc.component(r.component)
@@ -127,7 +139,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
         late = sc.late_penalty(r)
         for s, step in enumerate(comp.routing):
             for wid in final_eligible(d, r, s, n):
-                w = sc.workshop(wid)
+                w = workshop[wid]
                 info = d.step_info(w, comp.id, s)
                 unit = info.unit_cost
                 if s == n - 1:
@@ -148,7 +160,8 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
                             continue
                     else:
                         ub = r.quantity
-                    v = m.add_integer_variable(lb=0, ub=ub, name=f"x[{r.id},{s},{wid},{t}]")
+                    tard = late * (t - due) if (s == n - 1 and t > due) else 0.0
+                    v = m.var(0, ub, integer=True, cost=unit + unit_transport + tard)
                     b.x[(r.id, s, wid, t)] = v
                     if (r.id, s, wid) not in X:
                         ws_of[(r.id, s)].append(wid)
@@ -157,11 +170,10 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
                     by_period[(r.id, s, t)].append(v)
                     if info.hours > 0:
                         cap_terms[(wid, step.process, t)].append((info.hours, v))
-                    tard = late * (t - due) if (s == n - 1 and t > due) else 0.0
-                    obj += (unit + unit_transport + tard) * v
-                    total += (unit + unit_transport) * v
+                    if unit + unit_transport:
+                        total.append((v, unit + unit_transport))
                     if s == n - 1:
-                        domestic_units += v
+                        domestic_units.append(v)
                     if step.material is not None:
                         assert step.material_kg is not None
                         mat_need[(b.node_of[wid], step.material)].append((step.material_kg, v))
@@ -171,32 +183,44 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
     keys_by_w: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     for key in X:
         keys_by_w[key[2]].append(key)
-
-    def xsum(key: tuple[str, int, str]) -> mathopt.LinearExpression:
-        return mathopt.fast_sum(X[key])
+    compact = len(b.x) > COMPACT_ABOVE_X
+    period_links = not direct and not compact
 
     def big_m(key: tuple[str, int, str]) -> int:
         if direct:
-            return sc.request(key[0]).quantity
-        return min(sc.request(key[0]).quantity, X_ub[key])
+            return request[key[0]].quantity
+        return min(request[key[0]].quantity, X_ub[key])
+
+    def link(key: tuple[str, int, str], y: int) -> None:
+        """Units of one (request, step, workshop) only if binary y is 1: on the total, and
+        per period with the period's own bound, which is tighter when capacity per period
+        binds."""
+        xs = X[key]
+        m.row(xs + [y], [1.0] * len(xs) + [-float(big_m(key))], ub=0.0)
+        for v in xs:
+            b.links.setdefault(v, []).append(y)
+        if len(xs) > 1 and period_links:
+            big = big_m(key)
+            for v in xs:
+                if m.ub[v] < big:
+                    m.row([v, y], [1.0, -m.ub[v]], ub=0.0)
 
     # Engagement, once per workshop used at all: the binaries come first because they also
     # scale that workshop's capacity rows (cap * e), the strong facility-location form.
-    eng: dict[str, Var] = {}
+    eng: dict[str, int] = {}
     for (_rid, _s, wid) in X:
-        if wid not in eng and sc.workshop(wid).engagement_cost > 0:
-            eng[wid] = m.add_binary_variable(name=f"eng[{wid}]")
+        if wid not in eng and workshop[wid].engagement_cost > 0:
+            eng[wid] = m.var(0, 1, integer=True)
 
     # Capacity (5.2), only where it can bind or where it links a fixed cost.
     for (wid, proc, t), terms in cap_terms.items():
-        cap = sc.workshop(wid).cap(proc, t)
-        lhs = mathopt.fast_sum(h * v for h, v in terms)
+        cap = workshop[wid].cap(proc, t)
+        cols = [v for _h, v in terms]
+        hours = [h for h, _v in terms]
         if wid in eng and not direct:
-            b.cap_rows[(wid, proc, t)] = m.add_linear_constraint(
-                lhs - cap * eng[wid] <= 0, name=f"cap[{wid},{proc},{t}]")
-        elif all_capacity_rows or direct or sum(h * v.upper_bound for h, v in terms) > cap:
-            b.cap_rows[(wid, proc, t)] = m.add_linear_constraint(
-                lhs <= cap, name=f"cap[{wid},{proc},{t}]")
+            b.cap_rows[(wid, proc, t)] = m.row(cols + [eng[wid]], hours + [-cap], ub=0.0)
+        elif all_capacity_rows or direct or sum(h * m.ub[v] for h, v in terms) > cap:
+            b.cap_rows[(wid, proc, t)] = m.row(cols, hours, ub=cap)
 
     for r in sc.requests:
         comp = sc.component(r.component)
@@ -204,40 +228,25 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
         steps_ws = [ws_of.get((r.id, s), []) for s in range(n)]
         # Flow between steps (5.3), aggregated by location pair.
         for s in range(n - 1):
-            flow_cost = _add_flow(sc, d, b, r, s, steps_ws[s], steps_ws[s + 1], xsum,
-                                  comp.weight_kg, direct)
-            obj += flow_cost
-            total += flow_cost
+            for col, coef in _add_flow(sc, d, b, r, s, steps_ws[s], steps_ws[s + 1], X,
+                                       comp.weight_kg, direct):
+                total.append((col, coef))
         # Precedence in time with lag (5.4).
-        lag = pol.step_lag_periods
-        for s in range(1, n):
-            cum_here = mathopt.LinearExpression()
-            cum_prev = mathopt.LinearExpression()
-            for t in range(T):
-                cum_here += mathopt.fast_sum(by_period.get((r.id, s, t), []))
-                if t - lag >= 0:
-                    cum_prev += mathopt.fast_sum(by_period.get((r.id, s - 1, t - lag), []))
-                # At the last period with no lag it is implied by equal totals.
-                if lag == 0 and t == T - 1:
-                    continue
-                if any(by_period.get((r.id, s, tt)) for tt in range(t + 1)):
-                    m.add_linear_constraint(cum_here <= cum_prev, name=f"prec[{r.id},{s},{t}]")
+        _add_precedence(m, r, n, T, pol.step_lag_periods, by_period, compact)
         # Demand (5.5), import and unmet.
-        final = mathopt.fast_sum(v for w in steps_ws[n - 1] for v in X[(r.id, n - 1, w)])
-        lhs = mathopt.LinearExpression() + final
+        cols = [v for w in steps_ws[n - 1] for v in X[(r.id, n - 1, w)]]
         if sc.import_allowed(r):
-            z = m.add_integer_variable(lb=0, ub=r.quantity, name=f"z[{r.id}]")
-            b.z[r.id] = z
             unit_imp = sc.import_unit_cost(r)
-            obj += (unit_imp + sc.late_penalty(r) * sc.import_late_periods(r)) * z
-            total += unit_imp * z
-            foreign += unit_imp * z
-            lhs += z
+            z = m.var(0, r.quantity, integer=True,
+                      cost=unit_imp + sc.late_penalty(r) * sc.import_late_periods(r))
+            b.z[r.id] = z
+            total.append((z, unit_imp))
+            foreign.append((z, unit_imp))
+            cols.append(z)
         # u is integral whenever x and z are, so it need not be an integer variable.
-        u = m.add_variable(lb=0, ub=r.quantity, name=f"u[{r.id}]")
+        u = m.var(0, r.quantity, cost=sc.unmet_penalty(r))
         b.u[r.id] = u
-        obj += sc.unmet_penalty(r) * u
-        m.add_linear_constraint(lhs + u == r.quantity, name=f"demand[{r.id}]")
+        m.row(cols + [u], 1.0, r.quantity, r.quantity)
         # Sourcing (5.7).
         k = r.max_suppliers_per_step
         if k is not None:
@@ -245,46 +254,45 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
                 if len(steps_ws[s]) > k:
                     used = []
                     for ws in steps_ws[s]:
-                        y = m.add_binary_variable(name=f"src[{r.id},{s},{ws}]")
+                        y = m.var(0, 1, integer=True)
                         b.src[(r.id, s, ws)] = y
-                        _link(m, X[(r.id, s, ws)], big_m((r.id, s, ws)), y, direct)
+                        link((r.id, s, ws), y)
                         used.append(y)
-                    m.add_linear_constraint(mathopt.fast_sum(used) <= k, name=f"src[{r.id},{s}]")
+                    m.row(used, 1.0, ub=k)
 
     # Tooling, once per (workshop, component, step) used by any request.
     for (wid, cid, s), keys in tool_links.items():
-        w = sc.workshop(wid)
+        w = workshop[wid]
         info = d.step_info(w, cid, s)
-        y = m.add_binary_variable(name=f"tool[{wid},{cid},{s}]")
+        y = m.var(0, 1, integer=True, cost=info.tooling)
         b.tool[(wid, cid, s)] = y
+        total.append((y, info.tooling))
         for key in keys:
-            _link(m, X[key], big_m(key), y, direct)
+            link(key, y)
         # All requests of the component together are limited by the period's capacity too.
         if len(keys) > 1 and info.hours > 0 and not direct:
             proc = sc.component(cid).routing[s].process
-            per_t: dict[int, list[Var]] = defaultdict(list)
+            per_t: dict[int, list[int]] = defaultdict(list)
             for rid, _s, _w in keys:
-                for t in step_window(sc, sc.request(rid), s, len(sc.component(cid).routing)):
-                    v = b.x.get((rid, s, wid, t))
-                    if v is not None:
-                        per_t[t].append(v)
+                for t in step_window(sc, request[rid], s, len(sc.component(cid).routing)):
+                    xc = b.x.get((rid, s, wid, t))
+                    if xc is not None:
+                        per_t[t].append(xc)
             for t, vs in per_t.items():
-                ub = min(sum(v.upper_bound for v in vs), math.floor(w.cap(proc, t) / info.hours
-                                                                    + 1e-9))
-                m.add_linear_constraint(mathopt.fast_sum(vs) - ub * y <= 0)
-        obj += info.tooling * y
-        total += info.tooling * y
+                top = min(sum(m.ub[v] for v in vs), math.floor(w.cap(proc, t) / info.hours
+                                                               + 1e-9))
+                m.row(vs + [y], [1.0] * len(vs) + [-float(top)], ub=0.0)
 
     b.eng = eng
     for wid, e in eng.items():
         for key in keys_by_w[wid]:
-            _link(m, X[key], big_m(key), e, direct)
-        f = sc.workshop(wid).engagement_cost
-        obj += f * e
-        total += f * e
+            link(key, e)
+        f = workshop[wid].engagement_cost
+        m.add_cost(e, f)
+        total.append((e, f))
 
     # Materials (5.6), aggregated by the workshop's location.
-    stock_use: dict[tuple[str, str], list[Var]] = defaultdict(list)
+    stock_use: dict[tuple[str, str], list[int]] = defaultdict(list)
     for (node, mat), need in mat_need.items():
         loc = b.node_loc[node]
         supply = []
@@ -295,88 +303,127 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
             km = d.dist.km(center.location, loc)
             if km is None:
                 continue
-            v = m.add_variable(lb=0, name=f"m[{center.id},{node},{mat}]")
+            # The stock bounds every delivery from the center: a finite bound that
+            # Lagrangian bounds (solvers/sift.py) rely on; not when pricing, where the
+            # stock must bind in its row for the row to carry its dual value.
+            unit = st.price_per_kg + cpk * km
+            v = m.var(0, INF if all_capacity_rows else st.stock_kg, cost=unit)
             b.M[(center.id, node, mat)] = v
             supply.append(v)
             stock_use[(center.id, mat)].append(v)
-            unit = st.price_per_kg + cpk * km
-            obj += unit * v
-            total += unit * v
+            total.append((v, unit))
             if not st.domestic:
-                foreign += st.price_per_kg * v
-        m.add_linear_constraint(
-            mathopt.fast_sum(supply) - mathopt.fast_sum(kg * v for kg, v in need) == 0,
-            name=f"mat[{node},{mat}]",
-        )
+                foreign.append((v, st.price_per_kg))
+        m.row(supply + [v for _kg, v in need],
+              [1.0] * len(supply) + [-kg for kg, _v in need], 0.0, 0.0)
     for (cid, mat), vs in stock_use.items():
         stock = sc.center(cid).materials[mat].stock_kg
-        b.stock_rows[(cid, mat)] = m.add_linear_constraint(
-            mathopt.fast_sum(vs) <= stock, name=f"stock[{cid},{mat}]")
+        b.stock_rows[(cid, mat)] = m.row(vs, 1.0, ub=stock)
 
     # Policies (5.8).
     if pol.min_domestic_share > 0:
-        m.add_linear_constraint(
-            domestic_units >= pol.min_domestic_share * sc.total_quantity(), name="domestic_share"
-        )
+        m.row(domestic_units, 1.0, lb=pol.min_domestic_share * sc.total_quantity())
     if pol.min_local_content > 0:
-        m.add_linear_constraint(foreign - (1 - pol.min_local_content) * total <= 0,
-                                name="local_content")
-    m.minimize(obj)
+        share = 1 - pol.min_local_content
+        m.row([c for c, _ in foreign] + [c for c, _ in total],
+              [k for _, k in foreign] + [-share * k for _, k in total], ub=0.0)
     return b
 
 
-def _link(m: mathopt.Model, xs: list[Var], big: int, y: Var, direct: bool = False) -> None:
-    """Units of one (request, step, workshop) only if binary y is 1: on the total, and per
-    period with the period's own bound, which is tighter when capacity per period binds."""
-    m.add_linear_constraint(mathopt.fast_sum(xs) - big * y <= 0)
-    if len(xs) > 1 and not direct:
-        for v in xs:
-            if v.upper_bound < big:
-                m.add_linear_constraint(v - v.upper_bound * y <= 0)
+def _add_precedence(m: ArrayModel, r: Request, n: int, T: int, lag: int,
+                    by_period: dict[tuple[str, int, int], list[int]], compact: bool) -> None:
+    """Units of step s made by t are at most units of step s-1 made by t - lag.
+
+    Written with the cumulative sums directly, or, when `compact`, with one cumulative
+    column per step and period (an exact reformulation: each unit column then appears in
+    one row instead of in every later period's row, which on the large generated instance
+    is most of the matrix)."""
+    if not compact:
+        for s in range(1, n):
+            here: list[int] = []
+            prev: list[int] = []
+            for t in range(T):
+                here += by_period.get((r.id, s, t), [])
+                if t - lag >= 0:
+                    prev += by_period.get((r.id, s - 1, t - lag), [])
+                # At the last period with no lag it is implied by equal totals.
+                if lag == 0 and t == T - 1:
+                    continue
+                if here:
+                    m.row(here + prev, [1.0] * len(here) + [-1.0] * len(prev), ub=0.0)
+        return
+    cum: list[list[int | None]] = []
+    for s in range(n):
+        cols: list[int | None] = []
+        before: int | None = None
+        for t in range(T):
+            vs = by_period.get((r.id, s, t), [])
+            if not vs:
+                cols.append(before)
+                continue
+            col = m.var(0, r.quantity)
+            prior = [before] if before is not None else []
+            m.row([col] + prior + vs, [1.0] + [-1.0] * len(prior) + [-1.0] * len(vs), 0.0, 0.0)
+            cols.append(col)
+            before = col
+        cum.append(cols)
+    for s in range(1, n):
+        for t in range(T):
+            if lag == 0 and t == T - 1:
+                continue
+            here_c = cum[s][t]
+            if here_c is None:
+                continue
+            prev_c = cum[s - 1][t - lag] if t - lag >= 0 else None
+            if prev_c is None:
+                m.row([here_c], 1.0, ub=0.0)
+            else:
+                m.row([here_c, prev_c], [1.0, -1.0], ub=0.0)
 
 
 def _add_flow(sc: Scenario, d: Derived, b: Built, r: Request, s: int, ws_from: list[str],
-              ws_to: list[str], xsum: Any, weight: float, direct: bool
-              ) -> mathopt.LinearExpression:
-    """Add the flow constraints between step s and s+1 of r; return their transport cost."""
+              ws_to: list[str], X: dict[tuple[str, int, str], list[int]], weight: float,
+              direct: bool) -> list[tuple[int, float]]:
+    """Add the flow constraints between step s and s+1 of r; return their transport cost
+    terms (column, cost), which are also put on the objective."""
     m = b.model
-    cost_expr = mathopt.LinearExpression()
+    cost_terms: list[tuple[int, float]] = []
     cpk = sc.transport.cost_per_kg_km
     node = b.node_of
     locs_from = sorted({node[w] for w in ws_from})
     locs_to = sorted({node[w] for w in ws_to})
     km = {(a, c): d.dist.km(b.node_loc[a], b.node_loc[c]) for a in locs_from for c in locs_to}
-    out_x = {a: mathopt.fast_sum(xsum((r.id, s, w)) for w in ws_from if node[w] == a)
-             for a in locs_from}
-    in_x = {c: mathopt.fast_sum(xsum((r.id, s + 1, w)) for w in ws_to if node[w] == c)
-            for c in locs_to}
+    out_x: dict[str, list[int]] = defaultdict(list)
+    in_x: dict[str, list[int]] = defaultdict(list)
+    for w in ws_from:
+        out_x[node[w]] += X[(r.id, s, w)]
+    for w in ws_to:
+        in_x[node[w]] += X[(r.id, s + 1, w)]
     if not direct and all(v is not None for v in km.values()) and (cpk * weight == 0 or (
             len(locs_from) == 1 and locs_from == locs_to)):
         b.free_flow.add((r.id, s))
-        if locs_from or locs_to:
-            m.add_linear_constraint(
-                mathopt.fast_sum(out_x.values()) - mathopt.fast_sum(in_x.values()) == 0,
-                name=f"flow[{r.id},{s}]",
-            )
-        return cost_expr
-    out_g: dict[str, list[Var]] = defaultdict(list)
-    in_g: dict[str, list[Var]] = defaultdict(list)
+        outs = [v for a in locs_from for v in out_x[a]]
+        ins = [v for c in locs_to for v in in_x[c]]
+        if outs or ins:
+            m.row(outs + ins, [1.0] * len(outs) + [-1.0] * len(ins), 0.0, 0.0)
+        return cost_terms
+    out_g: dict[str, list[int]] = defaultdict(list)
+    in_g: dict[str, list[int]] = defaultdict(list)
     for (a, c), dist in km.items():
         if dist is None:
             continue
-        g = m.add_integer_variable(lb=0, ub=r.quantity, name=f"g[{r.id},{s},{a},{c}]")
+        cost = cpk * weight * dist
+        g = m.var(0, r.quantity, integer=True, cost=cost)
         b.G[(r.id, s, a, c)] = g
         out_g[a].append(g)
         in_g[c].append(g)
-        cost = cpk * weight * dist
         if cost:
-            cost_expr += cost * g
-    # `- x == 0` rather than `== x`: one side may be an empty sum, which is a plain 0.
+            cost_terms.append((g, cost))
     for a in locs_from:
-        m.add_linear_constraint(mathopt.fast_sum(out_g[a]) - out_x[a] == 0)
+        m.row(out_g[a] + out_x[a], [1.0] * len(out_g[a]) + [-1.0] * len(out_x[a]), 0.0, 0.0)
     for c in locs_to:
-        m.add_linear_constraint(mathopt.fast_sum(in_g[c]) - in_x[c] == 0)
-    return cost_expr
+        m.row(in_g[c] + in_x[c], [1.0] * len(in_g[c]) + [-1.0] * len(in_x[c]), 0.0, 0.0)
+    return cost_terms
 
 
 def parse_highs_progress(line: str) -> tuple[float | None, float | None] | None:
@@ -428,53 +475,68 @@ def solve_model(b: Built, options: SolveOptions, started: float) -> Raw:
     if options.time_limit is not None:
         left = options.time_limit - (time.perf_counter() - started)
         # Keep a slice of the budget for extracting and checking the plan.
-        params.time_limit = timedelta(seconds=max(0.05, left * 0.97 - 0.05))
+        params.time_limit = seconds(left * 0.97 - 0.05)
     t0 = time.perf_counter()
     progress = options.progress
-    msg_cb = None
     if progress is not None:
         progress(ProgressEvent("search", t0 - started))
-        if options.engine is Engine.HIGHS:
-            def msg_cb(lines: list[str]) -> None:
-                for line in lines:
-                    found = parse_highs_progress(line)
-                    if found is not None:
-                        progress(ProgressEvent("search", time.perf_counter() - started, *found))
-    result = mathopt.solve(b.model, _ENGINES[options.engine], params=params, msg_cb=msg_cb)
-    t1 = time.perf_counter()
-    reason = result.termination.reason
-    status = _STATUS.get(reason)
+    ans = solve_proto(b.model, b.model.to_proto(), _ENGINES[options.engine], params,
+                      highs_progress(options, started))
+    raw = raw_from_answer(b, ans)
+    raw.seconds["solve"] = time.perf_counter() - t0
+    return raw
+
+
+def highs_progress(options: SolveOptions, started: float,
+                   bound: float | None = None) -> Callable[[list[str]], None] | None:
+    """A HiGHS log callback that turns table lines into progress events; `bound`, when
+    given, is reported instead of the engine's own (a restricted model's bound is not one
+    of the full model)."""
+    progress = options.progress
+    if progress is None or options.engine is not Engine.HIGHS:
+        return None
+
+    def msg_cb(lines: list[str]) -> None:
+        for line in lines:
+            found = parse_highs_progress(line)
+            if found is not None:
+                inc, bd = found
+                progress(ProgressEvent("search", time.perf_counter() - started, inc,
+                                       bd if bound is None else bound))
+    return msg_cb
+
+
+def raw_from_answer(b: Built, ans: Answer) -> Raw:
+    """The answer in SPEC terms; integer columns must come back integral."""
+    status = _STATUS.get(ans.reason)
     if status is None:
-        if reason in (mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,):
+        if ans.reason is mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED:
             status = "infeasible"
-        elif result.has_primal_feasible_solution():
+        elif ans.has_solution:
             status = "feasible"
         else:
             status = "no_solution"
-    if status == "optimal" and not result.has_primal_feasible_solution():
-        status = "no_solution"
     raw = Raw(status=status, bound=None, solver_objective=None)
-    raw.seconds["solve"] = t1 - t0
-    bounds = result.termination.objective_bounds
-    if math.isfinite(bounds.dual_bound):
-        raw.bound = bounds.dual_bound
-    if status in ("infeasible", "no_solution") or not result.has_primal_feasible_solution():
+    if math.isfinite(ans.dual_bound):
+        raw.bound = ans.dual_bound
+    if status in ("infeasible", "no_solution") or ans.x is None:
         if status in ("optimal", "feasible"):
             raw.status = "no_solution"
         return raw
-    raw.solver_objective = result.objective_value()
-    vals = result.variable_values()
+    vals = ans.x
+    raw.solver_objective = float(np.dot(np.frombuffer(b.model.cost, dtype=np.float64), vals))
+    integer = np.frombuffer(b.model.integer, dtype=np.int8).astype(bool)
+    rounded = np.round(vals)
+    bad = np.flatnonzero(integer & (np.abs(vals - rounded) > 1e-4))
+    if len(bad):
+        raise RuntimeError(f"solver returned fractional column {bad[0]} = {vals[bad[0]]}")
 
-    def as_int(v: Var) -> int:
-        val = vals[v]
-        iv = round(val)
-        if abs(val - iv) > 1e-4:
-            raise RuntimeError(f"solver returned fractional {v.name} = {val}")
-        return int(iv)
+    def ints(cols: dict[Any, int]) -> dict[Any, int]:
+        return {k: int(q) for k, c in cols.items() if (q := rounded[c]) > 0}
 
-    raw.x = {k: q for k, v in b.x.items() if (q := as_int(v)) > 0}
-    raw.G = {k: q for k, v in b.G.items() if (q := as_int(v)) > 0}
-    raw.z = {k: q for k, v in b.z.items() if (q := as_int(v)) > 0}
-    raw.u = {k: q for k, v in b.u.items() if (q := as_int(v)) > 0}
-    raw.M = {k: vals[v] for k, v in b.M.items() if vals[v] > 1e-9}
+    raw.x = ints(b.x)
+    raw.G = ints(b.G)
+    raw.z = ints(b.z)
+    raw.u = ints(b.u)
+    raw.M = {k: float(vals[c]) for k, c in b.M.items() if vals[c] > 1e-9}
     return raw
