@@ -66,6 +66,10 @@ def solve(
     seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
     engine: Annotated[broker.Engine, typer.Option(help="MIP engine.")] = broker.Engine.HIGHS,
+    method: Annotated[broker.Method, typer.Option(
+        help="exact: the whole model to the MIP engine; lp-guided: LP bound, then the MIP "
+             "on the columns the LP used; auto: lp-guided for large models under a time "
+             "limit.")] = broker.Method.AUTO,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     db: DbUrl = None,
     record: Annotated[bool, typer.Option(help="Keep the run in the database's history.")
@@ -80,7 +84,8 @@ def solve(
         fail_input(e)
     live = _live_progress() if not quiet and out.is_terminal else None
     options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads,
-                                  engine=engine, progress=live.event if live else None)
+                                  engine=engine, method=method,
+                                  progress=live.event if live else None)
     with live or nullcontext():
         plan = broker.solve(sc, options)
     target = out_file or Path(f"{sc.name}.plan.json")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from broker.variants import resolve as resolve_variant
     from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
     from models.check import CheckReport, Violation
-    from solvers import Engine, ProgressEvent, SolveOptions
+    from solvers import Engine, Method, ProgressEvent, SolveOptions
 
 # Names are imported when first used: a command that needs neither the database nor the
 # analysis tools (or only the ledger) starts without loading them, which keeps
@@ -48,6 +48,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "CheckReport": ("models.check", "CheckReport"),
     "Violation": ("models.check", "Violation"),
     "Engine": ("solvers", "Engine"),
+    "Method": ("solvers", "Method"),
     "ProgressEvent": ("solvers", "ProgressEvent"),
     "SolveOptions": ("solvers", "SolveOptions"),
 }
@@ -69,6 +70,7 @@ __all__ = [
     "Broker",
     "CheckReport",
     "Engine",
+    "Method",
     "InputError",
     "LedgerConflict",
     "Plan",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from solvers.options import Engine, Formulation, ProgressEvent, SolveOptions
+from solvers.options import Engine, Formulation, Method, ProgressEvent, SolveOptions
 
 if TYPE_CHECKING:
     from models.plan import Plan
     from models.scenario import Scenario
 
-__all__ = ["Engine", "Formulation", "ProgressEvent", "SolveOptions", "ortools_version", "solve"]
+__all__ = ["Engine", "Formulation", "Method", "ProgressEvent", "SolveOptions", "ortools_version",
+           "solve"]
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:

@@ -26,9 +26,19 @@ class Formulation(StrEnum):
     DIRECT = "direct"
 
 
+class Method(StrEnum):
+    """`exact`: the whole model goes to the MIP engine; `lp-guided`: an LP bound by column
+    generation, then the MIP engine on the columns the LP used (solvers/sift.py); `auto`:
+    lp-guided for large models under a time limit, exact otherwise (docs/solver.md)."""
+
+    AUTO = "auto"
+    EXACT = "exact"
+    LP_GUIDED = "lp-guided"
+
+
 @dataclass(frozen=True)
 class ProgressEvent:
-    phase: str  # "build", "solve", "extract", "done"
+    phase: str  # "build", "lp", "search", "done"
     elapsed: float
     incumbent: float | None = None
     bound: float | None = None
@@ -49,6 +59,7 @@ class SolveOptions:
     threads: int = 1
     engine: Engine = Engine.HIGHS
     formulation: Formulation = Formulation.REDUCED
+    method: Method = Method.AUTO
     # Relative gap at which the search may stop: half the 1e-6 at which a plan counts as
     # proven optimal, so that published optima are reproduced to 1e-6 with a margin for
     # the engine's own tolerances. (1e-7 cost the default scenario twice the time.)
@@ -65,6 +76,7 @@ class SolveOptions:
         return {
             "engine": self.engine.value,
             "formulation": self.formulation.value,
+            "method": self.method.value,
             "time_limit": self.time_limit,
             "seed": self.seed,
             "threads": self.threads,

@@ -19,9 +19,10 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
-from solvers.mip import Built, Raw, build, solve_model
-from solvers.options import Formulation, ProgressEvent, SolveOptions
+from solvers.mip import COMPACT_ABOVE_X, Built, Raw, build, solve_model
+from solvers.options import Formulation, Method, ProgressEvent, SolveOptions
 from solvers.sensitivity import price
+from solvers.sift import solve_sifted
 
 # A plan proven within this relative gap of its bound is reported as optimal.
 OPTIMAL_GAP = 1e-6
@@ -62,7 +63,10 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     else:
         built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
         t_built = time.perf_counter()
-        raw = solve_model(built, options, started)
+        if lp_guided(built, options):
+            raw = solve_sifted(built, options, started)
+        else:
+            raw = solve_model(built, options, started)
         t_solved = time.perf_counter()
         plan = _to_plan(scenario, d, built, raw, options)
         if options.duals and plan.status.has_plan:
@@ -76,6 +80,14 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     }
     emit("done", plan.objective, plan.bound)
     return plan
+
+
+def lp_guided(built: Built, options: SolveOptions) -> bool:
+    """Whether the LP-guided method runs (see `Method`)."""
+    if options.method is Method.AUTO:
+        return (options.time_limit is not None and options.formulation is Formulation.REDUCED
+                and len(built.x) > COMPACT_ABOVE_X)
+    return options.method is Method.LP_GUIDED
 
 
 def diagnose_infeasible(sc: Scenario) -> str:
@@ -96,10 +108,11 @@ def diagnose_infeasible(sc: Scenario) -> str:
 def _to_plan(sc: Scenario, d: Derived, built: Built, raw: Raw, options: SolveOptions) -> Plan:
     solver_info = {
         **options.describe(),
+        **raw.extra,
         "ortools": ortools_version(),
         "model": {
-            "variables": built.model.get_num_variables(),
-            "constraints": built.model.get_num_linear_constraints(),
+            "variables": built.model.num_vars,
+            "constraints": built.model.num_rows,
         },
     }
     status = Status(raw.status)
