@@ -129,6 +129,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
     tool_links: dict[tuple[str, str, int], list[tuple[str, int, str]]] = defaultdict(list)
     domestic_units: list[int] = []
     ws_of: dict[tuple[str, int], list[str]] = defaultdict(list)
+    hours_of: dict[tuple[str, int, str], float] = {}
     workshop = {w.id: w for w in sc.workshops}
     request = {r.id: r for r in sc.requests}
 
@@ -177,6 +178,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
                     if step.material is not None:
                         assert step.material_kg is not None
                         mat_need[(b.node_of[wid], step.material)].append((step.material_kg, v))
+                hours_of[(r.id, s, wid)] = info.hours
                 if info.tooling > 0 and (r.id, s, wid) in X:
                     tool_links[(wid, comp.id, s)].append((r.id, s, wid))
 
@@ -267,10 +269,13 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
         y = m.var(0, 1, integer=True, cost=info.tooling)
         b.tool[(wid, cid, s)] = y
         total.append((y, info.tooling))
-        for key in keys:
-            link(key, y)
+        per_period = len(keys) > 1 and info.hours > 0 and not direct
+        # In a compact model the per-period rows below already force y = 1 for any unit.
+        if not (compact and per_period):
+            for key in keys:
+                link(key, y)
         # All requests of the component together are limited by the period's capacity too.
-        if len(keys) > 1 and info.hours > 0 and not direct:
+        if per_period:
             proc = sc.component(cid).routing[s].process
             per_t: dict[int, list[int]] = defaultdict(list)
             for rid, _s, _w in keys:
@@ -286,7 +291,11 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
     b.eng = eng
     for wid, e in eng.items():
         for key in keys_by_w[wid]:
-            link(key, e)
+            # A step with hours is in a capacity row scaled by e, which forces e = 1 for
+            # any unit: a compact model leaves out its own link (on the one-period
+            # relaxation of the large instance these links were most of the rows).
+            if not (compact and hours_of[key] > 0):
+                link(key, e)
         f = workshop[wid].engagement_cost
         m.add_cost(e, f)
         total.append((e, f))

@@ -22,7 +22,7 @@ from solvers.extract import (
 from solvers.mip import COMPACT_ABOVE_X, Built, Raw, build, solve_model
 from solvers.options import Formulation, Method, ProgressEvent, SolveOptions
 from solvers.sensitivity import price
-from solvers.sift import solve_sifted
+from solvers.sift import estimate_unit_columns, solve_lp_guided
 
 # A plan proven within this relative gap of its bound is reported as optimal.
 OPTIMAL_GAP = 1e-6
@@ -61,11 +61,13 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
         plan.sensitivity = price(scenario, d, x_keys, options)
         t_solved = t_done = time.perf_counter()
     else:
-        built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
-        t_built = time.perf_counter()
-        if lp_guided(built, options):
-            raw = solve_sifted(built, options, started)
+        if lp_guided(scenario, d, options):
+            # Builds what it needs: the whole model only where it fits.
+            built, raw = solve_lp_guided(scenario, d, options, started)
+            t_built = started
         else:
+            built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
+            t_built = time.perf_counter()
             raw = solve_model(built, options, started)
         t_solved = time.perf_counter()
         plan = _to_plan(scenario, d, built, raw, options)
@@ -82,11 +84,13 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     return plan
 
 
-def lp_guided(built: Built, options: SolveOptions) -> bool:
+def lp_guided(sc: Scenario, d: Derived, options: SolveOptions) -> bool:
     """Whether the LP-guided method runs (see `Method`)."""
+    if options.formulation is not Formulation.REDUCED:
+        return False
     if options.method is Method.AUTO:
-        return (options.time_limit is not None and options.formulation is Formulation.REDUCED
-                and len(built.x) > COMPACT_ABOVE_X)
+        return (options.time_limit is not None
+                and estimate_unit_columns(sc, d) > COMPACT_ABOVE_X)
     return options.method is Method.LP_GUIDED
 
 
@@ -110,10 +114,9 @@ def _to_plan(sc: Scenario, d: Derived, built: Built, raw: Raw, options: SolveOpt
         **options.describe(),
         **raw.extra,
         "ortools": ortools_version(),
-        "model": {
-            "variables": built.model.num_vars,
-            "constraints": built.model.num_rows,
-        },
+        # A constructive plan (solvers/greedy.py) has no model of its own.
+        **({"model": {"variables": built.model.num_vars, "constraints": built.model.num_rows}}
+           if built.model.num_vars else {}),
     }
     status = Status(raw.status)
     if not status.has_plan:

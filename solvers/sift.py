@@ -21,12 +21,27 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.math_opt.python import mathopt
 
+from models.derived import Derived
+from models.scenario import Scenario
+from solvers.extract import cost_terms, material_rows, shipment_rows
+from solvers.greedy import greedy_plan
 from solvers.lpmodel import Answer, seconds, solve_proto
-from solvers.mip import _ENGINES, Built, Raw, highs_progress, raw_from_answer
+from solvers.mip import (
+    _ENGINES,
+    Built,
+    Raw,
+    build,
+    final_eligible,
+    highs_progress,
+    raw_from_answer,
+    step_window,
+)
 from solvers.options import ProgressEvent, SolveOptions
 
 # Share of the time limit the LP phase may use before the restricted MIP starts.
@@ -38,6 +53,8 @@ SEED_WORKSHOPS = 2
 # Up to this many columns the LP is solved whole, in one round: pricing pays off only
 # where the whole LP would not fit in the time given.
 FULL_LP_MAX_COLUMNS = 500_000
+# Seconds kept at the end of a limit for the LP-guided constructive plan and the rows.
+GUIDED_RESERVE = 20.0
 # Columns that may join per (request, step) and round.
 ENTER_PER_STEP = 8
 
@@ -52,53 +69,223 @@ def lagrangian_bound(y: np.ndarray, d: np.ndarray, lb: np.ndarray, ub: np.ndarra
     return total if math.isfinite(total) else -math.inf
 
 
-def solve_sifted(b: Built, options: SolveOptions, started: float) -> Raw:
-    am = b.model
-    mat = am.matrix()
-    lb, ub, cost, _integer = am.arrays()
-    n, n_rows = am.num_vars, am.num_rows
-    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
+@dataclass
+class LpResult:
+    """The LP phase's outcome: a valid bound (or -inf), the last LP solution over the
+    model it solved, and how it got there."""
+
+    bound: float
+    x: np.ndarray | None
+    rounds: int
+    columns: int
+    infeasible: bool = False
+
+
+def time_aggregate(sc: Scenario) -> Scenario:
+    """A relaxation of `sc` in one period: every plan of `sc`, summed over periods, is a
+    plan of it that costs the same less its tardiness. Capacity is the sum over periods
+    (a whole unit may then straddle periods); releases, due periods, step lag and import
+    lead times are dropped, so no tardiness is charged. Its optimum is therefore at most
+    that of `sc`, and so is its LP bound."""
+    T = sc.horizon.periods
+    workshops = [
+        w.model_copy(update={"capacity": {p: sum(w.cap(p, t) for t in range(T))
+                                          for p in w.processes()},
+                             "capacity_by_period": {}})
+        for w in sc.workshops
+    ]
+    components = [
+        c.model_copy(update={"import_": c.import_.model_copy(update={"lead_periods": 0})})
+        if c.import_ is not None else c
+        for c in sc.components
+    ]
+    requests = [r.model_copy(update={"release": 0, "due": 0}) for r in sc.requests]
+    agg = sc.model_copy(update={
+        "horizon": sc.horizon.model_copy(update={"periods": 1}),
+        "policy": sc.policy.model_copy(update={"step_lag_periods": 0}),
+        "workshops": workshops, "components": components, "requests": requests,
+    })
+    agg._idx = None  # the copied lookup cache would name the original workshops
+    return agg
+
+
+def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
+    """How many unit columns x the full model has at most (eligible workshops times step
+    windows), counted without building it."""
+    total = 0
+    for r in sc.requests:
+        n = len(sc.component(r.component).routing)
+        for s in range(n):
+            total += len(final_eligible(d, r, s, n)) * len(step_window(sc, r, s, n))
+    return total
+
+
+def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: float
+                    ) -> tuple[Built, Raw]:
+    """The LP-guided method (module docstring): the built model the plan's rows are read
+    with, and the answer."""
     deadline = None if options.time_limit is None else started + options.time_limit
-    lp_deadline = None if deadline is None else (
-        started + LP_SHARE * options.time_limit)  # type: ignore[operator]
 
     def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
         if options.progress is not None:
             options.progress(ProgressEvent(phase, time.perf_counter() - started, incumbent,
                                            bound))
 
-    # Which columns are units (x) and flows (G); everything else starts in the LP.
-    x_cols = np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))
-    g_cols = np.fromiter(b.G.values(), dtype=np.int64, count=len(b.G))
-    unit_or_flow = np.zeros(n, dtype=bool)
-    unit_or_flow[x_cols] = True
-    unit_or_flow[g_cols] = True
-    active = ~unit_or_flow
-    by_rsw: dict[tuple[str, int, str], list[int]] = defaultdict(list)
-    group = np.full(n, -1, dtype=np.int64)  # the (request, step) of unit and flow columns
-    group_of: dict[tuple[str, int], int] = {}
+    if estimate_unit_columns(sc, d) <= FULL_LP_MAX_COLUMNS:
+        b = build(sc, d)
+        raw = _lp_then_mip(b, options, started, emit)
+        if raw.solver_objective is None and raw.status != "infeasible":
+            gb, graw = greedy_plan(sc, d)
+            if _admissible(sc, d, gb, graw):
+                graw.bound = raw.bound
+                graw.extra = {**raw.extra, "plan": "constructive"}
+                return gb, graw
+        return b, raw
+
+    # Too large to build whole in time: a constructive plan at once, then the bound of
+    # the one-period relaxation, whose LP solution guides a second constructive plan.
+    t0 = time.perf_counter()
+    best_b, best = greedy_plan(sc, d)
+    best_cost = plan_cost(sc, d, best_b, best)
+    emit("plan", best_cost)
+    extra: dict[str, object] = {"method": "lp-guided", "relaxation": "one-period lp",
+                                "plan": "constructive", "greedy_seconds":
+                                time.perf_counter() - t0}
+    bound = -math.inf
+    left = None if deadline is None else deadline - time.perf_counter()
+    # The relaxation needs time to build and price; without it the plan stands alone.
+    if left is None or left > 0.3 * options.time_limit:  # type: ignore[operator]
+        agg = time_aggregate(sc)
+        ab = build(agg, Derived(agg))
+        # Leave room for the guided plan and for writing the rows out.
+        lp_deadline = None if deadline is None else deadline - max(
+            GUIDED_RESERVE, 0.08 * options.time_limit)  # type: ignore[operator]
+        lp = lp_bound(ab, options, lp_deadline, emit)
+        if lp.infeasible:
+            return best_b, Raw(status="infeasible", bound=None, solver_objective=None)
+        bound = max(lp.bound, 0.0)  # every cost is >= 0
+        extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
+                     lp_seconds=time.perf_counter() - t0)
+        if lp.x is not None:
+            guide = {(rid, s_, wid): float(lp.x[c]) for (rid, s_, wid, _t), c in ab.x.items()
+                     if lp.x[c] > 1e-9}
+            gb, graw = greedy_plan(sc, d, guide)
+            cost = plan_cost(sc, d, gb, graw)
+            if cost < best_cost and _admissible(sc, d, gb, graw):
+                best_b, best, best_cost = gb, graw, cost
+                extra["plan"] = "constructive, LP-guided"
+    if not _admissible(sc, d, best_b, best):
+        best = Raw(status="no_solution", bound=None, solver_objective=None)
+    else:
+        best.solver_objective = best_cost
+    best.bound = bound if math.isfinite(bound) else None
+    if best.bound is not None and best.solver_objective is not None and (
+            best.solver_objective - best.bound) <= 1e-6 * max(1.0, best.solver_objective):
+        best.status = "optimal"
+    best.extra = extra
+    emit("search", best.solver_objective, best.bound)
+    return best_b, best
+
+
+def plan_cost(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float:
+    """The SPEC cost of an answer, from its rows."""
+    shipments = shipment_rows(sc, d, b, raw)
+    materials = material_rows(sc, b, raw)
+    return sum(cost_terms(sc, d, raw, shipments, materials).values())
+
+
+def _admissible(sc: Scenario, d: Derived, b: Built, raw: Raw) -> bool:
+    """Whether a constructive answer meets the policies (it meets every other constraint
+    by construction)."""
+    pol = sc.policy
+    if pol.min_domestic_share > 0:
+        made = sum(q for (rid, s, _w, _t), q in raw.x.items()
+                   if s == len(sc.component(sc.request(rid).component).routing) - 1)
+        if made < pol.min_domestic_share * sc.total_quantity() - 1e-9:
+            return False
+    if pol.min_local_content > 0:
+        terms = cost_terms(sc, d, raw, shipment_rows(sc, d, b, raw), material_rows(sc, b, raw))
+        total = sum(v for k, v in terms.items() if k not in ("tardiness", "unmet"))
+        foreign = terms["import_"] + sum(
+            kg * sc.center(c).materials[mat].price_per_kg for (c, _loc, mat), kg in raw.M.items()
+            if not sc.center(c).materials[mat].domestic)
+        if total > 0 and foreign > (1 - pol.min_local_content) * total + 1e-6:
+            return False
+    return True
+
+
+def _lp_then_mip(b: Built, options: SolveOptions, started: float,
+                 emit: Callable[..., None]) -> Raw:
+    """Whole LP of the full model, then the MIP engine on the columns it used."""
+    deadline = None if options.time_limit is None else started + options.time_limit
+    lp_deadline = None if options.time_limit is None else started + LP_SHARE * options.time_limit
+    emit("lp")
+    lp = lp_bound(b, options, lp_deadline, emit)
+    if lp.infeasible:
+        return Raw(status="infeasible", bound=None, solver_objective=None)
+    lp_seconds = time.perf_counter() - started
+    used: set[tuple[str, int, str]] = set()
+    if lp.x is not None:
+        on = lp.x > 1e-9
+        used = {(rid, s, wid) for (rid, s, wid, _t), c in b.x.items() if on[c]}
+    bound = lp.bound
+    # The restricted MIP: all periods of every (request, step, workshop) the LP used,
+    # the flows between their locations, and every column that is neither.
+    am = b.model
+    keep = np.ones(am.num_vars, dtype=bool)
+    keep[np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))] = False
+    keep[np.fromiter(b.G.values(), dtype=np.int64, count=len(b.G))] = False
+    nodes: dict[tuple[str, int], set[str]] = defaultdict(set)
     for (rid, s, wid, _t), c in b.x.items():
-        by_rsw[(rid, s, wid)].append(c)
-        group[c] = group_of.setdefault((rid, s), len(group_of))
-    g_by_rs: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for (rid, s, _a, _c), c in b.G.items():
-        g_by_rs[(rid, s)].append(c)
-        group[c] = group_of.setdefault((rid, s), len(group_of))
-    # Seed: the cheapest workshops of every step, with all flows of the request.
-    cheapest: dict[tuple[str, int], list[tuple[float, str]]] = defaultdict(list)
-    for (rid, s, wid), unit_cols in by_rsw.items():
-        cheapest[(rid, s)].append((float(cost[unit_cols].min()), wid))
-    seed_nodes: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for (rid, s), ws in cheapest.items():
-        for _cost, wid in sorted(ws)[:SEED_WORKSHOPS]:
-            active[by_rsw[(rid, s, wid)]] = True
-            seed_nodes[(rid, s)].add(b.node_of[wid])
-    for (rid, s, a, to), col in b.G.items():
-        if a in seed_nodes[(rid, s)] and to in seed_nodes[(rid, s + 1)]:
-            active[col] = True
+        if (rid, s, wid) in used:
+            keep[c] = True
+            nodes[(rid, s)].add(b.node_of[wid])
+    for (rid, s, a, to), c in b.G.items():
+        if a in nodes.get((rid, s), ()) and to in nodes.get((rid, s + 1), ()):
+            keep[c] = True
+    params = mathopt.SolveParameters(random_seed=options.seed, relative_gap_tolerance=options.gap,
+                                     absolute_gap_tolerance=1e-6)
+    if deadline is not None:
+        params.time_limit = seconds((deadline - time.perf_counter()) * 0.97 - 0.05)
+    shown = bound if math.isfinite(bound) else None
+    emit("search", None, shown)
+    mip = solve_proto(am, am.to_proto(np.flatnonzero(keep)), _ENGINES[options.engine], params,
+                      highs_progress(options, started, shown))
+    raw = _restricted_raw(b, mip, bound)
+    raw.extra = {"method": "lp-guided", "relaxation": "lp", "lp_rounds": lp.rounds,
+                 "lp_seconds": lp_seconds, "lp_columns": lp.columns,
+                 "mip_columns": int(keep.sum())}
+    return raw
+
+
+
+
+def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
+             emit: Callable[..., None]) -> LpResult:
+    """Solve the LP relaxation of `b`: whole when it has at most FULL_LP_MAX_COLUMNS
+    columns, else by column generation; the bound is the Lagrangian bound of the last
+    duals (equal to the LP value once no column prices out)."""
+    am = b.model
+    mat = am.matrix()
+    lb, ub, cost, _integer = am.arrays()
+    n = am.num_vars
+    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
+
+    # Which columns are units (x) and flows (G); everything else starts in the LP.
+    unit_or_flow = np.zeros(n, dtype=bool)
+    unit_or_flow[np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))] = True
+    unit_or_flow[np.fromiter(b.G.values(), dtype=np.int64, count=len(b.G))] = True
+    active = ~unit_or_flow
     if n <= FULL_LP_MAX_COLUMNS:
         active[:] = True
-    entering: np.ndarray
+    else:
+        _seed(b, cost, active)
+    group = np.full(n, -1, dtype=np.int64)  # the (request, step) of unit and flow columns
+    group_of: dict[tuple[str, int], int] = {}
+    for (rid, s, _w, _t), c in b.x.items():
+        group[c] = group_of.setdefault((rid, s), len(group_of))
+    for (rid, s, _a, _c), c in b.G.items():
+        group[c] = group_of.setdefault((rid, s), len(group_of))
 
     bound = -math.inf
     lp_x: np.ndarray | None = None
@@ -122,7 +309,7 @@ def solve_sifted(b: Built, options: SolveOptions, started: float) -> Raw:
                     # A policy the seed columns cannot meet: price with every column in.
                     active[:] = True
                     continue
-                return Raw(status="infeasible", bound=None, solver_objective=None)
+                return LpResult(-math.inf, None, rounds, int(active.sum()), infeasible=True)
             break
         lp_x = ans.x
         # Duals with the sign their row allows (solver noise aside), so the bound holds.
@@ -134,76 +321,46 @@ def solve_sifted(b: Built, options: SolveOptions, started: float) -> Raw:
         emit("lp", ans.primal_bound, bound)
         entering = np.flatnonzero(~active & (d < RC_TOL))
         if len(entering) == 0:
-            # The restricted LP is optimal for the full model: its value is the LP bound.
-            bound = max(bound, ans.primal_bound)
             break
         # Partial pricing: the most negative few of every (request, step), so that early
         # duals, which price every unit of a request short of its demand alike, do not
         # bring in whole requests at once.
-        order = np.lexsort((d[entering], group[entering]))
-        entering = entering[order]
+        entering = entering[np.lexsort((d[entering], group[entering]))]
         grp = group[entering]
         first = np.searchsorted(grp, grp)  # index of each group's first entry
-        entering = entering[np.arange(len(entering)) - first < ENTER_PER_STEP]
-        active[entering] = True
+        active[entering[np.arange(len(entering)) - first < ENTER_PER_STEP]] = True
         if lp_deadline is not None and time.perf_counter() >= lp_deadline:
             break
-    lp_seconds = time.perf_counter() - started
+    return LpResult(bound, lp_x, rounds, int(active.sum()))
 
-    # The restricted MIP over the LP's support.
-    keep = ~unit_or_flow
-    if lp_x is not None:
-        used = set(np.flatnonzero(lp_x > 1e-9).tolist())
-        used_rs: set[tuple[str, int]] = set()
-        for key, cols_k in by_rsw.items():
-            if any(c in used for c in cols_k):
-                keep[cols_k] = True
-                used_rs.add((key[0], key[1]))
-        for rs in used_rs:
-            keep[g_by_rs.get(rs, [])] = True
-    params = mathopt.SolveParameters(random_seed=options.seed, relative_gap_tolerance=options.gap,
-                                     absolute_gap_tolerance=1e-6)
-    if deadline is not None:
-        params.time_limit = seconds((deadline - time.perf_counter()) * 0.97 - 0.05)
-    emit("search", None, bound if math.isfinite(bound) else None)
-    mip = solve_proto(am, am.to_proto(np.flatnonzero(keep)), _ENGINES[options.engine], params,
-                      highs_progress(options, started, bound if math.isfinite(bound) else None))
-    raw = _restricted_raw(b, mip, bound)
-    raw.extra = {"method": "lp-guided", "lp_rounds": rounds, "lp_seconds": lp_seconds,
-                 "lp_columns": int(active.sum()), "mip_columns": int(keep.sum()),
-                 "columns": n, "rows": n_rows}
-    return raw
+
+def _seed(b: Built, cost: np.ndarray, active: np.ndarray) -> None:
+    """First columns of column generation: the unit columns of the cheapest workshops of
+    every step, and the flows between their locations."""
+    by_rsw: dict[tuple[str, int, str], list[int]] = defaultdict(list)
+    for (rid, s, wid, _t), c in b.x.items():
+        by_rsw[(rid, s, wid)].append(c)
+    cheapest: dict[tuple[str, int], list[tuple[float, str]]] = defaultdict(list)
+    for (rid, s, wid), unit_cols in by_rsw.items():
+        cheapest[(rid, s)].append((float(cost[unit_cols].min()), wid))
+    seed_nodes: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for (rid, s), ws in cheapest.items():
+        for _cost, wid in sorted(ws)[:SEED_WORKSHOPS]:
+            active[by_rsw[(rid, s, wid)]] = True
+            seed_nodes[(rid, s)].add(b.node_of[wid])
+    for (rid, s, a, to), col in b.G.items():
+        if a in seed_nodes[(rid, s)] and to in seed_nodes[(rid, s + 1)]:
+            active[col] = True
 
 
 def _restricted_raw(b: Built, mip: Answer, bound: float) -> Raw:
     """The restricted model's plan with the full model's bound: the restricted model's
-    own optimality says nothing about the full model."""
-    if mip.x is None and mip.reason is not mathopt.TerminationReason.INFEASIBLE:
-        fallback = _all_unmet(b)
-        if fallback is not None:
-            mip = Answer(reason=mathopt.TerminationReason.FEASIBLE,
-                         primal_bound=float(np.dot(np.frombuffer(b.model.cost), fallback)),
-                         dual_bound=-math.inf, x=fallback)
-    # Without a plan the restricted model proves nothing about the full one.
-    status_reason = (mathopt.TerminationReason.FEASIBLE if mip.x is not None
-                     else mathopt.TerminationReason.NO_SOLUTION_FOUND)
-    raw = raw_from_answer(b, Answer(reason=status_reason, primal_bound=mip.primal_bound,
+    own optimality says nothing about the full model, nor does its infeasibility."""
+    reason = (mathopt.TerminationReason.FEASIBLE if mip.x is not None
+              else mathopt.TerminationReason.NO_SOLUTION_FOUND)
+    raw = raw_from_answer(b, Answer(reason=reason, primal_bound=mip.primal_bound,
                                     dual_bound=bound, x=mip.x))
-    if raw.solver_objective is not None and math.isfinite(bound):
-        gap = raw.solver_objective - bound
-        if gap <= 1e-6 * max(1.0, abs(raw.solver_objective)):
-            raw.status = "optimal"
+    if raw.solver_objective is not None and math.isfinite(bound) and (
+            raw.solver_objective - bound <= 1e-6 * max(1.0, abs(raw.solver_objective))):
+        raw.status = "optimal"
     return raw
-
-
-def _all_unmet(b: Built) -> np.ndarray | None:
-    """The plan that makes nothing, when every row allows it (no domestic-share floor)."""
-    am = b.model
-    x = np.zeros(am.num_vars)
-    for col in b.u.values():
-        x[col] = am.ub[col]
-    activity = am.matrix().times(x, am.num_rows)
-    ok = np.all(activity >= np.array(am.row_lb) - 1e-6) and np.all(
-        activity <= np.array(am.row_ub) + 1e-6)
-    return x if ok else None
-

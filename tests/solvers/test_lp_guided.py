@@ -19,7 +19,7 @@ import solvers.sift as sift
 from models import load_scenario, scenario_from_dict
 from models.derived import Derived
 from scenarios.generate import generate
-from solvers import Method
+from solvers import Method, SolveOptions
 from solvers.lpmodel import ArrayModel, solve_proto
 from solvers.mip import build
 from solvers.sift import lagrangian_bound
@@ -54,20 +54,49 @@ def test_generated_small_bound_brackets_exact_optimum(solve_checked) -> None:
     assert guided.objective <= exact.objective * 1.01
 
 
-def test_pricing_rounds_reach_the_full_lp_bound(solve_checked, monkeypatch) -> None:
+def test_pricing_rounds_reach_the_full_lp_bound(monkeypatch) -> None:
     """With the whole-LP shortcut off, column generation must converge to the value of
     the full LP relaxation, computed here by one LP solve of every column."""
-    doc = generate("small", 3)
+    sc = scenario_from_dict(generate("small", 3))
+    b = build(sc, Derived(sc))
     monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
-    guided = solve_checked(doc, method=Method.LP_GUIDED)
-    assert guided.solver["lp_rounds"] > 1
-    assert guided.solver["lp_columns"] < guided.solver["columns"]
-    sc = scenario_from_dict(doc)
-    am = build(sc, Derived(sc)).model
+    priced = sift.lp_bound(b, SolveOptions(), None, lambda *_: None)
+    assert priced.rounds > 1
+    assert priced.columns < b.model.num_vars
+    am = b.model
     lp = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS,
                      mathopt.SolveParameters())
     assert lp.reason is mathopt.TerminationReason.OPTIMAL
-    assert guided.bound == pytest.approx(lp.primal_bound, rel=1e-7)
+    assert priced.bound == pytest.approx(lp.primal_bound, rel=1e-7)
+
+
+# Seeds whose exact optimum is proven in seconds (seed 2 takes minutes).
+@pytest.mark.parametrize("seed", [1, 3])
+def test_one_period_relaxation_bounds_the_exact_optimum(solve_checked, monkeypatch,
+                                                        seed: int) -> None:
+    """Above FULL_LP_MAX_COLUMNS the bound comes from the one-period relaxation; forced
+    here on small instances whose exact optimum is known."""
+    doc = generate("small", seed)
+    exact = solve_checked(doc)
+    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    guided = solve_checked(doc, method=Method.LP_GUIDED)
+    assert guided.solver["relaxation"] == "one-period lp"
+    assert exact.status.value == "optimal" and exact.objective is not None
+    assert guided.bound is not None and guided.objective is not None
+    assert guided.bound <= exact.objective * (1 + 1e-7)
+    assert guided.objective >= exact.objective * (1 - 1e-7)
+
+
+def test_one_period_relaxation_drops_time() -> None:
+    sc = scenario_from_dict(generate("small", 1))
+    agg = sift.time_aggregate(sc)
+    assert agg.horizon.periods == 1 and agg.policy.step_lag_periods == 0
+    w, w1 = sc.workshops[0], agg.workshops[0]
+    for p in w.processes():
+        assert w1.cap(p, 0) == pytest.approx(sum(w.cap(p, t) for t in range(4)))
+    assert {(r.release, r.due) for r in agg.requests} == {(0, 0)}
+    assert agg.workshop(w.id) is w1  # lookups see the relaxed copies
+    assert all(c.import_ is None or c.import_.lead_periods == 0 for c in agg.components)
 
 
 def test_time_limit_holds(solve_checked_timed) -> None:

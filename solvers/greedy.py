@@ -1,0 +1,265 @@
+"""A constructive plan for instances too large for the MIP engine in the time given.
+
+Requests are taken one at a time (highest unmet penalty first, then earliest due) and
+routed through their steps period by period: each step uses at most the sourcing limit's
+number of workshops, in the order of a guide (the units an LP relaxation gave each
+(request, step, workshop)) or, without one, of unit cost; it makes units only with the
+period's remaining hours, the material its centers still hold, and only as many as the
+previous step finished `step_lag_periods` earlier. Every step is then trimmed to what the
+final step made (latest periods first, which keeps precedence), and the rest of the request
+is imported when that is allowed and cheaper than leaving it, else left unmet. Flows between
+steps go to the nearest locations first. The plan is feasible by construction (the checker
+verifies it like any other), but it is not optimal; its gap is measured against a bound
+found separately (solvers/sift.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from models.derived import Derived
+from models.scenario import Request, Scenario
+from solvers.lpmodel import ArrayModel
+from solvers.mip import Built, Raw, final_eligible, step_window
+
+Triple = tuple[str, int, str]
+# Workshops a step may use when the request sets no sourcing limit.
+MAX_WORKSHOPS = 8
+
+
+def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None
+                ) -> tuple[Built, Raw]:
+    """A plan (as a solver answer) and the Built that its rows are extracted with."""
+    b = Built(model=ArrayModel(sc.name))
+    for w in sc.workshops:
+        b.node_of[w.id] = w.location
+        b.node_loc[w.location] = w.location
+    raw = Raw(status="feasible", bound=None, solver_objective=None)
+    state = _State(sc, d)
+    order = sorted(sc.requests, key=lambda r: (-sc.unmet_penalty(r), sc.due(r), r.id))
+    for r in order:
+        made = _route(state, r, guide)
+        if made is not None:
+            for key, q in made.x.items():
+                raw.x[key] = raw.x.get(key, 0) + q
+            for gkey, q in made.G.items():
+                raw.G[gkey] = q
+            for mkey, kg in made.M.items():
+                raw.M[mkey] = raw.M.get(mkey, 0.0) + kg
+        domestic = made.final if made is not None else 0
+        rest = r.quantity - domestic
+        if rest > 0:
+            if sc.import_allowed(r) and (sc.import_unit_cost(r) + sc.late_penalty(r)
+                                         * sc.import_late_periods(r)) < sc.unmet_penalty(r):
+                raw.z[r.id] = rest
+            else:
+                raw.u[r.id] = rest
+    return b, raw
+
+
+class _State:
+    """What is left of capacity and stock as requests take their share."""
+
+    def __init__(self, sc: Scenario, d: Derived) -> None:
+        self.sc, self.d = sc, d
+        self.hours: dict[tuple[str, str, int], float] = {}
+        self.stock: dict[tuple[str, str], float] = {
+            (c.id, mat): st.stock_kg for c in sc.material_centers
+            for mat, st in c.materials.items()}
+        self.workshop = {w.id: w for w in sc.workshops}
+        # Centers holding each material, nearest first by delivered price, per location.
+        self._centers: dict[tuple[str, str], list[tuple[float, str, float]]] = {}
+
+    def free_hours(self, wid: str, proc: str, t: int) -> float:
+        key = (wid, proc, t)
+        if key not in self.hours:
+            self.hours[key] = self.workshop[wid].cap(proc, t)
+        return self.hours[key]
+
+    def centers(self, loc: str, mat: str) -> list[tuple[float, str, float]]:
+        """(price per kg delivered, center, km) of the centers that can serve `loc`."""
+        key = (loc, mat)
+        if key not in self._centers:
+            cpk = self.sc.transport.cost_per_kg_km
+            found = []
+            for c in self.sc.material_centers:
+                st = c.materials.get(mat)
+                km = None if st is None else self.d.dist.km(c.location, loc)
+                if st is not None and km is not None:
+                    found.append((st.price_per_kg + cpk * km, c.id, km))
+            self._centers[key] = sorted(found)
+        return self._centers[key]
+
+    def material_left(self, loc: str, mat: str) -> float:
+        return sum(self.stock[(c, mat)] for _p, c, _km in self.centers(loc, mat))
+
+    def take_material(self, loc: str, mat: str, kg: float) -> dict[tuple[str, str, str], float]:
+        taken: dict[tuple[str, str, str], float] = {}
+        for _p, c, _km in self.centers(loc, mat):
+            if kg <= 1e-9:
+                break
+            use = min(kg, self.stock[(c, mat)])
+            if use > 0:
+                self.stock[(c, mat)] -= use
+                taken[(c, loc, mat)] = use
+                kg -= use
+        return taken
+
+
+class _Made:
+    def __init__(self) -> None:
+        self.x: dict[tuple[str, int, str, int], int] = {}
+        self.G: dict[tuple[str, int, str, str], int] = {}
+        self.M: dict[tuple[str, str, str], float] = {}
+        self.final = 0
+
+
+def _unit_cost(st: _State, r: Request, s: int, wid: str) -> float:
+    """Cost of one unit of step s at `wid`, with the delivery leg after the final step."""
+    sc, d = st.sc, st.d
+    comp = sc.component(r.component)
+    cost = d.step_info(st.workshop[wid], comp.id, s).unit_cost
+    if s == len(comp.routing) - 1 and r.destination is not None:
+        km = d.dist.km(d.location_of[wid], r.destination)
+        cost += sc.transport.cost_per_kg_km * comp.weight_kg * (km or 0.0)
+    return cost
+
+
+def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made | None:
+    sc, d = st.sc, st.d
+    comp = sc.component(r.component)
+    n = len(comp.routing)
+    lag = sc.policy.step_lag_periods
+    T = sc.horizon.periods
+    # Workshops per step, best first.
+    chosen: list[list[str]] = []
+    estimate = 0.0  # cost of a unit at the cheapest workshop of every step
+    for s in range(n):
+        ws = final_eligible(d, r, s, n)
+        if guide is not None:
+            ws = [w for w in ws if guide.get((r.id, s, w), 0.0) > 1e-9]
+            ws.sort(key=lambda w: -guide[(r.id, s, w)])
+        else:
+            costs = {w: _unit_cost(st, r, s, w) for w in ws}
+            ws = sorted(ws, key=costs.__getitem__)
+            if ws:
+                estimate += costs[ws[0]]
+                step = comp.routing[s]
+                if step.material is not None and step.material_kg:
+                    offers = st.centers(d.location_of[ws[0]], step.material)
+                    estimate += step.material_kg * (offers[0][0] if offers else math.inf)
+        k = r.max_suppliers_per_step
+        chosen.append(ws[:k] if k is not None else ws[:MAX_WORKSHOPS])
+        if not chosen[-1]:
+            return None
+    if guide is None and sc.import_allowed(r) and (
+            sc.import_unit_cost(r) + sc.late_penalty(r) * sc.import_late_periods(r)
+            <= estimate):
+        return None  # cheaper bought abroad than made at its cheapest at home
+    # Make units step by step; per[s][t] = list of (workshop, units).
+    per: list[dict[int, list[tuple[str, int]]]] = []
+    prev_by_t = [r.quantity if t >= r.release else 0 for t in range(T)]  # cumulative cap
+    hours_used: list[tuple[tuple[str, str, int], float]] = []
+    # Kg reserved per material, counted against every location: centers are shared.
+    material_used: dict[str, float] = defaultdict(float)
+    for s, step in enumerate(comp.routing):
+        window = set(step_window(sc, r, s, n))
+        made_s: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        cum = 0
+        cum_by_t = []
+        for t in range(T):
+            room = prev_by_t[t - lag] - cum if (s > 0 and t - lag >= 0) else (
+                prev_by_t[t] - cum if s == 0 else 0)
+            if t in window and room > 0:
+                for wid in chosen[s]:
+                    if room <= 0:
+                        break
+                    info = d.step_info(st.workshop[wid], comp.id, s)
+                    can = room
+                    if info.hours > 0:
+                        can = min(can, math.floor(st.free_hours(wid, step.process, t)
+                                                  / info.hours + 1e-9))
+                    if step.material is not None and step.material_kg:
+                        loc = d.location_of[wid]
+                        left = st.material_left(loc, step.material) - material_used[
+                            step.material]
+                        can = min(can, math.floor(left / step.material_kg + 1e-9))
+                    if can <= 0:
+                        continue
+                    made_s[t].append((wid, can))
+                    room -= can
+                    cum += can
+                    if info.hours > 0:
+                        key = (wid, step.process, t)
+                        st.hours[key] -= can * info.hours
+                        hours_used.append((key, can * info.hours))
+                    if step.material is not None and step.material_kg:
+                        material_used[step.material] += can * step.material_kg
+            cum_by_t.append(cum)
+        per.append(made_s)
+        prev_by_t = cum_by_t
+    final = prev_by_t[-1]
+    # Give back what the hours and material reservations held, then keep what is used.
+    for key, h in hours_used:
+        st.hours[key] += h
+    out = _Made()
+    if final <= 0:
+        return out
+    for s, step in enumerate(comp.routing):
+        # Trim to `final` units, latest periods first: cumulative sums stay ordered.
+        keep = final
+        for t in range(T):
+            for wid, q in per[s].get(t, []):
+                q = min(q, keep)
+                if q <= 0:
+                    continue
+                keep -= q
+                out.x[(r.id, s, wid, t)] = out.x.get((r.id, s, wid, t), 0) + q
+                info = d.step_info(st.workshop[wid], comp.id, s)
+                if info.hours > 0:
+                    st.hours[(wid, step.process, t)] -= q * info.hours
+    need: dict[tuple[str, str], float] = defaultdict(float)
+    for (_rid, s, wid, _t), q in out.x.items():
+        step = comp.routing[s]
+        if step.material is not None and step.material_kg:
+            need[(d.location_of[wid], step.material)] += q * step.material_kg
+    for (loc, mat), kg in need.items():
+        taken = st.take_material(loc, mat, kg)
+        for mkey, used in taken.items():
+            out.M[mkey] = out.M.get(mkey, 0.0) + used
+        if sum(taken.values()) < kg - 1e-6:
+            return _undo(st, r, out)
+    # Flows between consecutive steps, nearest location pairs first.
+    for s in range(n - 1):
+        here: dict[str, int] = defaultdict(int)
+        nxt: dict[str, int] = defaultdict(int)
+        for (_rid, ss, wid, _t), q in out.x.items():
+            if ss == s:
+                here[d.location_of[wid]] += q
+            elif ss == s + 1:
+                nxt[d.location_of[wid]] += q
+        pairs = sorted((d.dist.km(a, c) or 0.0, a, c) for a in here for c in nxt
+                       if d.dist.km(a, c) is not None)
+        for _km, a, c in pairs:
+            q = min(here[a], nxt[c])
+            if q > 0:
+                out.G[(r.id, s, a, c)] = q
+                here[a] -= q
+                nxt[c] -= q
+        if any(here.values()):
+            return _undo(st, r, out)  # units with no road to the next step
+    out.final = final
+    return out
+
+
+def _undo(st: _State, r: Request, out: _Made) -> _Made:
+    """Give back what a request took: it is not made at home after all."""
+    comp = st.sc.component(r.component)
+    for (_rid, s, wid, t), q in out.x.items():
+        info = st.d.step_info(st.workshop[wid], comp.id, s)
+        if info.hours > 0:
+            st.hours[(wid, comp.routing[s].process, t)] += q * info.hours
+    for (c, _loc, mat), kg in out.M.items():
+        st.stock[(c, mat)] += kg
+    return _Made()
