@@ -37,7 +37,10 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
         b.node_loc[w.location] = w.location
     raw = Raw(status="feasible", bound=None, solver_objective=None)
     state = _State(sc, d)
-    order = sorted(sc.requests, key=lambda r: (-sc.unmet_penalty(r), sc.due(r), r.id))
+    # Requests the guide makes at home go first: the others would take its capacity.
+    guided = {rid for (rid, _s, _w), v in (guide or {}).items() if v > 1e-9}
+    order = sorted(sc.requests, key=lambda r: (r.id not in guided, -sc.unmet_penalty(r),
+                                               sc.due(r), r.id))
     for r in order:
         made = _route(state, r, guide)
         if made is not None:
@@ -135,25 +138,32 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made |
     # Workshops per step, best first.
     chosen: list[list[str]] = []
     estimate = 0.0  # cost of a unit at the cheapest workshop of every step
+    # Units the guide planned per workshop and step: the first pass of every period keeps
+    # to them, so that a request does not take capacity the LP gave to others.
+    planned: list[dict[str, int]] = []
     for s in range(n):
         ws = final_eligible(d, r, s, n)
+        costs = {w: _unit_cost(st, r, s, w) for w in ws}
+        ws = sorted(ws, key=costs.__getitem__)
+        if ws:
+            estimate += costs[ws[0]]
+            step = comp.routing[s]
+            if step.material is not None and step.material_kg:
+                offers = st.centers(d.location_of[ws[0]], step.material)
+                estimate += step.material_kg * (offers[0][0] if offers else math.inf)
+        plan_s: dict[str, int] = {}
         if guide is not None:
-            ws = [w for w in ws if guide.get((r.id, s, w), 0.0) > 1e-9]
-            ws.sort(key=lambda w: -guide[(r.id, s, w)])
-        else:
-            costs = {w: _unit_cost(st, r, s, w) for w in ws}
-            ws = sorted(ws, key=costs.__getitem__)
-            if ws:
-                estimate += costs[ws[0]]
-                step = comp.routing[s]
-                if step.material is not None and step.material_kg:
-                    offers = st.centers(d.location_of[ws[0]], step.material)
-                    estimate += step.material_kg * (offers[0][0] if offers else math.inf)
+            guided = [w for w in ws if guide.get((r.id, s, w), 0.0) > 1e-9]
+            guided.sort(key=lambda w: -guide[(r.id, s, w)])
+            plan_s = {w: math.ceil(guide[(r.id, s, w)] - 1e-6) for w in guided}
+            # Then the cheapest others, for what the guided ones cannot make.
+            ws = guided + [w for w in ws if w not in plan_s]
+        planned.append(plan_s)
         k = r.max_suppliers_per_step
-        chosen.append(ws[:k] if k is not None else ws[:MAX_WORKSHOPS])
+        chosen.append(ws[:k] if k is not None else ws[:len(plan_s) + MAX_WORKSHOPS])
         if not chosen[-1]:
             return None
-    if guide is None and sc.import_allowed(r) and (
+    if not any(planned) and sc.import_allowed(r) and (
             sc.import_unit_cost(r) + sc.late_penalty(r) * sc.import_late_periods(r)
             <= estimate):
         return None  # cheaper bought abroad than made at its cheapest at home
@@ -163,6 +173,7 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made |
     hours_used: list[tuple[tuple[str, str, int], float]] = []
     # Kg reserved per material, counted against every location: centers are shared.
     material_used: dict[str, float] = defaultdict(float)
+    given: list[dict[str, int]] = [defaultdict(int) for _ in range(n)]
     for s, step in enumerate(comp.routing):
         window = set(step_window(sc, r, s, n))
         made_s: dict[int, list[tuple[str, int]]] = defaultdict(list)
@@ -171,12 +182,17 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made |
         for t in range(T):
             room = prev_by_t[t - lag] - cum if (s > 0 and t - lag >= 0) else (
                 prev_by_t[t] - cum if s == 0 else 0)
-            if t in window and room > 0:
+            passes = [True, False] if planned[s] else [False]
+            for keep_to_plan in passes:
+                if t not in window or room <= 0:
+                    break
                 for wid in chosen[s]:
                     if room <= 0:
                         break
                     info = d.step_info(st.workshop[wid], comp.id, s)
                     can = room
+                    if keep_to_plan:
+                        can = min(can, planned[s].get(wid, 0) - given[s][wid])
                     if info.hours > 0:
                         can = min(can, math.floor(st.free_hours(wid, step.process, t)
                                                   / info.hours + 1e-9))
@@ -188,6 +204,7 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made |
                     if can <= 0:
                         continue
                     made_s[t].append((wid, can))
+                    given[s][wid] += can
                     room -= can
                     cum += can
                     if info.hours > 0:

@@ -141,3 +141,23 @@ def test_lagrangian_bound_is_valid_for_any_multipliers() -> None:
     assert bound(np.array([1.0, 0.0, 0.0])) == pytest.approx(4.0)
     assert math.isinf(lagrangian_bound(np.array([-1.0, 0, 0]), cost, lb, ub, rl, ru))
 
+
+
+@pytest.mark.parametrize("share", [0.3, 0.99])
+def test_constructive_plan_meets_the_domestic_share_or_says_why_not(solve_checked,
+                                                                    monkeypatch,
+                                                                    share: float) -> None:
+    """A constructive plan is only kept when it meets the policies; a share the one-period
+    relaxation cannot meet proves the scenario infeasible, as the exact method finds."""
+    doc = generate("small", 1)
+    doc["policy"]["min_domestic_share"] = share
+    with monkeypatch.context() as mp:
+        mp.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+        plan = solve_checked(doc, method=Method.LP_GUIDED)
+    if plan.status.has_plan:
+        assert plan.kpis["domestic_share"] >= share - 1e-9
+    elif plan.status.value == "infeasible":
+        assert solve_checked(doc).status.value == "infeasible"
+    else:
+        assert plan.status.value == "no_solution"
+    assert share == 0.3 or plan.status.value == "infeasible"
