@@ -41,23 +41,34 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     guided = {rid for (rid, _s, _w), v in (guide or {}).items() if v > 1e-9}
     order = sorted(sc.requests, key=lambda r: (r.id not in guided, -sc.unmet_penalty(r),
                                                sc.due(r), r.id))
+    rest = {r.id: r.quantity for r in sc.requests}
+
+    def take(r: Request, made: _Made | None) -> None:
+        if made is None:
+            return
+        for key, q in made.x.items():
+            raw.x[key] = raw.x.get(key, 0) + q
+        for gkey, q in made.G.items():
+            raw.G[gkey] = raw.G.get(gkey, 0) + q
+        for mkey, kg in made.M.items():
+            raw.M[mkey] = raw.M.get(mkey, 0.0) + kg
+        rest[r.id] -= made.final
+
     for r in order:
-        made = _route(state, r, guide)
-        if made is not None:
-            for key, q in made.x.items():
-                raw.x[key] = raw.x.get(key, 0) + q
-            for gkey, q in made.G.items():
-                raw.G[gkey] = q
-            for mkey, kg in made.M.items():
-                raw.M[mkey] = raw.M.get(mkey, 0.0) + kg
-        domestic = made.final if made is not None else 0
-        rest = r.quantity - domestic
-        if rest > 0:
+        take(r, _route(state, r, guide, r.quantity))
+    # What the first pass left, with whatever capacity is left anywhere, cheapest first
+    # (a sourcing limit would have to count the first pass's workshops: not retried).
+    for r in order:
+        if rest[r.id] > 0 and r.max_suppliers_per_step is None:
+            take(r, _route(state, r, None, rest[r.id]))
+    for r in order:
+        left = rest[r.id]
+        if left > 0:
             if sc.import_allowed(r) and (sc.import_unit_cost(r) + sc.late_penalty(r)
                                          * sc.import_late_periods(r)) < sc.unmet_penalty(r):
-                raw.z[r.id] = rest
+                raw.z[r.id] = left
             else:
-                raw.u[r.id] = rest
+                raw.u[r.id] = left
     return b, raw
 
 
@@ -129,7 +140,9 @@ def _unit_cost(st: _State, r: Request, s: int, wid: str) -> float:
     return cost
 
 
-def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made | None:
+def _route(st: _State, r: Request, guide: dict[Triple, float] | None, quantity: int
+           ) -> _Made | None:
+    """Make up to `quantity` units of `r` with what capacity and stock are left."""
     sc, d = st.sc, st.d
     comp = sc.component(r.component)
     n = len(comp.routing)
@@ -169,7 +182,7 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None) -> _Made |
         return None  # cheaper bought abroad than made at its cheapest at home
     # Make units step by step; per[s][t] = list of (workshop, units).
     per: list[dict[int, list[tuple[str, int]]]] = []
-    prev_by_t = [r.quantity if t >= r.release else 0 for t in range(T)]  # cumulative cap
+    prev_by_t = [quantity if t >= r.release else 0 for t in range(T)]  # cumulative cap
     hours_used: list[tuple[tuple[str, str, int], float]] = []
     # Kg reserved per material, counted against every location: centers are shared.
     material_used: dict[str, float] = defaultdict(float)
