@@ -77,16 +77,21 @@ def explain_unmet(sc: Scenario, d: Derived, x: dict[tuple[str, int, str, int], i
         stock_used[(mr.center, mr.material)] += mr.kg
 
     reasons: dict[str, str] = {}
+    # A unit's cost estimate depends on the request only through its component and
+    # certifications (eligibility before the delivery leg): shared between requests.
+    estimates: dict[tuple[str, tuple[str, ...]], float] = {}
     for rid in unmet:
         r = sc.request(rid)
-        reasons[rid] = _explain_one(sc, d, r, hours_used, suppliers, stock_used, proven)
+        reasons[rid] = _explain_one(sc, d, r, hours_used, suppliers, stock_used, proven,
+                                    estimates)
     return reasons
 
 
 def _explain_one(sc: Scenario, d: Derived, r: Request,
                  hours_used: dict[tuple[str, str, int], float],
                  suppliers: dict[tuple[str, int], set[str]],
-                 stock_used: dict[tuple[str, str], float], proven: bool) -> str:
+                 stock_used: dict[tuple[str, str], float], proven: bool,
+                 estimates: dict[tuple[str, tuple[str, ...]], float]) -> str:
     comp = sc.component(r.component)
     n = len(comp.routing)
     for s in range(n):
@@ -110,22 +115,21 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
         else:
             limited = False
         window = list(step_window(sc, r, s, n))
-        free_units = 0
-        short: list[int] = []
+        # Is one unit's worth of hours free anywhere? Stop at the first: on a national
+        # instance a step has thousands of eligible workshops.
+        free = False
         for t in window:
-            units_t = 0.0
             for wid in elig:
                 w = sc.workshop(wid)
                 h = d.step_info(w, comp.id, s).hours
                 left = w.cap(step.process, t) - hours_used.get((wid, step.process, t), 0.0)
-                if h <= 0:
-                    units_t = float("inf")
-                elif left >= h - 1e-9:
-                    units_t += left // h if left < 1e12 else 1e12
-            if units_t < 1:
-                short.append(t)
-            free_units += int(min(units_t, 1e12))
-        if free_units < 1:
+                if h <= 0 or left >= h - 1e-9:
+                    free = True
+                    break
+            if free:
+                break
+        if not free:
+            short = window  # no period of the window has room for a unit
             if limited:
                 return (f"sourcing limit: step {s} ({step.process}) may use at most {limit} "
                         f"workshops and {_names(elig)} have no '{step.process}' capacity left")
@@ -144,7 +148,10 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
                         f"the centers that reach eligible workshops, {step.material_kg:g} kg "
                         f"needed per unit (step {s})")
     penalty = sc.unmet_penalty(r)
-    est = _unit_cost_estimate(sc, d, r)
+    key = (r.component, tuple(sorted(r.requires)))
+    if key not in estimates:
+        estimates[key] = _unit_cost_estimate(sc, d, r)
+    est = estimates[key]
     if not proven and est < penalty:
         return (f"not placed when the search stopped (time limit): capacity, material and "
                 f"workshops are free and making one costs about {est:,.0f} against the "

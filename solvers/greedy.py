@@ -36,7 +36,7 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
         b.node_of[w.id] = w.location
         b.node_loc[w.location] = w.location
     raw = Raw(status="feasible", bound=None, solver_objective=None)
-    state = _State(sc, d)
+    state = CapacityState(sc, d)
     # Requests the guide makes at home go first: the others would take its capacity.
     guided = {rid for (rid, _s, _w), v in (guide or {}).items() if v > 1e-9}
     order = sorted(sc.requests, key=lambda r: (r.id not in guided, -sc.unmet_penalty(r),
@@ -72,7 +72,7 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     return b, raw
 
 
-class _State:
+class CapacityState:
     """What is left of capacity and stock as requests take their share."""
 
     def __init__(self, sc: Scenario, d: Derived) -> None:
@@ -84,6 +84,21 @@ class _State:
         self.workshop = {w.id: w for w in sc.workshops}
         # Centers holding each material, nearest first by delivered price, per location.
         self._centers: dict[tuple[str, str], list[tuple[float, str, float]]] = {}
+        self._ranked: dict[tuple[object, ...], list[tuple[float, str]]] = {}
+
+    def ranked(self, r: Request, s: int) -> list[tuple[float, str]]:
+        """(unit cost, workshop) of the workshops eligible for step s of r, cheapest
+        first. Eligibility and cost depend on a request only through its component,
+        certifications and (final step) destination, so requests share the ranking."""
+        comp = self.sc.component(r.component)
+        n = len(comp.routing)
+        key = (comp.id, s, tuple(sorted(r.requires)), r.destination if s == n - 1 else None)
+        found = self._ranked.get(key)
+        if found is None:
+            found = sorted((_unit_cost(self, r, s, w), w)
+                           for w in final_eligible(self.d, r, s, n))
+            self._ranked[key] = found
+        return found
 
     def free_hours(self, wid: str, proc: str, t: int) -> float:
         key = (wid, proc, t)
@@ -129,7 +144,7 @@ class _Made:
         self.final = 0
 
 
-def _unit_cost(st: _State, r: Request, s: int, wid: str) -> float:
+def _unit_cost(st: CapacityState, r: Request, s: int, wid: str) -> float:
     """Cost of one unit of step s at `wid`, with the delivery leg after the final step."""
     sc, d = st.sc, st.d
     comp = sc.component(r.component)
@@ -140,7 +155,7 @@ def _unit_cost(st: _State, r: Request, s: int, wid: str) -> float:
     return cost
 
 
-def _route(st: _State, r: Request, guide: dict[Triple, float] | None, quantity: int
+def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, quantity: int
            ) -> _Made | None:
     """Make up to `quantity` units of `r` with what capacity and stock are left."""
     sc, d = st.sc, st.d
@@ -155,11 +170,10 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None, quantity: 
     # to them, so that a request does not take capacity the LP gave to others.
     planned: list[dict[str, int]] = []
     for s in range(n):
-        ws = final_eligible(d, r, s, n)
-        costs = {w: _unit_cost(st, r, s, w) for w in ws}
-        ws = sorted(ws, key=costs.__getitem__)
+        ranked = st.ranked(r, s)
+        ws = [w for _c, w in ranked]
         if ws:
-            estimate += costs[ws[0]]
+            estimate += ranked[0][0]
             step = comp.routing[s]
             if step.material is not None and step.material_kg:
                 offers = st.centers(d.location_of[ws[0]], step.material)
@@ -170,7 +184,7 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None, quantity: 
             guided.sort(key=lambda w: -guide[(r.id, s, w)])
             plan_s = {w: math.ceil(guide[(r.id, s, w)] - 1e-6) for w in guided}
             # Then the cheapest others, for what the guided ones cannot make.
-            ws = guided + [w for w in ws if w not in plan_s]
+            ws = guided + [w for w in ws[:len(guided) + MAX_WORKSHOPS] if w not in plan_s]
         planned.append(plan_s)
         k = r.max_suppliers_per_step
         chosen.append(ws[:k] if k is not None else ws[:len(plan_s) + MAX_WORKSHOPS])
@@ -283,7 +297,7 @@ def _route(st: _State, r: Request, guide: dict[Triple, float] | None, quantity: 
     return out
 
 
-def _undo(st: _State, r: Request, out: _Made) -> _Made:
+def _undo(st: CapacityState, r: Request, out: _Made) -> _Made:
     """Give back what a request took: it is not made at home after all."""
     comp = st.sc.component(r.component)
     for (_rid, s, wid, t), q in out.x.items():

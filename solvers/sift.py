@@ -30,7 +30,7 @@ from ortools.math_opt.python import mathopt
 from models.derived import Derived
 from models.scenario import Scenario
 from solvers.extract import cost_terms, material_rows, shipment_rows
-from solvers.greedy import greedy_plan
+from solvers.greedy import CapacityState, greedy_plan
 from solvers.lpmodel import Answer, seconds, solve_proto
 from solvers.mip import (
     _ENGINES,
@@ -53,6 +53,9 @@ SEED_WORKSHOPS = 2
 # Up to this many columns the LP is solved whole, in one round: pricing pays off only
 # where the whole LP would not fit in the time given.
 FULL_LP_MAX_COLUMNS = 500_000
+# Above this many unit columns the one-period relaxation is not built (about 1 GB of
+# arrays and maps per 2 M columns); the bound is then `unit_bound` alone.
+ONE_PERIOD_MAX_COLUMNS = 4_000_000
 # Seconds kept at the end of a limit for the LP-guided constructive plan and the rows.
 GUIDED_RESERVE = 20.0
 # Columns that may join per (request, step) and round.
@@ -151,10 +154,12 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
     extra: dict[str, object] = {"method": "lp-guided", "relaxation": "one-period lp",
                                 "plan": "constructive", "greedy_seconds":
                                 time.perf_counter() - t0}
-    bound = -math.inf
+    bound = unit_bound(sc, d)
     left = None if deadline is None else deadline - time.perf_counter()
-    # The relaxation needs time to build and price; without it the plan stands alone.
-    if left is None or left > 0.3 * options.time_limit:  # type: ignore[operator]
+    # The relaxation needs time to build and price, and memory: its unit columns are
+    # about the full model's divided by the periods.
+    fits = estimate_unit_columns(sc, d) / sc.horizon.periods <= ONE_PERIOD_MAX_COLUMNS
+    if fits and (left is None or left > 0.3 * options.time_limit):  # type: ignore[operator]
         agg = time_aggregate(sc)
         ab = build(agg, Derived(agg))
         # Leave room for the guided plan and for writing the rows out.
@@ -163,7 +168,7 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
         lp = lp_bound(ab, options, lp_deadline, emit)
         if lp.infeasible:
             return best_b, Raw(status="infeasible", bound=None, solver_objective=None)
-        bound = max(lp.bound, 0.0)  # every cost is >= 0
+        bound = max(lp.bound, bound)
         extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
                      lp_seconds=time.perf_counter() - t0)
         if lp.x is not None:
@@ -185,6 +190,33 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
     best.extra = extra
     emit("search", best.solver_objective, best.bound)
     return best_b, best
+
+
+def unit_bound(sc: Scenario, d: Derived) -> float:
+    """A bound that ignores capacity and stock: every unit is imported, left unmet, or made
+    at home at no less than the cheapest workshop of every step with the cheapest
+    material (transport, tooling, engagement and tardiness >= 0). Cheap at any size."""
+    ranking = CapacityState(sc, d)
+    total = 0.0
+    for r in sc.requests:
+        comp = sc.component(r.component)
+        best = sc.unmet_penalty(r)
+        if sc.import_allowed(r):
+            best = min(best, sc.import_unit_cost(r)
+                       + sc.late_penalty(r) * sc.import_late_periods(r))
+        home = 0.0
+        for s, step in enumerate(comp.routing):
+            ranked = ranking.ranked(r, s)
+            if not ranked:
+                home = math.inf
+                break
+            home += ranked[0][0]
+            if step.material is not None and step.material_kg:
+                home += step.material_kg * min(
+                    (c.materials[step.material].price_per_kg for c in sc.material_centers
+                     if step.material in c.materials), default=math.inf)
+        total += r.quantity * min(best, home)
+    return total
 
 
 def plan_cost(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float:

@@ -50,6 +50,8 @@ def test_generated_small_bound_brackets_exact_optimum(solve_checked) -> None:
     assert guided.bound is not None and guided.objective is not None
     assert guided.bound <= exact.objective * (1 + 1e-7)
     assert guided.objective >= exact.objective * (1 - 1e-7)
+    sc = scenario_from_dict(doc)
+    assert 0 < sift.unit_bound(sc, Derived(sc)) <= exact.objective * (1 + 1e-9)
     # The plan of the LP's support is close on this instance (measured: 0.0%).
     assert guided.objective <= exact.objective * 1.01
 
