@@ -26,6 +26,8 @@ from solvers.mip import Built, Raw, final_eligible, step_window
 Triple = tuple[str, int, str]
 # Workshops a step may use when the request sets no sourcing limit.
 MAX_WORKSHOPS = 8
+# How far down the cost ranking a step looks for workshops with room left.
+SCAN_WORKSHOPS = 200
 
 
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None
@@ -171,20 +173,30 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
     planned: list[dict[str, int]] = []
     for s in range(n):
         ranked = st.ranked(r, s)
-        ws = [w for _c, w in ranked]
-        if ws:
+        step = comp.routing[s]
+        if ranked:
             estimate += ranked[0][0]
-            step = comp.routing[s]
             if step.material is not None and step.material_kg:
-                offers = st.centers(d.location_of[ws[0]], step.material)
+                offers = st.centers(d.location_of[ranked[0][1]], step.material)
                 estimate += step.material_kg * (offers[0][0] if offers else math.inf)
+        # The cheapest workshops that still have room in the step's window: the cheapest
+        # of all are shared by every request of the component and soon full.
+        window_s = step_window(sc, r, s, n)
+        proc = step.process
+        ws = []
+        for _c, w in ranked[:SCAN_WORKSHOPS]:
+            h = d.step_info(st.workshop[w], comp.id, s).hours
+            if h <= 0 or any(st.free_hours(w, proc, t) >= h for t in window_s):
+                ws.append(w)
+                if len(ws) >= 4 * MAX_WORKSHOPS:
+                    break
         plan_s: dict[str, int] = {}
         if guide is not None:
-            guided = [w for w in ws if guide.get((r.id, s, w), 0.0) > 1e-9]
+            guided = [w for _c, w in ranked if guide.get((r.id, s, w), 0.0) > 1e-9]
             guided.sort(key=lambda w: -guide[(r.id, s, w)])
             plan_s = {w: math.ceil(guide[(r.id, s, w)] - 1e-6) for w in guided}
             # Then the cheapest others, for what the guided ones cannot make.
-            ws = guided + [w for w in ws[:len(guided) + MAX_WORKSHOPS] if w not in plan_s]
+            ws = guided + [w for w in ws if w not in plan_s]
         planned.append(plan_s)
         k = r.max_suppliers_per_step
         chosen.append(ws[:k] if k is not None else ws[:len(plan_s) + MAX_WORKSHOPS])

@@ -163,3 +163,15 @@ def test_constructive_plan_meets_the_domestic_share_or_says_why_not(solve_checke
     else:
         assert plan.status.value == "no_solution"
     assert share == 0.3 or plan.status.value == "infeasible"
+
+
+def test_large_path_keeps_its_time_limit(solve_checked_timed, monkeypatch) -> None:
+    """The path for instances too large to build whole (forced here): a plan and a bound
+    within the limit."""
+    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    plan, elapsed = solve_checked_timed(generate("small", 2), time_limit=3,
+                                        method=Method.LP_GUIDED)
+    assert elapsed <= 3 * 1.1
+    assert plan.status.value in ("optimal", "feasible")
+    assert plan.solver["relaxation"] == "one-period lp"
+    assert plan.bound is not None and 0 < plan.bound <= plan.objective
