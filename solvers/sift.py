@@ -151,10 +151,11 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
     best_b, best = greedy_plan(sc, d)
     best_cost = plan_cost(sc, d, best_b, best)
     emit("plan", best_cost)
-    extra: dict[str, object] = {"method": "lp-guided", "relaxation": "one-period lp",
+    extra: dict[str, object] = {"method": "lp-guided", "relaxation": "none",
                                 "plan": "constructive", "greedy_seconds":
                                 time.perf_counter() - t0}
     bound = unit_bound(sc, d)
+    extra["bound_from"] = "unit bound"
     left = None if deadline is None else deadline - time.perf_counter()
     # The relaxation needs time to build and price, and memory: its unit columns are
     # about the full model's divided by the periods.
@@ -168,7 +169,9 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
         lp = lp_bound(ab, options, lp_deadline, emit)
         if lp.infeasible:
             return best_b, Raw(status="infeasible", bound=None, solver_objective=None)
-        bound = max(lp.bound, bound)
+        extra["relaxation"] = "one-period lp"
+        if lp.bound > bound:
+            bound, extra["bound_from"] = lp.bound, "one-period lp"
         extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
                      lp_seconds=time.perf_counter() - t0)
         if lp.x is not None:
