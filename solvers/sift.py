@@ -166,7 +166,20 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
         # Leave room for the guided plan and for writing the rows out.
         lp_deadline = None if deadline is None else deadline - max(
             GUIDED_RESERVE, 0.08 * options.time_limit)  # type: ignore[operator]
-        lp = lp_bound(ab, options, lp_deadline, emit)
+        candidates: list[tuple[float, Built, Raw]] = []
+
+        def guided_plan(x: np.ndarray) -> None:
+            """A constructive plan guided by this round's LP solution: later rounds are
+            not always better guides (measured on the large instance), so every round's
+            plan competes."""
+            guide = {(rid, s_, wid): float(x[c]) for (rid, s_, wid, _t), c in ab.x.items()
+                     if x[c] > 1e-9}
+            gb, graw = greedy_plan(sc, d, guide)
+            if _admissible(sc, d, gb, graw):
+                candidates.append((plan_cost(sc, d, gb, graw), gb, graw))
+                emit("plan", min(best_cost, *(c[0] for c in candidates)))
+
+        lp = lp_bound(ab, options, lp_deadline, emit, on_round=guided_plan)
         if lp.infeasible:
             return best_b, Raw(status="infeasible", bound=None, solver_objective=None)
         extra["relaxation"] = "one-period lp"
@@ -174,12 +187,8 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
             bound, extra["bound_from"] = lp.bound, "one-period lp"
         extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
                      lp_seconds=time.perf_counter() - t0)
-        if lp.x is not None:
-            guide = {(rid, s_, wid): float(lp.x[c]) for (rid, s_, wid, _t), c in ab.x.items()
-                     if lp.x[c] > 1e-9}
-            gb, graw = greedy_plan(sc, d, guide)
-            cost = plan_cost(sc, d, gb, graw)
-            if cost < best_cost and _admissible(sc, d, gb, graw):
+        for cost, gb, graw in candidates:
+            if cost < best_cost:
                 best_b, best, best_cost = gb, graw, cost
                 extra["plan"] = "constructive, LP-guided"
     if not _admissible(sc, d, best_b, best):
@@ -296,7 +305,8 @@ def _lp_then_mip(b: Built, options: SolveOptions, started: float,
 
 
 def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
-             emit: Callable[..., None]) -> LpResult:
+             emit: Callable[..., None],
+             on_round: Callable[[np.ndarray], None] | None = None) -> LpResult:
     """Solve the LP relaxation of `b`: whole when it has at most FULL_LP_MAX_COLUMNS
     columns, else by column generation; the bound is the Lagrangian bound of the last
     duals (equal to the LP value once no column prices out)."""
@@ -354,6 +364,8 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
         d = cost - mat.t_times(y, n)
         bound = max(bound, lagrangian_bound(y, d, lb, ub, rl, ru))
         emit("lp", ans.primal_bound, bound)
+        if on_round is not None and lp_x is not None:
+            on_round(lp_x)
         entering = np.flatnonzero(~active & (d < RC_TOL))
         if len(entering) == 0:
             break
