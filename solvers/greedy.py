@@ -87,20 +87,44 @@ class CapacityState:
         # Centers holding each material, nearest first by delivered price, per location.
         self._centers: dict[tuple[str, str], list[tuple[float, str, float]]] = {}
         self._ranked: dict[tuple[object, ...], list[tuple[float, str]]] = {}
+        self._skip: dict[tuple[object, ...], int] = {}
 
     def ranked(self, r: Request, s: int) -> list[tuple[float, str]]:
         """(unit cost, workshop) of the workshops eligible for step s of r, cheapest
         first. Eligibility and cost depend on a request only through its component,
         certifications and (final step) destination, so requests share the ranking."""
-        comp = self.sc.component(r.component)
-        n = len(comp.routing)
-        key = (comp.id, s, tuple(sorted(r.requires)), r.destination if s == n - 1 else None)
+        n = len(self.sc.component(r.component).routing)
+        key = self.rank_key(r, s)
         found = self._ranked.get(key)
         if found is None:
             found = sorted((_unit_cost(self, r, s, w), w)
                            for w in final_eligible(self.d, r, s, n))
             self._ranked[key] = found
         return found
+
+    def rank_key(self, r: Request, s: int) -> tuple[object, ...]:
+        comp = self.sc.component(r.component)
+        last = s == len(comp.routing) - 1
+        return (comp.id, s, tuple(sorted(r.requires)), r.destination if last else None)
+
+    def first_with_room(self, r: Request, s: int) -> int:
+        """Index in `ranked(r, s)` before which every workshop is full in every period.
+        Capacity only shrinks as requests are placed, so the index only moves on; on a
+        national instance the cheapest hundreds of workshops fill up early."""
+        key = self.rank_key(r, s)
+        ranked = self.ranked(r, s)
+        comp = self.sc.component(r.component)
+        proc = comp.routing[s].process
+        i = self._skip.get(key, 0)
+        while i < len(ranked):
+            w = ranked[i][1]
+            h = self.d.step_info(self.workshop[w], comp.id, s).hours
+            if h <= 0 or any(self.free_hours(w, proc, t) >= h
+                             for t in range(self.sc.horizon.periods)):
+                break
+            i += 1
+        self._skip[key] = i
+        return i
 
     def free_hours(self, wid: str, proc: str, t: int) -> float:
         key = (wid, proc, t)
@@ -184,7 +208,8 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         window_s = step_window(sc, r, s, n)
         proc = step.process
         ws = []
-        for _c, w in ranked[:SCAN_WORKSHOPS]:
+        start = st.first_with_room(r, s)
+        for _c, w in ranked[start:start + SCAN_WORKSHOPS]:
             h = d.step_info(st.workshop[w], comp.id, s).hours
             if h <= 0 or any(st.free_hours(w, proc, t) >= h for t in window_s):
                 ws.append(w)
