@@ -61,9 +61,10 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
         plan.sensitivity = price(scenario, d, x_keys, options)
         t_solved = t_done = time.perf_counter()
     else:
-        if lp_guided(scenario, d, options):
+        unit_columns = lp_guided_columns(scenario, d, options)
+        if unit_columns is not None:
             # Builds what it needs: the whole model only where it fits.
-            built, raw = solve_lp_guided(scenario, d, options, started)
+            built, raw = solve_lp_guided(scenario, d, options, started, unit_columns, emit)
             t_built = started
         else:
             built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
@@ -84,14 +85,17 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     return plan
 
 
-def lp_guided(sc: Scenario, d: Derived, options: SolveOptions) -> bool:
-    """Whether the LP-guided method runs (see `Method`)."""
-    if options.formulation is not Formulation.REDUCED:
-        return False
-    if options.method is Method.AUTO:
-        return (options.time_limit is not None
-                and estimate_unit_columns(sc, d) > COMPACT_ABOVE_X)
-    return options.method is Method.LP_GUIDED
+def lp_guided_columns(sc: Scenario, d: Derived, options: SolveOptions) -> int | None:
+    """The estimated unit columns when the LP-guided method runs (see `Method`), else
+    None; counted once, since on a national instance counting takes seconds."""
+    if options.formulation is not Formulation.REDUCED or options.method is Method.EXACT:
+        return None
+    if options.method is Method.AUTO and options.time_limit is None:
+        return None
+    columns = estimate_unit_columns(sc, d)
+    if options.method is Method.AUTO and columns <= COMPACT_ABOVE_X:
+        return None
+    return columns
 
 
 def diagnose_infeasible(sc: Scenario) -> str:

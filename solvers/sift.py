@@ -27,11 +27,19 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt.python import mathopt
 
+from models.check import compute_kpis
 from models.derived import Derived
+from models.plan import Cost, Plan, Status
 from models.scenario import Scenario
-from solvers.extract import cost_terms, material_rows, shipment_rows
+from solvers.extract import (
+    cost_terms,
+    import_rows,
+    material_rows,
+    production_rows,
+    shipment_rows,
+)
 from solvers.greedy import CapacityState, greedy_plan
-from solvers.lpmodel import Answer, seconds, solve_proto
+from solvers.lpmodel import Answer, ArrayModel, seconds, solve_proto
 from solvers.mip import (
     _ENGINES,
     Built,
@@ -42,7 +50,10 @@ from solvers.mip import (
     raw_from_answer,
     step_window,
 )
-from solvers.options import ProgressEvent, SolveOptions
+from solvers.options import SolveOptions
+
+# The pipeline's progress reporter: emit(phase, incumbent=None, bound=None).
+Emit = Callable[..., None]
 
 # Share of the time limit the LP phase may use before the restricted MIP starts.
 LP_SHARE = 0.55
@@ -123,23 +134,18 @@ def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
     return total
 
 
-def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: float
-                    ) -> tuple[Built, Raw]:
-    """The LP-guided method (module docstring): the built model the plan's rows are read
-    with, and the answer."""
+def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: float,
+                    unit_columns: int, emit: Emit) -> tuple[Built, Raw]:
+    """The LP-guided method (module docstring) for a scenario of about `unit_columns`
+    unit columns (`estimate_unit_columns`): the built model the plan's rows are read with,
+    and the answer."""
     deadline = None if options.time_limit is None else started + options.time_limit
-
-    def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
-        if options.progress is not None:
-            options.progress(ProgressEvent(phase, time.perf_counter() - started, incumbent,
-                                           bound))
-
-    if estimate_unit_columns(sc, d) <= FULL_LP_MAX_COLUMNS:
+    if unit_columns <= FULL_LP_MAX_COLUMNS:
         b = build(sc, d)
         raw = _lp_then_mip(b, options, started, emit)
         if raw.solver_objective is None and raw.status != "infeasible":
             gb, graw = greedy_plan(sc, d)
-            if _admissible(sc, d, gb, graw):
+            if evaluate(sc, d, gb, graw) is not None:
                 graw.bound = raw.bound
                 graw.extra = {**raw.extra, "plan": "constructive"}
                 return gb, graw
@@ -148,25 +154,30 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
     # Too large to build whole in time: a constructive plan at once, then the bound of
     # the one-period relaxation, whose LP solution guides a second constructive plan.
     t0 = time.perf_counter()
-    best_b, best = greedy_plan(sc, d)
-    best_cost = plan_cost(sc, d, best_b, best)
-    emit("plan", best_cost)
+    # (cost, source, built, answer) of every constructive plan that meets the policies.
+    candidates: list[tuple[float, str, Built, Raw]] = []
+
+    def consider(source: str, found: tuple[Built, Raw]) -> None:
+        cost = evaluate(sc, d, *found)
+        if cost is not None:
+            candidates.append((cost, source, *found))
+            emit("plan", min(c[0] for c in candidates))
+
+    consider("constructive", greedy_plan(sc, d))
     extra: dict[str, object] = {"method": "lp-guided", "relaxation": "none",
-                                "plan": "constructive", "greedy_seconds":
-                                time.perf_counter() - t0}
+                                "greedy_seconds": time.perf_counter() - t0}
     bound = unit_bound(sc, d)
     extra["bound_from"] = "unit bound"
     left = None if deadline is None else deadline - time.perf_counter()
     # The relaxation needs time to build and price, and memory: its unit columns are
     # about the full model's divided by the periods.
-    fits = estimate_unit_columns(sc, d) / sc.horizon.periods <= ONE_PERIOD_MAX_COLUMNS
+    fits = unit_columns / sc.horizon.periods <= ONE_PERIOD_MAX_COLUMNS
     if fits and (left is None or left > 0.3 * options.time_limit):  # type: ignore[operator]
         agg = time_aggregate(sc)
         ab = build(agg, Derived(agg))
         # Leave room for the guided plan and for writing the rows out.
         lp_deadline = None if deadline is None else deadline - max(
             GUIDED_RESERVE, 0.08 * options.time_limit)  # type: ignore[operator]
-        candidates: list[tuple[float, Built, Raw]] = []
 
         def guided_plan(x: np.ndarray) -> None:
             """A constructive plan guided by this round's LP solution: later rounds are
@@ -174,26 +185,23 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
             plan competes."""
             guide = {(rid, s_, wid): float(x[c]) for (rid, s_, wid, _t), c in ab.x.items()
                      if x[c] > 1e-9}
-            gb, graw = greedy_plan(sc, d, guide)
-            if _admissible(sc, d, gb, graw):
-                candidates.append((plan_cost(sc, d, gb, graw), gb, graw))
-                emit("plan", min(best_cost, *(c[0] for c in candidates)))
+            consider("constructive, LP-guided", greedy_plan(sc, d, guide))
 
         lp = lp_bound(ab, options, lp_deadline, emit, on_round=guided_plan)
         if lp.infeasible:
-            return best_b, Raw(status="infeasible", bound=None, solver_objective=None)
+            return Built(model=ArrayModel(sc.name)), Raw(status="infeasible", bound=None,
+                                                          solver_objective=None)
         extra["relaxation"] = "one-period lp"
         if lp.bound > bound:
             bound, extra["bound_from"] = lp.bound, "one-period lp"
         extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
                      lp_seconds=time.perf_counter() - t0)
-        for cost, gb, graw in candidates:
-            if cost < best_cost:
-                best_b, best, best_cost = gb, graw, cost
-                extra["plan"] = "constructive, LP-guided"
-    if not _admissible(sc, d, best_b, best):
-        best = Raw(status="no_solution", bound=None, solver_objective=None)
+    if not candidates:
+        best_b, best = Built(model=ArrayModel(sc.name)), Raw(
+            status="no_solution", bound=None, solver_objective=None)
     else:
+        # The first of the cheapest: the unguided plan wins ties.
+        best_cost, extra["plan"], best_b, best = min(candidates, key=lambda c: c[0])
         best.solver_objective = best_cost
     best.bound = bound if math.isfinite(bound) else None
     if best.bound is not None and best.solver_objective is not None and (
@@ -231,35 +239,27 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
     return total
 
 
-def plan_cost(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float:
-    """The SPEC cost of an answer, from its rows."""
+def evaluate(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float | None:
+    """The SPEC cost of a constructive answer, from its rows, or None when it misses a
+    policy (it meets every other constraint by construction). The policies are judged on
+    the KPIs the checker computes, from the same rows."""
     shipments = shipment_rows(sc, d, b, raw)
     materials = material_rows(sc, b, raw)
-    return sum(cost_terms(sc, d, raw, shipments, materials).values())
-
-
-def _admissible(sc: Scenario, d: Derived, b: Built, raw: Raw) -> bool:
-    """Whether a constructive answer meets the policies (it meets every other constraint
-    by construction)."""
+    terms = cost_terms(sc, d, raw, shipments, materials)
     pol = sc.policy
-    if pol.min_domestic_share > 0:
-        made = sum(q for (rid, s, _w, _t), q in raw.x.items()
-                   if s == len(sc.component(sc.request(rid).component).routing) - 1)
-        if made < pol.min_domestic_share * sc.total_quantity() - 1e-9:
-            return False
-    if pol.min_local_content > 0:
-        terms = cost_terms(sc, d, raw, shipment_rows(sc, d, b, raw), material_rows(sc, b, raw))
-        total = sum(v for k, v in terms.items() if k not in ("tardiness", "unmet"))
-        foreign = terms["import_"] + sum(
-            kg * sc.center(c).materials[mat].price_per_kg for (c, _loc, mat), kg in raw.M.items()
-            if not sc.center(c).materials[mat].domestic)
-        if total > 0 and foreign > (1 - pol.min_local_content) * total + 1e-6:
-            return False
-    return True
+    if pol.min_domestic_share > 0 or pol.min_local_content > 0:
+        plan = Plan(scenario=sc.name, status=Status.FEASIBLE, cost=Cost.from_dict(terms),
+                    production=production_rows(sc, raw), shipments=shipments,
+                    materials=materials, imports=import_rows(sc, raw))
+        kpis = compute_kpis(sc, plan, terms)
+        if (kpis["domestic_share"] < pol.min_domestic_share - 1e-9
+                or kpis["local_content"] < pol.min_local_content - 1e-9):
+            return None
+    return sum(terms.values())
 
 
 def _lp_then_mip(b: Built, options: SolveOptions, started: float,
-                 emit: Callable[..., None]) -> Raw:
+                 emit: Emit) -> Raw:
     """Whole LP of the full model, then the MIP engine on the columns it used."""
     deadline = None if options.time_limit is None else started + options.time_limit
     lp_deadline = None if options.time_limit is None else started + LP_SHARE * options.time_limit
@@ -302,10 +302,8 @@ def _lp_then_mip(b: Built, options: SolveOptions, started: float,
     return raw
 
 
-
-
 def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
-             emit: Callable[..., None],
+             emit: Emit,
              on_round: Callable[[np.ndarray], None] | None = None) -> LpResult:
     """Solve the LP relaxation of `b`: whole when it has at most FULL_LP_MAX_COLUMNS
     columns, else by column generation; the bound is the Lagrangian bound of the last

@@ -176,3 +176,16 @@ def test_large_path_keeps_its_time_limit(solve_checked_timed, monkeypatch) -> No
     assert plan.status.value in ("optimal", "feasible")
     assert plan.solver["relaxation"] == "one-period lp"
     assert plan.bound is not None and 0 < plan.bound <= plan.objective
+
+
+def test_constructive_plan_meets_the_local_content_policy(solve_checked, monkeypatch) -> None:
+    """The large path keeps a constructive plan only when it meets min_local_content."""
+    doc = generate("small", 1)
+    doc["policy"]["min_local_content"] = 0.6
+    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    plan = solve_checked(doc, method=Method.LP_GUIDED)
+    assert plan.solver["relaxation"] == "one-period lp"
+    if plan.status.has_plan:
+        assert plan.kpis["local_content"] >= 0.6 - 1e-9
+    else:
+        assert plan.status.value == "no_solution"
