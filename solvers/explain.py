@@ -128,12 +128,11 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
                     break
             if free:
                 break
-        if not free:
-            short = window  # no period of the window has room for a unit
+        if not free:  # no period of the window has room for a unit
             if limited:
                 return (f"sourcing limit: step {s} ({step.process}) may use at most {limit} "
                         f"workshops and {_names(elig)} have no '{step.process}' capacity left")
-            return (f"capacity of process '{step.process}' short in periods {_periods(short)} "
+            return (f"capacity of process '{step.process}' short in periods {_periods(window)} "
                     f"at all {len(elig)} eligible workshops ({_names(elig)}) for step {s}")
         if step.material is not None and step.material_kg:
             left_kg = 0.0

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -174,8 +174,6 @@ class Answer:
     dual_bound: float
     x: np.ndarray | None = None  # best solution's values (0 for columns left out)
     duals: np.ndarray | None = None  # row duals (LP only)
-    seconds: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def has_solution(self) -> bool:
@@ -193,8 +191,7 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
         mathopt.CallbackRegistration().to_proto(), None, None)
     term = _result.parse_termination(_result._upgrade_termination(raw))  # noqa: SLF001
     ans = Answer(reason=term.reason, primal_bound=term.objective_bounds.primal_bound,
-                 dual_bound=term.objective_bounds.dual_bound,
-                 seconds=raw.solve_stats.solve_time.ToTimedelta().total_seconds())
+                 dual_bound=term.objective_bounds.dual_bound)
     for sol in raw.solutions:
         if sol.HasField("primal_solution") and ans.x is None and (
                 sol.primal_solution.feasibility_status == solution_pb2.SOLUTION_STATUS_FEASIBLE):
@@ -213,8 +210,3 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
 def seconds(limit: float) -> timedelta:
     return timedelta(seconds=max(0.05, limit))
 
-
-def columns(*groups: Iterable[int]) -> np.ndarray:
-    """Sorted unique column indices from several groups."""
-    parts = [np.fromiter(g, dtype=np.int64) for g in groups]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)

@@ -52,8 +52,6 @@ class Built:
     # the workshop itself in the direct formulation; and the location of every node.
     node_of: dict[str, str] = field(default_factory=dict)
     node_loc: dict[str, str] = field(default_factory=dict)
-    # For each x column, the binaries it may only be positive with (column lists).
-    links: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -199,8 +197,6 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
         binds."""
         xs = X[key]
         m.row(xs + [y], [1.0] * len(xs) + [-float(big_m(key))], ub=0.0)
-        for v in xs:
-            b.links.setdefault(v, []).append(y)
         if len(xs) > 1 and period_links:
             big = big_m(key)
             for v in xs:

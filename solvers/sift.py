@@ -1,19 +1,25 @@
 """LP-guided search for models too large for the MIP engine in the time given.
 
-1. **Bound by column generation ("sifting")**: the LP relaxation is solved over a small
-   set of columns, the dual values price every column of the full model (numpy, no
-   solver), and columns with negative reduced cost join the set until none is left. At
-   every round the duals give a Lagrangian bound that is valid for the full model:
-   for any row multipliers y, every x with rl <= Ax <= ru and lb <= x <= ub has
+1. **A bound from an LP relaxation**: of the full model where it fits (up to
+   FULL_LP_MAX_COLUMNS unit columns, solved whole), else of its one-period relaxation
+   (`time_aggregate`), by column generation ("sifting"): the LP over a small set of
+   columns, its duals price every column (numpy, no solver), and columns with negative
+   reduced cost join the set until none is left. At every round the duals give a
+   Lagrangian bound valid for the model: for any row multipliers y, every x with
+   rl <= Ax <= ru and lb <= x <= ub has
    c.x = (c - A'y).x + y.Ax >= sum_j min(d_j lb_j, d_j ub_j) + sum_i min(y_i rl_i, y_i ru_i),
-   so the bound holds even if the LP phase runs out of time before it converges.
-2. **Plan from the LP's support**: the MIP engine solves the model restricted to the
+   so the bound holds even if column generation stops before it converges. `unit_bound`
+   (capacity ignored) is the floor, and the only bound where even the relaxation is too
+   big to build.
+2. **A plan with the LP's help**: where the full model is built, the MIP engine on the
    columns the LP used (all periods of each (request, step, workshop) it used, the flows
-   between their locations, and every non-unit column); any plan of the restricted model
-   is a plan of the full model, whose cost is checked against the bound of step 1.
+   between their locations, every non-unit column); any plan of that restriction is a
+   plan of the full model. Otherwise constructive plans (`solvers/greedy.py`), one without
+   a guide and one per LP round guided by its solution; the cheapest that meets the
+   policies is kept.
 
-On the generated medium instance the LP uses 2,764 of 98,840 columns, which is why both
-steps are fast; the gap is that of the restricted plan against the full LP bound.
+On the generated medium instance the LP uses 2,764 of 98,840 columns, which is why its
+restricted MIP is fast; the gap is that of the plan against the bound of step 1.
 """
 
 from __future__ import annotations
