@@ -196,6 +196,11 @@ class Scenario(_Strict):
         assert comp.import_ is not None
         return max(0, comp.import_.lead_periods - self.due(r))
 
+    def import_unit_objective(self, r: Request) -> float:
+        """What one imported unit of `r` adds to the objective: its price with the tariff,
+        and the lateness its lead time causes (SPEC section 6)."""
+        return self.import_unit_cost(r) + self.late_penalty(r) * self.import_late_periods(r)
+
     def _index(self) -> dict[str, dict[str, BaseModel]]:
         cached = self._idx
         if cached is None:

@@ -66,8 +66,7 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     for r in order:
         left = rest[r.id]
         if left > 0:
-            if sc.import_allowed(r) and (sc.import_unit_cost(r) + sc.late_penalty(r)
-                                         * sc.import_late_periods(r)) < sc.unmet_penalty(r):
+            if sc.import_allowed(r) and sc.import_unit_objective(r) < sc.unmet_penalty(r):
                 raw.z[r.id] = left
             else:
                 raw.u[r.id] = left
@@ -227,9 +226,7 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         chosen.append(ws[:k] if k is not None else ws[:len(plan_s) + MAX_WORKSHOPS])
         if not chosen[-1]:
             return None
-    if not any(planned) and sc.import_allowed(r) and (
-            sc.import_unit_cost(r) + sc.late_penalty(r) * sc.import_late_periods(r)
-            <= estimate):
+    if not any(planned) and sc.import_allowed(r) and sc.import_unit_objective(r) <= estimate:
         return None  # cheaper bought abroad than made at its cheapest at home
     # Make units step by step; per[s][t] = list of (workshop, units).
     per: list[dict[int, list[tuple[str, int]]]] = []
@@ -244,8 +241,9 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         cum = 0
         cum_by_t = []
         for t in range(T):
-            room = prev_by_t[t - lag] - cum if (s > 0 and t - lag >= 0) else (
-                prev_by_t[t] - cum if s == 0 else 0)
+            # Units the previous step finished `lag` periods before (step 0: released).
+            shift = lag if s > 0 else 0
+            room = (prev_by_t[t - shift] if t >= shift else 0) - cum
             passes = [True, False] if planned[s] else [False]
             for keep_to_plan in passes:
                 if t not in window or room <= 0:

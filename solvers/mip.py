@@ -236,7 +236,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
         if sc.import_allowed(r):
             unit_imp = sc.import_unit_cost(r)
             z = m.var(0, r.quantity, integer=True,
-                      cost=unit_imp + sc.late_penalty(r) * sc.import_late_periods(r))
+                      cost=sc.import_unit_objective(r))
             b.z[r.id] = z
             total.append((z, unit_imp))
             foreign.append((z, unit_imp))

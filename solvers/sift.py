@@ -228,8 +228,7 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
         comp = sc.component(r.component)
         best = sc.unmet_penalty(r)
         if sc.import_allowed(r):
-            best = min(best, sc.import_unit_cost(r)
-                       + sc.late_penalty(r) * sc.import_late_periods(r))
+            best = min(best, sc.import_unit_objective(r))
         home = 0.0
         for s, step in enumerate(comp.routing):
             ranked = ranking.ranked(r, s)
