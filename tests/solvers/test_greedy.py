@@ -1,0 +1,129 @@
+"""The constructive plan (solvers/greedy.py) and the strengthened one-period relaxation
+(solvers/sift.py) on tiny scenarios whose optimum is worked out by hand.
+
+The large path is forced with FULL_LP_MAX_COLUMNS = 0; with ONE_PERIOD_MAX_COLUMNS = 0 as
+well, no LP guides the plan, so what is asserted is the unguided constructive plan's own
+doing. Every plan goes through the checker (`solve_checked`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import solvers.sift as sift
+from models import scenario_from_dict
+from models.derived import Derived
+from solvers import Method, SolveOptions
+from solvers.mip import build
+
+Doc = dict[str, Any]
+
+
+def _doc(name: str, *, workshops: list[Doc], components: list[Doc], requests: list[Doc],
+         periods: int = 1, materials: list[Doc] | None = None,
+         centers: list[Doc] | None = None) -> Doc:
+    return {
+        "name": name,
+        "horizon": {"periods": periods},
+        "policy": {"unmet_penalty": 1.0e6},
+        "locations": [{"id": "a"}],
+        "materials": materials or [],
+        "material_centers": centers or [],
+        "workshops": workshops,
+        "components": components,
+        "requests": requests,
+    }
+
+
+def _unguided(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(sift, "ONE_PERIOD_MAX_COLUMNS", 0)
+
+
+def test_scarce_material_goes_to_the_request_that_cannot_be_imported(
+        solve_checked, monkeypatch) -> None:
+    """100 kg of iron make 100 units; R1 (due first) may be imported at 1,000, R2 may not
+    and would be left unmet at 1e6 a unit. Optimum: R2 made, 100 * (10 + 5) = 1,500, and
+    R1 imported, 100 * 1,000 = 100,000; total 101,500."""
+    doc = _doc(
+        "scarce-iron",
+        materials=[{"id": "fe"}],
+        centers=[{"id": "mc", "location": "a",
+                  "materials": {"fe": {"stock_kg": 100, "price_per_kg": 5}}}],
+        workshops=[{"id": "w", "location": "a", "capacity": {"cast": 1000},
+                    "rate": {"cast": 10}}],
+        components=[{"id": "p", "weight_kg": 1, "import": {"price": 1000, "lead_periods": 0},
+                     "routing": [{"process": "cast", "hours": 1, "material": "fe",
+                                  "material_kg": 1}]}],
+        requests=[{"id": "R1", "component": "p", "quantity": 100, "due": 0},
+                  {"id": "R2", "component": "p", "quantity": 100, "due": 0,
+                   "allow_import": False}],
+    )
+    _unguided(monkeypatch)
+    plan = solve_checked(doc, method=Method.LP_GUIDED)
+    assert plan.solver["plan"] == "constructive"
+    assert plan.unmet == []
+    assert [(i.request, i.quantity) for i in plan.imports] == [("R1", 100)]
+    assert plan.objective == pytest.approx(101_500)
+
+
+def test_sourcing_limit_takes_the_workshop_with_room(solve_checked, monkeypatch) -> None:
+    """One workshop per step: the cheapest (rate 10) has 5 hours, the other (rate 12) 100.
+    Optimum: all 50 units at the second, 600; the cheapest alone would leave 45 unmet."""
+    doc = _doc(
+        "room",
+        workshops=[{"id": "cheap", "location": "a", "capacity": {"cast": 5},
+                    "rate": {"cast": 10}},
+                   {"id": "roomy", "location": "a", "capacity": {"cast": 100},
+                    "rate": {"cast": 12}}],
+        components=[{"id": "p", "weight_kg": 1, "routing": [{"process": "cast", "hours": 1}]}],
+        requests=[{"id": "R", "component": "p", "quantity": 50, "max_suppliers_per_step": 1}],
+    )
+    _unguided(monkeypatch)
+    plan = solve_checked(doc, method=Method.LP_GUIDED)
+    assert plan.unmet == []
+    assert {(p.workshop, p.quantity) for p in plan.production} == {("roomy", 50)}
+    assert plan.objective == pytest.approx(600)
+
+
+def _late_release() -> Doc:
+    """10 hours in each of 2 periods; two requests of 10 units of 1 hour released in
+    period 1, importable at 1,000 with a lead time of 3 periods past due period 1 at 7 a
+    unit late. Optimum: 10 made (rate 10) and 10 imported: 100 + 10 * (1,000 + 2 * 7) =
+    10,240. Without periods the relaxation would make all 20 for 200."""
+    return _doc(
+        "late-release", periods=2,
+        workshops=[{"id": "w", "location": "a", "capacity": {"cast": 10},
+                    "rate": {"cast": 10}}],
+        components=[{"id": "p", "weight_kg": 1, "import": {"price": 1000, "lead_periods": 3},
+                     "routing": [{"process": "cast", "hours": 1}]}],
+        requests=[{"id": rid, "component": "p", "quantity": 10, "release": 1, "due": 1,
+                   "late_penalty": 7} for rid in ("R1", "R2")],
+    )
+
+
+def test_release_rows_and_import_lateness_tighten_the_one_period_bound(solve_checked
+                                                                       ) -> None:
+    doc = _late_release()
+    sc = scenario_from_dict(doc)
+    agg = sift.time_aggregate(sc)
+    plain = build(agg, Derived(agg))
+    strong = build(agg, Derived(agg))
+    assert sift.add_release_capacity(sc, Derived(sc), strong) == 1
+    quiet = SolveOptions()
+    weak = sift.lp_bound(plain, quiet, None, lambda *_: None).bound
+    tight = sift.lp_bound(strong, quiet, None, lambda *_: None).bound
+    assert weak == pytest.approx(200)
+    assert tight == pytest.approx(10_240)
+    exact = solve_checked(doc)
+    assert exact.status.value == "optimal" and exact.objective == pytest.approx(10_240)
+
+
+def test_large_path_proves_the_late_release_optimum(solve_checked, monkeypatch) -> None:
+    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    plan = solve_checked(_late_release(), method=Method.LP_GUIDED)
+    assert plan.solver["relaxation"] == "one-period lp"
+    assert plan.status.value == "optimal"
+    assert plan.objective == pytest.approx(10_240) and plan.bound == pytest.approx(10_240)
