@@ -3,7 +3,9 @@ tooling and capacity. Pure: the solvers and the checker both read it from here."
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -136,6 +138,15 @@ class Derived:
         if step.material is not None and not self.material_sources(step.material, w):
             return f"no center holding material '{step.material}' can reach it"
         return None
+
+    def restricted(self, keep: Mapping[tuple[str, int], Collection[str]]) -> Derived:
+        """The same derived data with only the workshops in `keep` eligible for each
+        (request, step) (none where `keep` has no entry): a model built from it is the
+        scenario's model with every other unit column fixed at 0."""
+        out = copy.copy(self)  # shares distances and the other cached tables
+        out.__dict__["eligible"] = {key: [w for w in ws if w in keep.get(key, ())]
+                                    for key, ws in self.eligible.items()}
+        return out
 
     @cached_property
     def eligible(self) -> dict[tuple[str, int], list[str]]:

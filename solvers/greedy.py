@@ -38,9 +38,14 @@ ORDERS = ("due", "regret", "release")
 
 
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None,
-                order_by: str = "due") -> tuple[Built, Raw]:
+                order_by: str = "due", jitter: dict[str, float] | None = None,
+                by_period: dict[tuple[str, int, str, int], float] | None = None
+                ) -> tuple[Built, Raw]:
     """A plan (as a solver answer) and the Built that its rows are extracted with;
-    `order_by` is one of ORDERS."""
+    `order_by` is one of ORDERS; `jitter` is added to a request's due period when
+    ordering (so that repeated runs explore other orders); `by_period` spreads the guide
+    over periods (an LP solution with periods): the first pass then makes no more by a
+    period than the guide had made by then, rounded up."""
     b = Built(model=ArrayModel(sc.name))
     for w in sc.workshops:
         b.node_of[w.id] = w.location
@@ -56,7 +61,7 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     guided = {rid for (rid, _s, _w), v in (guide or {}).items() if v > 1e-9}
     regret = {r.id: _regret(state, r) for r in sc.requests}
     then = {
-        "due": lambda r: (sc.due(r), -regret[r.id]),
+        "due": lambda r: (sc.due(r) + (jitter or {}).get(r.id, 0.0), -regret[r.id]),
         "regret": lambda r: (-regret[r.id], sc.due(r)),
         "release": lambda r: (-r.release, -regret[r.id]),
     }[order_by]
@@ -79,11 +84,16 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     # capacity a request takes beyond its share is capacity the guide gave another (on the
     # large generated instance, 80,000 units the LP made at home were imported because
     # requests placed earlier had filled their workshops).
+    timed: dict[str, list[tuple[int, str, int, float]]] = defaultdict(list)
+    for (rid, s, wid, t), v in (by_period or {}).items():
+        if v > 1e-9:
+            timed[rid].append((s, wid, t, v))
     for r in order:
         if guide is None:
             take(r, _route_best(state, r, None, r.quantity))
         else:
-            take(r, _route(state, r, guide, r.quantity, strict=True))
+            take(r, _route(state, r, guide, r.quantity, strict=True,
+                           by_period=timed.get(r.id)))
     # What the first pass left, with whatever capacity is left anywhere. A guided request
     # first tries its guided workshops again, beyond their share: its first sourcing-limit
     # workshops in the same order, so the limit still holds. Then, cheapest first; a
@@ -274,7 +284,8 @@ def _made_cost(st: CapacityState, r: Request, made: _Made, quantity: int) -> flo
 
 
 def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, quantity: int,
-           by_room: bool = False, strict: bool = False) -> _Made | None:
+           by_room: bool = False, strict: bool = False,
+           by_period: list[tuple[int, str, int, float]] | None = None) -> _Made | None:
     """Make up to `quantity` units of `r` with what capacity and stock are left; with
     `by_room`, a sourcing-limited step takes the workshops that can make the most of it
     in its window (cheapest first among those that can make all of it); with `strict`,
@@ -335,6 +346,14 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
     # Kg reserved per material, counted against every location: centers are shared.
     material_used: dict[str, float] = defaultdict(float)
     given: list[dict[str, int]] = [defaultdict(int) for _ in range(n)]
+    # Units the guide had made by each period, per step and workshop (strict pass only).
+    upto: list[dict[str, list[float]]] = [{} for _ in range(n)]
+    for s, wid, t, v in by_period or ():
+        upto[s].setdefault(wid, [0.0] * T)[t] += v
+    for per_w in upto:
+        for running in per_w.values():
+            for t in range(1, T):
+                running[t] += running[t - 1]
     for s, step in enumerate(comp.routing):
         window = set(step_window(sc, r, s, n))
         made_s: dict[int, list[tuple[str, int]]] = defaultdict(list)
@@ -355,6 +374,10 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
                     can = room
                     if keep_to_plan:
                         can = min(can, planned[s].get(wid, 0) - given[s][wid])
+                        if strict and upto[s]:
+                            made_by = upto[s].get(wid)
+                            by_t = math.ceil(made_by[t] - 1e-6) if made_by is not None else 0
+                            can = min(can, by_t - given[s][wid])
                     if info.hours > 0:
                         can = min(can, math.floor(st.free_hours(wid, step.process, t)
                                                   / info.hours + 1e-9))
