@@ -32,20 +32,19 @@ SCAN_WORKSHOPS = 200
 
 # Orders in which requests take capacity, after the guided ones and those that cannot be
 # imported (see `greedy_plan`). None is best everywhere: on the large generated instance
-# the LP-guided plan cost 1.994e11 by due period, 2.002e11 by regret and 2.007e11 by
-# release, the unguided one 2.045e11, 2.075e11 and 2.026e11.
+# the plan guided by the one-period LP cost 1.994e11 by due period, 2.002e11 by regret
+# and 2.007e11 by release, the unguided one 2.045e11, 2.075e11 and 2.026e11.
 ORDERS = ("due", "regret", "release")
 
 
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None,
-                order_by: str = "due", jitter: dict[str, float] | None = None,
+                order_by: str = "due",
                 by_period: dict[tuple[str, int, str, int], float] | None = None
                 ) -> tuple[Built, Raw]:
     """A plan (as a solver answer) and the Built that its rows are extracted with;
-    `order_by` is one of ORDERS; `jitter` is added to a request's due period when
-    ordering (so that repeated runs explore other orders); `by_period` spreads the guide
-    over periods (an LP solution with periods): the first pass then makes no more by a
-    period than the guide had made by then, rounded up."""
+    `order_by` is one of ORDERS; `by_period` spreads the guide over periods (an LP
+    solution with periods): the first pass then makes no more by a period than the guide
+    had made by then, rounded up."""
     b = Built(model=ArrayModel(sc.name))
     for w in sc.workshops:
         b.node_of[w.id] = w.location
@@ -61,13 +60,16 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     guided = {rid for (rid, _s, _w), v in (guide or {}).items() if v > 1e-9}
     regret = {r.id: _regret(state, r) for r in sc.requests}
     then = {
-        "due": lambda r: (sc.due(r) + (jitter or {}).get(r.id, 0.0), -regret[r.id]),
+        "due": lambda r: (sc.due(r), -regret[r.id]),
         "regret": lambda r: (-regret[r.id], sc.due(r)),
         "release": lambda r: (-r.release, -regret[r.id]),
     }[order_by]
     order = sorted(sc.requests, key=lambda r: (r.id not in guided, sc.import_allowed(r),
                                                *then(r), r.id))
     rest = {r.id: r.quantity for r in sc.requests}
+
+    # Workshops each request uses per step so far, for its sourcing limit.
+    used: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
 
     def take(r: Request, made: _Made | None) -> None:
         if made is None:
@@ -78,6 +80,8 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
             raw.G[gkey] = raw.G.get(gkey, 0) + q
         for mkey, kg in made.M.items():
             raw.M[mkey] = raw.M.get(mkey, 0.0) + kg
+        for (_rid, s, wid, _t) in made.x:
+            used[r.id][s].add(wid)
         rest[r.id] -= made.final
 
     # With a guide, the first pass makes only the units the guide gives each workshop:
@@ -88,22 +92,37 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     for (rid, s, wid, t), v in (by_period or {}).items():
         if v > 1e-9:
             timed[rid].append((s, wid, t, v))
+    # Units the guide makes at home, per request: an importable request's first pass makes
+    # no more than that, rounded down; rounded up, the extra units of hundreds of partly
+    # imported requests take capacity and material the guide gave others.
+    home: dict[str, float] = defaultdict(float)
+    steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
+    for (rid, s, _w), v in (guide or {}).items():
+        if s == steps[rid] - 1:
+            home[rid] += v
     for r in order:
         if guide is None:
             take(r, _route_best(state, r, None, r.quantity))
         else:
-            take(r, _route(state, r, guide, r.quantity, strict=True,
-                           by_period=timed.get(r.id)))
+            q = r.quantity
+            if sc.import_allowed(r):
+                q = min(q, math.floor(home[r.id] + 1e-6))
+            if q > 0:
+                take(r, _route(state, r, guide, q, strict=True, by_period=timed.get(r.id)))
     # What the first pass left, with whatever capacity is left anywhere. A guided request
     # first tries its guided workshops again, beyond their share: its first sourcing-limit
-    # workshops in the same order, so the limit still holds. Then, cheapest first; a
-    # sourcing limit would have to count the workshops used so far, so only requests not
-    # made at all yet are routed there.
+    # workshops in the same order, so the limit still holds. Then, cheapest first; with a
+    # sourcing limit, the workshops a step already uses come first and new ones only up
+    # to the limit (large generated instance, seed 2: a request that cannot be imported
+    # had 25 units left unmet at 50 M IDR each when its two workshops were full).
     for r in order:
         if rest[r.id] > 0 and r.id in guided:
             take(r, _route(state, r, guide, rest[r.id]))
-        if rest[r.id] > 0 and (r.max_suppliers_per_step is None or rest[r.id] == r.quantity):
-            take(r, _route_best(state, r, None, rest[r.id]))
+        if rest[r.id] > 0:
+            if r.max_suppliers_per_step is None or rest[r.id] == r.quantity:
+                take(r, _route_best(state, r, None, rest[r.id]))
+            else:
+                take(r, _route(state, r, None, rest[r.id], keep_to=used[r.id]))
     for r in order:
         left = rest[r.id]
         if left > 0:
@@ -285,11 +304,13 @@ def _made_cost(st: CapacityState, r: Request, made: _Made, quantity: int) -> flo
 
 def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, quantity: int,
            by_room: bool = False, strict: bool = False,
-           by_period: list[tuple[int, str, int, float]] | None = None) -> _Made | None:
+           by_period: list[tuple[int, str, int, float]] | None = None,
+           keep_to: dict[int, set[str]] | None = None) -> _Made | None:
     """Make up to `quantity` units of `r` with what capacity and stock are left; with
     `by_room`, a sourcing-limited step takes the workshops that can make the most of it
     in its window (cheapest first among those that can make all of it); with `strict`,
-    only the units the guide gives each workshop, even where importing looks cheaper."""
+    only the units the guide gives each workshop, even where importing looks cheaper;
+    with `keep_to`, the workshops each step already uses come first."""
     sc, d = st.sc, st.d
     comp = sc.component(r.component)
     n = len(comp.routing)
@@ -330,6 +351,9 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
             ws = guided + [w for w in ws if w not in plan_s]
         planned.append(plan_s)
         k = r.max_suppliers_per_step
+        if keep_to is not None:
+            # The workshops the step already uses first, so new ones stay within the limit.
+            ws = sorted(keep_to.get(s, ())) + [w for w in ws if w not in keep_to.get(s, ())]
         if k is not None and by_room:
             rank = {w: i for i, w in enumerate(ws)}
             ws = sorted(ws, key=lambda w: (-min(quantity, _room(st, w, comp.id, s, window_s)),
