@@ -38,7 +38,7 @@ class Method(StrEnum):
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    phase: str  # "build", "lp", "search", "done"
+    phase: str  # "build", "plan", "bound", "lp", "search", "done"
     elapsed: float
     incumbent: float | None = None
     bound: float | None = None

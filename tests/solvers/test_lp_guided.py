@@ -55,6 +55,9 @@ def test_generated_small_bound_brackets_exact_optimum(solve_checked) -> None:
     assert 0 < sift.unit_bound(sc, Derived(sc)) <= exact.objective * (1 + 1e-9)
     # The plan of the LP's support is close on this instance (measured: 0.0%).
     assert guided.objective <= exact.objective * 1.01
+    # Plans guided by the LP period by period competed with the restricted MIP.
+    assert guided.solver["guide_lp_columns"] > 0
+    assert guided.solver["plan"] in ("restricted MIP", "constructive, time-indexed LP-guided")
 
 
 def test_pricing_rounds_reach_the_full_lp_bound(monkeypatch) -> None:
