@@ -1,16 +1,17 @@
 """A constructive plan for instances too large for the MIP engine in the time given.
 
-Requests are taken one at a time (highest unmet penalty first, then earliest due) and
-routed through their steps period by period: each step uses at most the sourcing limit's
-number of workshops, in the order of a guide (the units an LP relaxation gave each
-(request, step, workshop)) or, without one, of unit cost; it makes units only with the
-period's remaining hours, the material its centers still hold, and only as many as the
-previous step finished `step_lag_periods` earlier. Every step is then trimmed to what the
-final step made (latest periods first, which keeps precedence), and the rest of the request
-is imported when that is allowed and cheaper than leaving it, else left unmet. Flows between
-steps go to the nearest locations first. The plan is feasible by construction (the checker
-verifies it like any other), but it is not optimal; its gap is measured against a bound
-found separately (solvers/sift.py).
+Requests are taken one at a time (those a guide makes at home first, then those that
+cannot be imported, then in one of ORDERS) and routed through their steps period by
+period: each step uses at most the sourcing limit's number of workshops, in the order of
+a guide (the units an LP relaxation gave each (request, step, workshop), optionally per
+period) or, without one, of unit cost; it makes units only with the period's remaining
+hours, the material its centers still hold, and only as many as the previous step
+finished `step_lag_periods` earlier. Every step is then trimmed to what the final step
+made (latest periods first, which keeps precedence), what is left is tried again in later
+passes, and the rest of the request is imported when that is allowed and cheaper than
+leaving it, else left unmet. Flows between steps go to the nearest locations first. The
+plan is feasible by construction (the checker verifies it like any other), but it is not
+optimal; its gap is measured against a bound found separately (solvers/sift.py).
 """
 
 from __future__ import annotations
