@@ -254,7 +254,9 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
         lag_deadline = time.perf_counter() + (
             min(LAGRANGE_SECONDS, 0.15 * left) if fits else 0.6 * (left - GUIDED_RESERVE))
     upper = min((c[0] for c in candidates), default=None)
-    lag = lagrangian_path_bound(sc, d, upper, lag_deadline)
+    # Without a time limit, a few thousand steps where the LP follows and makes it moot.
+    lag = lagrangian_path_bound(sc, d, upper, lag_deadline,
+                                max_iterations=2_000 if fits and left is None else 100_000)
     extra.update(lagrange_iterations=lag.iterations, lagrange_seconds=lag.seconds)
     if lag.bound > bound:
         bound, extra["bound_from"] = lag.bound, "lagrangian paths"
