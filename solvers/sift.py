@@ -204,6 +204,20 @@ def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
     return total
 
 
+class _Candidates:
+    """Constructive plans that meet the policies, as (cost, source, built, answer)."""
+
+    def __init__(self, sc: Scenario, d: Derived, emit: Emit) -> None:
+        self.sc, self.d, self.emit = sc, d, emit
+        self.found: list[tuple[float, str, Built, Raw]] = []
+
+    def consider(self, source: str, plan: tuple[Built, Raw]) -> None:
+        cost = evaluate(self.sc, self.d, *plan)
+        if cost is not None:
+            self.found.append((cost, source, *plan))
+            self.emit("plan", min(c[0] for c in self.found))
+
+
 def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: float,
                     unit_columns: int, emit: Emit) -> tuple[Built, Raw]:
     """The LP-guided method (module docstring) for a scenario of about `unit_columns`
@@ -223,14 +237,8 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
     # Too large to build whole in time: a constructive plan at once, then the bound of
     # the one-period relaxation, whose LP solution guides a second constructive plan.
     t0 = time.perf_counter()
-    # (cost, source, built, answer) of every constructive plan that meets the policies.
-    candidates: list[tuple[float, str, Built, Raw]] = []
-
-    def consider(source: str, found: tuple[Built, Raw]) -> None:
-        cost = evaluate(sc, d, *found)
-        if cost is not None:
-            candidates.append((cost, source, *found))
-            emit("plan", min(c[0] for c in candidates))
+    pool = _Candidates(sc, d, emit)
+    candidates, consider = pool.found, pool.consider
 
     for order_by in ORDERS:
         if deadline is not None and order_by != ORDERS[0] and (
@@ -423,16 +431,10 @@ def _lp_then_mip(sc: Scenario, d: Derived, b: Built, options: SolveOptions, star
     if lp.infeasible:
         return b, Raw(status="infeasible", bound=None, solver_objective=None)
     lp_seconds = time.perf_counter() - started
-    guided: list[tuple[float, str, Built, Raw]] = []
-
-    def consider(source: str, found: tuple[Built, Raw]) -> None:
-        cost = evaluate(sc, d, *found)
-        if cost is not None:
-            guided.append((cost, source, *found))
-            emit("plan", min(c[0] for c in guided))
-
+    pool = _Candidates(sc, d, emit)
+    guided = pool.found
     guide_info = {} if lp.x is None else _time_indexed_guide(sc, d, b, lp.x, options,
-                                                              deadline, emit, consider)
+                                                              deadline, emit, pool.consider)
     used: set[tuple[str, int, str]] = set()
     if lp.x is not None:
         on = lp.x > 1e-9
