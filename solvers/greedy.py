@@ -323,6 +323,7 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
     # Units the guide planned per workshop and step: the first pass of every period keeps
     # to them, so that a request does not take capacity the LP gave to others.
     planned: list[dict[str, int]] = []
+    earliest = 0  # first period the previous step's chosen workshops have room in
     for s in range(n):
         ranked = st.ranked(r, s)
         step = comp.routing[s]
@@ -333,7 +334,11 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
                 estimate += step.material_kg * (offers[0][0] if offers else math.inf)
         # The cheapest workshops that still have room in the step's window: the cheapest
         # of all are shared by every request of the component and soon full.
+        # Room only counts from the first period the previous step's workshops can work
+        # in: a step whose room is all earlier cannot follow it (on the national instance,
+        # requests of late windows were left unmet with workshops free further on).
         window_s = step_window(sc, r, s, n)
+        window_s = range(max(window_s.start, earliest), window_s.stop)
         proc = step.process
         ws = []
         start = st.first_with_room(r, s)
@@ -362,6 +367,10 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         chosen.append(ws[:k] if k is not None else ws[:len(plan_s) + MAX_WORKSHOPS])
         if not chosen[-1]:
             return None
+        hours = {w: d.step_info(st.workshop[w], comp.id, s).hours for w in chosen[-1]}
+        earliest = next((t for t in window_s if any(
+            hours[w] <= 0 or st.free_hours(w, proc, t) >= hours[w] for w in chosen[-1])),
+            window_s.stop) + lag
     if not strict and sc.import_allowed(r) and sc.import_unit_objective(r) <= estimate:
         return None  # cheaper bought abroad than made at its cheapest at home
     # Make units step by step; per[s][t] = list of (workshop, units).
