@@ -201,6 +201,14 @@ class Scenario(_Strict):
         and the lateness its lead time causes (SPEC section 6)."""
         return self.import_unit_cost(r) + self.late_penalty(r) * self.import_late_periods(r)
 
+    def away_unit_objective(self, r: Request) -> float:
+        """The least one unit of `r` not made at home adds to the objective: imported
+        where that is allowed and cheaper, else left unmet (SPEC section 6)."""
+        away = self.unmet_penalty(r)
+        if self.import_allowed(r):
+            away = min(away, self.import_unit_objective(r))
+        return away
+
     def _index(self) -> dict[str, dict[str, BaseModel]]:
         cached = self._idx
         if cached is None:

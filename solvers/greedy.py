@@ -151,10 +151,7 @@ def _regret(st: CapacityState, r: Request) -> float:
             if not offers:
                 return -math.inf
             home += step.material_kg * offers[0][0]
-    away = sc.unmet_penalty(r)
-    if sc.import_allowed(r):
-        away = min(away, sc.import_unit_objective(r))
-    return away - home
+    return sc.away_unit_objective(r) - home
 
 
 class CapacityState:
@@ -297,10 +294,7 @@ def _made_cost(st: CapacityState, r: Request, made: _Made, quantity: int) -> flo
                       + cpk * (d.dist.km(center.location, loc) or 0.0))
     for (_r, _s, a, c), q in made.G.items():
         cost += q * cpk * comp.weight_kg * (d.dist.km(a, c) or 0.0)
-    short = sc.unmet_penalty(r)
-    if sc.import_allowed(r):
-        short = min(short, sc.import_unit_objective(r))
-    return cost + (quantity - made.final) * short
+    return cost + (quantity - made.final) * sc.away_unit_objective(r)
 
 
 def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, quantity: int,

@@ -131,11 +131,8 @@ class PathRelaxation:
                         hours=np.array([i.hours for i in info]),
                         material=step.material if step.material_kg else None,
                         kg=float(step.material_kg or 0.0))
-            away = sc.unmet_penalty(r)
-            if sc.import_allowed(r):
-                away = min(away, sc.import_unit_objective(r))
-            gkey = (comp.id, certs, r.destination)
-            groups[gkey].append((r.quantity, away))
+            groups[(comp.id, certs, r.destination)].append(
+                (r.quantity, sc.away_unit_objective(r)))
         self.groups = []
         for (cid, group_certs, dest), rows in groups.items():
             comp = sc.component(cid)

@@ -380,9 +380,6 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
     total = 0.0
     for r in sc.requests:
         comp = sc.component(r.component)
-        best = sc.unmet_penalty(r)
-        if sc.import_allowed(r):
-            best = min(best, sc.import_unit_objective(r))
         home = 0.0
         for s, step in enumerate(comp.routing):
             ranked = ranking.ranked(r, s)
@@ -394,7 +391,7 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
                 home += step.material_kg * min(
                     (c.materials[step.material].price_per_kg for c in sc.material_centers
                      if step.material in c.materials), default=math.inf)
-        total += r.quantity * min(best, home)
+        total += r.quantity * min(sc.away_unit_objective(r), home)
     return total
 
 
