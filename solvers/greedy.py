@@ -136,22 +136,26 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
 
 def _regret(st: CapacityState, r: Request) -> float:
     """What a unit of `r` costs if it is not made at home (imported or unmet), less what it
-    costs at the cheapest workshop of every step with the cheapest material, capacity
-    aside; -inf if it cannot be made at home at all."""
-    sc, d = st.sc, st.d
-    comp = sc.component(r.component)
+    costs made at home at its cheapest; -inf if it cannot be made at home at all."""
+    return st.sc.away_unit_objective(r) - _home_unit_cost(st, r)
+
+
+def _home_unit_cost(st: CapacityState, r: Request) -> float:
+    """A unit of `r` at the cheapest workshop of every step, with the cheapest material
+    delivered there, capacity aside; inf if some step has no workshop or material."""
+    comp = st.sc.component(r.component)
     home = 0.0
     for s, step in enumerate(comp.routing):
         ranked = st.ranked(r, s)
         if not ranked:
-            return -math.inf
+            return math.inf
         home += ranked[0][0]
         if step.material is not None and step.material_kg:
-            offers = st.centers(d.location_of[ranked[0][1]], step.material)
+            offers = st.centers(st.d.location_of[ranked[0][1]], step.material)
             if not offers:
-                return -math.inf
+                return math.inf
             home += step.material_kg * offers[0][0]
-    return sc.away_unit_objective(r) - home
+    return home
 
 
 class CapacityState:
@@ -313,7 +317,6 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
     T = sc.horizon.periods
     # Workshops per step, best first.
     chosen: list[list[str]] = []
-    estimate = 0.0  # cost of a unit at the cheapest workshop of every step
     # Units the guide planned per workshop and step: the first pass of every period keeps
     # to them, so that a request does not take capacity the LP gave to others.
     planned: list[dict[str, int]] = []
@@ -321,11 +324,6 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
     for s in range(n):
         ranked = st.ranked(r, s)
         step = comp.routing[s]
-        if ranked:
-            estimate += ranked[0][0]
-            if step.material is not None and step.material_kg:
-                offers = st.centers(d.location_of[ranked[0][1]], step.material)
-                estimate += step.material_kg * (offers[0][0] if offers else math.inf)
         # The cheapest workshops that still have room in the step's window: the cheapest
         # of all are shared by every request of the component and soon full.
         # Room only counts from the first period the previous step's workshops can work
@@ -365,7 +363,8 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         earliest = next((t for t in window_s if any(
             hours[w] <= 0 or st.free_hours(w, proc, t) >= hours[w] for w in chosen[-1])),
             window_s.stop) + lag
-    if not strict and sc.import_allowed(r) and sc.import_unit_objective(r) <= estimate:
+    if not strict and sc.import_allowed(r) and (
+            sc.import_unit_objective(r) <= _home_unit_cost(st, r)):
         return None  # cheaper bought abroad than made at its cheapest at home
     # Make units step by step; per[s][t] = list of (workshop, units).
     per: list[dict[int, list[tuple[str, int]]]] = []
