@@ -312,9 +312,7 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
         best_cost, extra["plan"], best_b, best = min(candidates, key=lambda c: c[0])
         best.solver_objective = best_cost
     best.bound = bound if math.isfinite(bound) else None
-    if best.bound is not None and best.solver_objective is not None and (
-            best.solver_objective - best.bound) <= 1e-6 * max(1.0, best.solver_objective):
-        best.status = "optimal"
+    _mark_optimal(best)
     best.extra = extra
     emit("search", best.solver_objective, best.bound)
     return best_b, best
@@ -467,9 +465,7 @@ def _lp_then_mip(sc: Scenario, d: Derived, b: Built, options: SolveOptions, star
         cost, source, gb, graw = min(guided, key=lambda c: c[0])
         if raw.solver_objective is None or cost < raw.solver_objective:
             graw.solver_objective, graw.bound = cost, raw.bound
-            graw.status = "feasible"
-            if graw.bound is not None and cost - graw.bound <= 1e-6 * max(1.0, abs(cost)):
-                graw.status = "optimal"
+            _mark_optimal(graw)
             graw.extra = {**extra, "plan": source}
             return gb, graw
     raw.extra = extra
@@ -582,7 +578,14 @@ def _restricted_raw(b: Built, mip: Answer, bound: float) -> Raw:
               else mathopt.TerminationReason.NO_SOLUTION_FOUND)
     raw = raw_from_answer(b, Answer(reason=reason, primal_bound=mip.primal_bound,
                                     dual_bound=bound, x=mip.x))
-    if raw.solver_objective is not None and math.isfinite(bound) and (
-            raw.solver_objective - bound <= 1e-6 * max(1.0, abs(raw.solver_objective))):
-        raw.status = "optimal"
+    _mark_optimal(raw)  # raw.bound is `bound` where finite
     return raw
+
+
+def _mark_optimal(raw: Raw) -> None:
+    """Status optimal for a plan within 1e-6 of its bound: the methods here prove
+    optimality only that way."""
+    obj, bound = raw.solver_objective, raw.bound
+    if obj is not None and bound is not None and math.isfinite(bound) and (
+            obj - bound <= 1e-6 * max(1.0, abs(obj))):
+        raw.status = "optimal"
