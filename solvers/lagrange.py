@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,7 +34,9 @@ from models.scenario import Scenario
 
 # Subgradient steps without a better bound after which the step size is halved.
 STALL = 200
+# Share of the last direction added to each new one (large: 1.69e11 at 0, 1.93e11 at 0.9).
 DEFLECT = 0.9
+# Polyak's step factor at the start (4.0 diverged on the large instance).
 THETA = 2.0
 
 
@@ -67,14 +69,12 @@ class LagrangeResult:
     bound: float
     iterations: int
     seconds: float
-    history: list[float] = field(default_factory=list)
 
 
 class PathRelaxation:
     """The data of the decomposed relaxation, prepared once."""
 
     def __init__(self, sc: Scenario, d: Derived) -> None:
-        self.sc = sc
         cpk = sc.transport.cost_per_kg_km
         self.cpk = cpk
         locs: list[str] = sorted(
@@ -99,12 +99,10 @@ class PathRelaxation:
                 caps.append(float(sum(w.cap(p, t) for t in range(T))))
         self.cap = np.array(caps)
         # Centers per material: location index, price, stock index.
-        stock_index: dict[tuple[str, str], int] = {}
         stocks: list[float] = []
         self.centers: dict[str, list[tuple[int, float, int]]] = defaultdict(list)
         for c in sc.material_centers:
             for mat, st in c.materials.items():
-                stock_index[(c.id, mat)] = len(stocks)
                 stocks.append(st.stock_kg)
                 self.centers[mat].append((li[c.location], st.price_per_kg, len(stocks) - 1))
         self.stock = np.array(stocks)
@@ -218,15 +216,13 @@ def lagrangian_path_bound(sc: Scenario, d: Derived, upper: float | None,
     mu = np.zeros(len(rel.stock))
     best = -math.inf
     theta, stall = THETA, 0
-    history: list[float] = []
-    dir_lam: np.ndarray | None = None
-    dir_mu = mu
+    # The last step's direction (none before the first step).
+    dir_lam, dir_mu = np.zeros_like(lam), np.zeros_like(mu)
     it = 0
     for it in range(1, max_iterations + 1):  # noqa: B007
         value, g_lam, g_mu = rel.evaluate(lam, mu)
-        history.append(value)
         if not math.isfinite(best) or value > best + 1e-9 * max(1.0, abs(best)):
-            best, stall = max(best, value), 0
+            best, stall = value, 0
         else:
             stall += 1
             if stall >= STALL:
@@ -234,11 +230,10 @@ def lagrangian_path_bound(sc: Scenario, d: Derived, upper: float | None,
         # Only directions that can move: a multiplier at 0 with slack stays at 0.
         g_lam = np.where((lam <= 0) & (g_lam < 0), 0.0, g_lam)
         g_mu = np.where((mu <= 0) & (g_mu < 0), 0.0, g_mu)
-        if dir_lam is not None and DEFLECT > 0:
-            # Deflected direction (Camerini, Fratta and Maffioli): a share of the last step
-            # damps the zig-zag of paths that switch wholesale between workshops.
-            g_lam = g_lam + DEFLECT * dir_lam
-            g_mu = g_mu + DEFLECT * dir_mu
+        # Deflected direction (Camerini, Fratta and Maffioli): a share of the last step
+        # damps the zig-zag of paths that switch wholesale between workshops.
+        g_lam = g_lam + DEFLECT * dir_lam
+        g_mu = g_mu + DEFLECT * dir_mu
         dir_lam, dir_mu = g_lam, g_mu
         norm = float(g_lam @ g_lam + g_mu @ g_mu)
         if norm <= 0 or theta < 1e-4:
@@ -249,5 +244,4 @@ def lagrangian_path_bound(sc: Scenario, d: Derived, upper: float | None,
         mu = np.maximum(0.0, mu + step * g_mu)
         if deadline is not None and time.perf_counter() >= deadline:
             break
-    return LagrangeResult(bound=best, iterations=it, seconds=time.perf_counter() - started,
-                          history=history)
+    return LagrangeResult(bound=best, iterations=it, seconds=time.perf_counter() - started)
