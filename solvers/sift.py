@@ -1,21 +1,25 @@
 """LP-guided search for models too large for the MIP engine in the time given.
 
 1. **A bound from an LP relaxation**: of the full model where it fits (up to
-   FULL_LP_MAX_COLUMNS unit columns, solved whole), else of its one-period relaxation
-   (`time_aggregate`), by column generation ("sifting"): the LP over a small set of
-   columns, its duals price every column (numpy, no solver), and columns with negative
-   reduced cost join the set until none is left. At every round the duals give a
-   Lagrangian bound valid for the model: for any row multipliers y, every x with
-   rl <= Ax <= ru and lb <= x <= ub has
+   FULL_LP_MAX_COLUMNS unit columns, solved whole by barrier), else of its one-period
+   relaxation (`time_aggregate`, tightened by `add_release_capacity`), solved whole by
+   dual simplex up to WHOLE_ONE_PERIOD_MAX_COLUMNS, else by column generation
+   ("sifting"): the LP over a small set of columns, its duals price every column (numpy,
+   no solver), and columns with negative reduced cost join the set until none is left.
+   The bound reported is the Lagrangian bound of the duals: for any row multipliers y,
+   every x with rl <= Ax <= ru and lb <= x <= ub has
    c.x = (c - A'y).x + y.Ax >= sum_j min(d_j lb_j, d_j ub_j) + sum_i min(y_i rl_i, y_i ru_i),
-   so the bound holds even if column generation stops before it converges. `unit_bound`
-   (capacity ignored) is the floor, and the only bound where even the relaxation is too
-   big to build.
-2. **A plan with the LP's help**: where the full model is built, the MIP engine on the
-   columns the LP used (all periods of each (request, step, workshop) it used, the flows
-   between their locations, every non-unit column); any plan of that restriction is a
-   plan of the full model. Otherwise constructive plans (`solvers/greedy.py`), one without
-   a guide and one per LP round guided by its solution; the cheapest that meets the
+   so it holds even if column generation stops before it converges. On the path without
+   the full model, the Lagrangian path bound (`solvers/lagrange.py`) comes first, and is
+   the bound where the one-period relaxation is too big to build; `unit_bound` (capacity
+   ignored) is the floor.
+2. **A plan with the LP's help**: constructive plans (`solvers/greedy.py`) guided period
+   by period by the LP of the model with periods restricted to the triples the LP used
+   (`_time_indexed_guide`). Where the full model is built, the MIP engine on the columns
+   the LP used (all periods of each (request, step, workshop) it used, the flows between
+   their locations, every non-unit column) competes with them; any plan of that
+   restriction is a plan of the full model. Otherwise unguided constructive plans come
+   first and the one-period LP's solution guides more. The cheapest plan that meets the
    policies is kept.
 
 On the generated medium instance the LP uses 2,764 of 98,840 columns, which is why its
@@ -72,7 +76,7 @@ SEED_WORKSHOPS = 2
 # where the whole LP would not fit in the time given.
 FULL_LP_MAX_COLUMNS = 500_000
 # Above this many unit columns the one-period relaxation is not built (about 1 GB of
-# arrays and maps per 2 M columns); the bound is then `unit_bound` alone.
+# arrays and maps per 2 M columns); the bound is then the Lagrangian path bound.
 ONE_PERIOD_MAX_COLUMNS = 4_000_000
 # Up to this many columns the one-period relaxation is solved whole (by dual simplex),
 # above by column generation.
@@ -234,8 +238,8 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
                 return gb, graw
         return b, raw
 
-    # Too large to build whole in time: a constructive plan at once, then the bound of
-    # the one-period relaxation, whose LP solution guides a second constructive plan.
+    # Too large to build whole in time: constructive plans at once, the Lagrangian path
+    # bound, then the one-period relaxation's LP, whose solution guides more plans.
     t0 = time.perf_counter()
     pool = _Candidates(sc, d, emit)
     candidates, consider = pool.found, pool.consider
