@@ -78,6 +78,8 @@ class StepInfo:
     hours: float
     unit_cost: float
     tooling: float
+    # SPEC 8.2: none or at least this many units (the offer's value, else the step's).
+    min_lot: int = 0
 
 
 @dataclass
@@ -112,7 +114,8 @@ class Derived:
         else:
             unit = w.rate.get(step.process, 0.0) * hours
         tooling = offer.tooling_cost if offer is not None else 0.0
-        return StepInfo(hours=hours, unit_cost=unit, tooling=tooling)
+        lot = offer.min_lot if offer is not None and offer.min_lot is not None else step.min_lot
+        return StepInfo(hours=hours, unit_cost=unit, tooling=tooling, min_lot=lot)
 
     def material_sources(self, material: str, workshop: Workshop) -> list[tuple[str, float]]:
         """(center id, km) of every center holding `material` with a path to the workshop."""

@@ -18,6 +18,8 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1)]
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Period = Annotated[int, Field(ge=0)]
+# Whole units, >= 0 (SPEC 8.2): 2.0 is read as 2, 2.5 is an error.
+Units = Annotated[int, Field(ge=0)]
 
 
 class _Strict(BaseModel):
@@ -43,6 +45,10 @@ class Policy(_Strict):
     step_lag_periods: Period = 0
     unmet_penalty: NonNeg = 1.0e9
     late_penalty: NonNeg = 0.0
+    # SPEC 8.4: no workshop makes more than this share of the domestic final-step units.
+    max_workshop_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    # SPEC 8.5: location id -> least share of the domestic final-step units made there.
+    min_location_share: dict[Id, Share] = Field(default_factory=dict)
 
 
 class Location(_Strict):
@@ -110,6 +116,8 @@ class Step(_Strict):
     hours: NonNeg
     material: Id | None = None
     material_kg: NonNeg | None = None
+    # SPEC 8.2: a workshop making this step of a request makes none or at least this many.
+    min_lot: Units = 0
 
 
 class Component(_Strict):
@@ -128,6 +136,8 @@ class Offer(_Strict):
     unit_price: NonNeg | None = None
     hours: NonNeg | None = None
     tooling_cost: NonNeg = 0.0
+    # Replaces the step's min_lot for this workshop (SPEC 8.2); None keeps the step's.
+    min_lot: Units | None = None
 
 
 class Request(_Strict):
@@ -141,6 +151,8 @@ class Request(_Strict):
     destination: Id | None = None
     requires: list[str] = Field(default_factory=list)
     max_suppliers_per_step: Annotated[int, Field(ge=1)] | None = None
+    # SPEC 8.3: when any unit is made at home, every step has at least this many workshops.
+    min_suppliers_per_step: Annotated[int, Field(ge=1)] | None = None
     allow_import: bool | None = None
     late_penalty: NonNeg | None = None
     unmet_penalty: NonNeg | None = None
@@ -176,6 +188,18 @@ class Scenario(_Strict):
 
     def unmet_penalty(self, r: Request) -> float:
         return self.policy.unmet_penalty if r.unmet_penalty is None else r.unmet_penalty
+
+    def min_suppliers(self, r: Request) -> int:
+        return 1 if r.min_suppliers_per_step is None else r.min_suppliers_per_step
+
+    def has_inclusion_rules(self) -> bool:
+        """Whether any SPEC 8.2-8.5 rule binds at all: without one, the model is exactly
+        the version 1 model (no column or row is added)."""
+        pol = self.policy
+        return (pol.max_workshop_share < 1 or any(v > 0 for v in pol.min_location_share.values())
+                or any(self.min_suppliers(r) > 1 for r in self.requests)
+                or any(st.min_lot > 1 for c in self.components for st in c.routing)
+                or any((o.min_lot or 0) > 1 for o in self.offers))
 
     def component(self, cid: str) -> Component:
         return self._index()["components"][cid]  # type: ignore[return-value]

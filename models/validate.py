@@ -28,6 +28,8 @@ _MESSAGES = {
     "missing": "required field missing",
     "extra_forbidden": "unknown field",
     "string_pattern_mismatch": "not a valid identifier (letters, digits, '-', '_', '.' only)",
+    "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number",
 }
 
 
@@ -197,4 +199,22 @@ def cross_check(doc: dict[str, Any]) -> list[str]:
                     )
         if isinstance(rel, int) and isinstance(due, int) and rel > due:
             problems.append(f"{path}.release: release {rel} is after due {due}")
+        lo, hi = r.get("min_suppliers_per_step"), r.get("max_suppliers_per_step")
+        if isinstance(lo, int) and isinstance(hi, int) and _whole(lo) and _whole(hi) and lo > hi:
+            problems.append(f"{path}.min_suppliers_per_step: {lo} is more than "
+                            f"max_suppliers_per_step {hi}")
+
+    policy = doc.get("policy")
+    shares = policy.get("min_location_share") if isinstance(policy, dict) else None
+    if isinstance(shares, dict):
+        for loc in shares:
+            ref(f"policy.min_location_share.{loc}", loc, locations, "location")
+        values = [_num(v) for v in shares.values()]
+        total = sum(v for v in values if v is not None and 0 <= v <= 1)
+        if total > 1 + 1e-9:
+            problems.append(f"policy.min_location_share: shares sum to {total:g}, more than 1")
     return problems
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
