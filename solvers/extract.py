@@ -14,7 +14,7 @@ from models.plan import (
     ShipmentRow,
 )
 from models.scenario import Scenario
-from solvers.mip import Built, Raw
+from solvers.model import Built, Raw
 
 
 def _match(supply: list[tuple[str, int]], demand: list[tuple[str, int]]

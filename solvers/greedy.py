@@ -11,7 +11,7 @@ made (latest periods first, which keeps precedence), what is left is tried again
 passes, and the rest of the request is imported when that is allowed and cheaper than
 leaving it, else left unmet. Flows between steps go to the nearest locations first. The
 plan is feasible by construction (the checker verifies it like any other), but it is not
-optimal; its gap is measured against a bound found separately (solvers/sift.py).
+optimal; its gap is measured against a bound found separately (solvers/lp_guided.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections import defaultdict
 from models.derived import Derived
 from models.scenario import Request, Scenario
 from solvers.lpmodel import ArrayModel
-from solvers.mip import Built, Raw, final_eligible, step_window
+from solvers.model import Built, Raw, final_eligible, step_window
 
 Triple = tuple[str, int, str]
 # Workshops a step may use when the request sets no sourcing limit.
@@ -309,16 +309,44 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
     `by_room`, a sourcing-limited step takes the workshops that can make the most of it
     in its window (cheapest first among those that can make all of it); with `strict`,
     only the units the guide gives each workshop, even where importing looks cheaper;
-    with `keep_to`, the workshops each step already uses come first."""
+    with `keep_to`, the workshops each step already uses come first.
+
+    Eligibility, sourcing and roads decide the workshops (`_choose_workshops`); capacity,
+    stock and precedence the units per period (`_make_units`); every step is then trimmed
+    to what the final step made (`_trim`), materials are taken (`_take_materials`) and
+    flows between steps laid (`_lay_flows`)."""
+    sc = st.sc
+    choice = _choose_workshops(st, r, guide, quantity, by_room, keep_to)
+    if choice is None:
+        return None
+    chosen, planned = choice
+    if not strict and sc.import_allowed(r) and (
+            sc.import_unit_objective(r) <= _home_unit_cost(st, r)):
+        return None  # cheaper bought abroad than made at its cheapest at home
+    per, final = _make_units(st, r, chosen, planned, quantity, strict, by_period)
+    out = _Made()
+    if final <= 0:
+        return out
+    _trim(st, r, per, final, out)
+    if not _take_materials(st, r, out) or not _lay_flows(st, r, out):
+        return _undo(st, r, out)
+    out.final = final
+    return out
+
+
+def _choose_workshops(st: CapacityState, r: Request, guide: dict[Triple, float] | None,
+                      quantity: int, by_room: bool, keep_to: dict[int, set[str]] | None
+                      ) -> tuple[list[list[str]], list[dict[str, int]]] | None:
+    """Eligibility and sourcing (SPEC 5.1, 5.7): the workshops each step may use, best
+    first, and the units the guide planned per workshop and step; None when a step has
+    none."""
     sc, d = st.sc, st.d
     comp = sc.component(r.component)
     n = len(comp.routing)
     lag = sc.policy.step_lag_periods
-    T = sc.horizon.periods
-    # Workshops per step, best first.
     chosen: list[list[str]] = []
-    # Units the guide planned per workshop and step: the first pass of every period keeps
-    # to them, so that a request does not take capacity the LP gave to others.
+    # The first pass of every period keeps to the planned units, so that a request does
+    # not take capacity the LP gave to others.
     planned: list[dict[str, int]] = []
     earliest = 0  # first period the previous step's chosen workshops have room in
     for s in range(n):
@@ -363,10 +391,22 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         earliest = next((t for t in window_s if any(
             hours[w] <= 0 or st.free_hours(w, proc, t) >= hours[w] for w in chosen[-1])),
             window_s.stop) + lag
-    if not strict and sc.import_allowed(r) and (
-            sc.import_unit_objective(r) <= _home_unit_cost(st, r)):
-        return None  # cheaper bought abroad than made at its cheapest at home
-    # Make units step by step; per[s][t] = list of (workshop, units).
+    return chosen, planned
+
+
+def _make_units(st: CapacityState, r: Request, chosen: list[list[str]],
+                planned: list[dict[str, int]], quantity: int, strict: bool,
+                by_period: list[tuple[int, str, int, float]] | None
+                ) -> tuple[list[dict[int, list[tuple[str, int]]]], int]:
+    """Capacity, stock and precedence with lag (SPEC 5.2, 5.4, 5.6): the units each step
+    makes per period at the chosen workshops, step by step, and how many the final step
+    makes. Hours are only reserved while the steps are placed and given back on return."""
+    sc, d = st.sc, st.d
+    comp = sc.component(r.component)
+    n = len(comp.routing)
+    lag = sc.policy.step_lag_periods
+    T = sc.horizon.periods
+    # per[s][t] = list of (workshop, units).
     per: list[dict[int, list[tuple[str, int]]]] = []
     prev_by_t = [quantity if t >= r.release else 0 for t in range(T)]  # cumulative cap
     hours_used: list[tuple[tuple[str, str, int], float]] = []
@@ -428,15 +468,20 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
             cum_by_t.append(cum)
         per.append(made_s)
         prev_by_t = cum_by_t
-    final = prev_by_t[-1]
-    # Give back what the hours and material reservations held, then keep what is used.
+    # Give back what the hours reservations held; `_trim` takes what is kept.
     for key, h in hours_used:
         st.hours[key] += h
-    out = _Made()
-    if final <= 0:
-        return out
+    return per, prev_by_t[-1]
+
+
+def _trim(st: CapacityState, r: Request, per: list[dict[int, list[tuple[str, int]]]],
+          final: int, out: _Made) -> None:
+    """Flow between steps (SPEC 5.3, equal totals): every step keeps `final` units, its
+    earliest first (so cumulative sums stay ordered and precedence holds), and takes
+    their hours."""
+    comp = st.sc.component(r.component)
+    T = st.sc.horizon.periods
     for s, step in enumerate(comp.routing):
-        # Trim to `final` units, latest periods first: cumulative sums stay ordered.
         keep = final
         for t in range(T):
             for wid, q in per[s].get(t, []):
@@ -445,21 +490,34 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
                     continue
                 keep -= q
                 out.x[(r.id, s, wid, t)] = out.x.get((r.id, s, wid, t), 0) + q
-                info = d.step_info(st.workshop[wid], comp.id, s)
+                info = st.d.step_info(st.workshop[wid], comp.id, s)
                 if info.hours > 0:
                     st.hours[(wid, step.process, t)] -= q * info.hours
+
+
+def _take_materials(st: CapacityState, r: Request, out: _Made) -> bool:
+    """Materials (SPEC 5.6): what the kept units need, from the cheapest centers delivered
+    first; False when stock runs short."""
+    comp = st.sc.component(r.component)
     need: dict[tuple[str, str], float] = defaultdict(float)
     for (_rid, s, wid, _t), q in out.x.items():
         step = comp.routing[s]
         if step.material is not None and step.material_kg:
-            need[(d.location_of[wid], step.material)] += q * step.material_kg
+            need[(st.d.location_of[wid], step.material)] += q * step.material_kg
     for (loc, mat), kg in need.items():
         taken = st.take_material(loc, mat, kg)
         for mkey, used in taken.items():
             out.M[mkey] = out.M.get(mkey, 0.0) + used
         if sum(taken.values()) < kg - 1e-6:
-            return _undo(st, r, out)
-    # Flows between consecutive steps, nearest location pairs first.
+            return False
+    return True
+
+
+def _lay_flows(st: CapacityState, r: Request, out: _Made) -> bool:
+    """Shipments between consecutive steps (SPEC 5.3), nearest location pairs first;
+    False when some units have no road to the next step."""
+    d = st.d
+    n = len(st.sc.component(r.component).routing)
     for s in range(n - 1):
         here: dict[str, int] = defaultdict(int)
         nxt: dict[str, int] = defaultdict(int)
@@ -477,9 +535,8 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
                 here[a] -= q
                 nxt[c] -= q
         if any(here.values()):
-            return _undo(st, r, out)  # units with no road to the next step
-    out.final = final
-    return out
+            return False
+    return True
 
 
 def _room(st: CapacityState, wid: str, cid: str, s: int, window: range) -> float:

@@ -1,6 +1,6 @@
 """A Lagrangian bound for instances whose LP relaxations are too big to build.
 
-Take the one-period relaxation (`solvers.sift.time_aggregate`), drop what only adds cost
+Take the one-period relaxation (`solvers.lp_guided.time_aggregate`), drop what only adds cost
 or restricts (tooling, engagement, tardiness, sourcing limits, policies, whole units), and
 move capacity (hours per workshop and process over the horizon) and stock (kg per center
 and material) into the objective with multipliers lam >= 0 and mu >= 0. What is left

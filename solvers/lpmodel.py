@@ -4,7 +4,7 @@ Building a model variable by variable with MathOpt's Python objects costs tens o
 microseconds and several hundred bytes per variable and term: the large generated instance
 (3.5 M variables) took 450 s and 5.4 GB that way. Here a variable is an index and a term
 three array entries; the model goes to the solver as one `ModelProto`, and solutions come
-back as arrays. The same arrays let `solvers.sift` price columns with numpy.
+back as arrays. The same arrays let `solvers.lp_guided` price columns with numpy.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ class Formulation(StrEnum):
 
 class Method(StrEnum):
     """`exact`: the whole model goes to the MIP engine; `lp-guided`: an LP bound by column
-    generation, then the MIP engine on the columns the LP used (solvers/sift.py); `auto`:
+    generation, then the MIP engine on the columns the LP used (solvers/lp_guided.py); `auto`:
     lp-guided for large models under a time limit, exact otherwise (docs/solver.md)."""
 
     AUTO = "auto"

@@ -19,10 +19,10 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
+from solvers.lp_guided import estimate_unit_columns, solve_lp_guided
 from solvers.mip import COMPACT_ABOVE_X, Built, Raw, build, solve_model
 from solvers.options import Formulation, Method, ProgressEvent, SolveOptions
 from solvers.sensitivity import price
-from solvers.sift import estimate_unit_columns, solve_lp_guided
 
 # A plan proven within this relative gap of its bound is reported as optimal.
 OPTIMAL_GAP = 1e-6

@@ -1,5 +1,5 @@
 """The constructive plan (solvers/greedy.py) and the strengthened one-period relaxation
-(solvers/sift.py) on tiny scenarios whose optimum is worked out by hand.
+(solvers/lp_guided.py) on tiny scenarios whose optimum is worked out by hand.
 
 The large path is forced with FULL_LP_MAX_COLUMNS = 0; with ONE_PERIOD_MAX_COLUMNS = 0 as
 well, no LP guides the plan, so what is asserted is the unguided constructive plan's own
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import solvers.sift as sift
+import solvers.lp_guided as lp_guided
 from models import scenario_from_dict
 from models.derived import Derived
 from solvers import Method, SolveOptions
@@ -38,8 +38,8 @@ def _doc(name: str, *, workshops: list[Doc], components: list[Doc], requests: li
 
 
 def _unguided(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
-    monkeypatch.setattr(sift, "ONE_PERIOD_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
 
 
 def test_scarce_material_goes_to_the_request_that_cannot_be_imported(
@@ -108,13 +108,13 @@ def test_release_rows_and_import_lateness_tighten_the_one_period_bound(solve_che
                                                                        ) -> None:
     doc = _late_release()
     sc = scenario_from_dict(doc)
-    agg = sift.time_aggregate(sc)
+    agg = lp_guided.time_aggregate(sc)
     plain = build(agg, Derived(agg))
     strong = build(agg, Derived(agg))
-    assert sift.add_release_capacity(sc, Derived(sc), strong) == 1
+    assert lp_guided.add_release_capacity(sc, Derived(sc), strong) == 1
     quiet = SolveOptions()
-    weak = sift.lp_bound(plain, quiet, None, lambda *_: None).bound
-    tight = sift.lp_bound(strong, quiet, None, lambda *_: None).bound
+    weak = lp_guided.lp_bound(plain, quiet, None, lambda *_: None).bound
+    tight = lp_guided.lp_bound(strong, quiet, None, lambda *_: None).bound
     assert weak == pytest.approx(200)
     assert tight == pytest.approx(10_240)
     exact = solve_checked(doc)
@@ -122,7 +122,7 @@ def test_release_rows_and_import_lateness_tighten_the_one_period_bound(solve_che
 
 
 def test_large_path_proves_the_late_release_optimum(solve_checked, monkeypatch) -> None:
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(_late_release(), method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "one-period lp"
     assert plan.status.value == "optimal"
@@ -151,7 +151,7 @@ def test_time_indexed_guide_runs_on_the_large_path(solve_checked, monkeypatch) -
     and its plans compete; the plan passes the checker and the bound stays below it."""
     from scenarios.generate import generate
 
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(generate("small", 1), method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "one-period lp"
     assert plan.solver["guide_lp_columns"] > 0

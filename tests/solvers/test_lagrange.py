@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import solvers.sift as sift
+import solvers.lp_guided as lp_guided
 from models import load_scenario, scenario_from_dict
 from models.derived import Derived
 from scenarios.generate import generate
@@ -28,7 +28,7 @@ def test_bound_below_published_optimum(benchmarks_dir: Path, name: str) -> None:
     d = Derived(sc)
     result = lagrangian_path_bound(sc, d, optimum, None, max_iterations=3000)
     assert result.bound <= optimum * (1 + 1e-9) + 1e-6
-    assert result.bound >= sift.unit_bound(sc, d) - 1e-6 * max(1.0, optimum)
+    assert result.bound >= lp_guided.unit_bound(sc, d) - 1e-6 * max(1.0, optimum)
 
 
 # Seeds whose exact optimum is proven in seconds.
@@ -48,7 +48,7 @@ def test_any_multipliers_bound_the_exact_optimum(solve_checked, seed: int) -> No
         value, _g_lam, _g_mu = rel.evaluate(lam, mu)
         assert value <= exact.objective * (1 + 1e-9)
     best = lagrangian_path_bound(sc, d, exact.objective, None, max_iterations=3000)
-    assert sift.unit_bound(sc, d) <= best.bound <= exact.objective * (1 + 1e-9)
+    assert lp_guided.unit_bound(sc, d) <= best.bound <= exact.objective * (1 + 1e-9)
 
 
 def test_large_path_reports_the_lagrangian_bound_when_no_lp_is_built(solve_checked,
@@ -57,11 +57,11 @@ def test_large_path_reports_the_lagrangian_bound_when_no_lp_is_built(solve_check
     unit bound and the Lagrangian path bound, and still below the exact optimum."""
     doc = generate("small", 1)
     exact = solve_checked(doc)
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
-    monkeypatch.setattr(sift, "ONE_PERIOD_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
     plan = solve_checked(doc, method=Method.LP_GUIDED)
     assert plan.solver["bound_from"] in ("unit bound", "lagrangian paths")
     assert plan.solver["lagrange_iterations"] > 0
     sc = scenario_from_dict(doc)
     assert plan.bound is not None and exact.objective is not None
-    assert sift.unit_bound(sc, Derived(sc)) <= plan.bound <= exact.objective * (1 + 1e-9)
+    assert lp_guided.unit_bound(sc, Derived(sc)) <= plan.bound <= exact.objective * (1 + 1e-9)

@@ -1,4 +1,4 @@
-"""The LP-guided method (solvers/sift.py): its bound is a true lower bound of the SPEC
+"""The LP-guided method (solvers/lp_guided.py): its bound is a true lower bound of the SPEC
 model and its plans pass the checker.
 
 A bound is checked against the proven optimum of the same scenario (published, or found
@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from ortools.math_opt.python import mathopt
 
-import solvers.sift as sift
+import solvers.lp_guided as lp_guided
 from models import load_scenario, scenario_from_dict
 from models.derived import Derived
 from scenarios.generate import generate
 from solvers import Method, SolveOptions
+from solvers.lp_guided import lagrangian_bound
 from solvers.lpmodel import ArrayModel, solve_proto
 from solvers.mip import build
-from solvers.sift import lagrangian_bound
 
 BENCH = ["fatahi/fatahi-5x10x10-1", "cflp/cap41", "gap/gap3-2"]
 
@@ -33,7 +33,7 @@ def test_bound_below_published_optimum(solve_checked, benchmarks_dir: Path, name
     folder, stem = name.split("/")
     optimum = json.loads((benchmarks_dir / folder / "optima.json").read_text())[stem]
     sc = load_scenario(benchmarks_dir / f"{name}.json")
-    assert sift.unit_bound(sc, Derived(sc)) <= optimum * (1 + 1e-9) + 1e-6
+    assert lp_guided.unit_bound(sc, Derived(sc)) <= optimum * (1 + 1e-9) + 1e-6
     plan = solve_checked(sc, method=Method.LP_GUIDED)
     assert plan.solver["method"] == "lp-guided"
     assert plan.bound is not None and plan.objective is not None
@@ -52,7 +52,7 @@ def test_generated_small_bound_brackets_exact_optimum(solve_checked) -> None:
     assert guided.bound <= exact.objective * (1 + 1e-7)
     assert guided.objective >= exact.objective * (1 - 1e-7)
     sc = scenario_from_dict(doc)
-    assert 0 < sift.unit_bound(sc, Derived(sc)) <= exact.objective * (1 + 1e-9)
+    assert 0 < lp_guided.unit_bound(sc, Derived(sc)) <= exact.objective * (1 + 1e-9)
     # The plan of the LP's support is close on this instance (measured: 0.0%).
     assert guided.objective <= exact.objective * 1.01
     # Plans guided by the LP period by period competed with the restricted MIP.
@@ -65,8 +65,8 @@ def test_pricing_rounds_reach_the_full_lp_bound(monkeypatch) -> None:
     the full LP relaxation, computed here by one LP solve of every column."""
     sc = scenario_from_dict(generate("small", 3))
     b = build(sc, Derived(sc))
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
-    priced = sift.lp_bound(b, SolveOptions(), None, lambda *_: None)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    priced = lp_guided.lp_bound(b, SolveOptions(), None, lambda *_: None)
     assert priced.rounds > 1
     assert priced.columns < b.model.num_vars
     am = b.model
@@ -84,7 +84,7 @@ def test_one_period_relaxation_bounds_the_exact_optimum(solve_checked, monkeypat
     here on small instances whose exact optimum is known."""
     doc = generate("small", seed)
     exact = solve_checked(doc)
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     guided = solve_checked(doc, method=Method.LP_GUIDED)
     assert guided.solver["relaxation"] == "one-period lp"
     assert exact.status.value == "optimal" and exact.objective is not None
@@ -95,7 +95,7 @@ def test_one_period_relaxation_bounds_the_exact_optimum(solve_checked, monkeypat
 
 def test_one_period_relaxation_drops_time() -> None:
     sc = scenario_from_dict(generate("small", 1))
-    agg = sift.time_aggregate(sc)
+    agg = lp_guided.time_aggregate(sc)
     assert agg.horizon.periods == 1 and agg.policy.step_lag_periods == 0
     w, w1 = sc.workshops[0], agg.workshops[0]
     for p in w.processes():
@@ -158,7 +158,7 @@ def test_constructive_plan_meets_the_domestic_share_or_says_why_not(solve_checke
     doc = generate("small", 1)
     doc["policy"]["min_domestic_share"] = share
     with monkeypatch.context() as mp:
-        mp.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+        mp.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
         plan = solve_checked(doc, method=Method.LP_GUIDED)
     if plan.status.has_plan:
         assert plan.kpis["domestic_share"] >= share - 1e-9
@@ -172,7 +172,7 @@ def test_constructive_plan_meets_the_domestic_share_or_says_why_not(solve_checke
 def test_large_path_keeps_its_time_limit(solve_checked_timed, monkeypatch) -> None:
     """The path for instances too large to build whole (forced here): a plan and a bound
     within the limit."""
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     plan, elapsed = solve_checked_timed(generate("small", 2), time_limit=3,
                                         method=Method.LP_GUIDED)
     assert elapsed <= 3 * 1.1
@@ -185,7 +185,7 @@ def test_constructive_plan_meets_the_local_content_policy(solve_checked, monkeyp
     """The large path keeps a constructive plan only when it meets min_local_content."""
     doc = generate("small", 1)
     doc["policy"]["min_local_content"] = 0.6
-    monkeypatch.setattr(sift, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(doc, method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "one-period lp"
     if plan.status.has_plan:

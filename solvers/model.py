@@ -1,0 +1,86 @@
+"""What every model of SPEC sections 4 to 6 is made of: the built model with the maps from
+its columns back to SPEC decisions (`Built`), a solver's answer in SPEC terms (`Raw`), and
+the small rules shared by the model, the constructive plan and the explanations (step
+windows, delivery distance, eligibility of a final step)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.derived import Derived
+from models.scenario import Request, Scenario
+from solvers.lpmodel import ArrayModel
+
+# Models with more unit columns x than this are written compactly. Per-period links
+# (x[r,s,w,t] <= bound_t * y) tighten the LP a little, but on the generated medium instance
+# they moved the root bound by 1e-5 while the LP took 25 s instead of 15; and precedence
+# goes through cumulative columns. On small models both choices cost search time instead
+# (the default scenario took 47-108 s instead of 13-24 s with cumulative columns).
+COMPACT_ABOVE_X = 20_000
+
+
+@dataclass
+class Built:
+    """The model and the maps from its columns and rows back to SPEC decisions."""
+
+    model: ArrayModel
+    x: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
+    G: dict[tuple[str, int, str, str], int] = field(default_factory=dict)
+    M: dict[tuple[str, str, str], int] = field(default_factory=dict)  # center, location, mat
+    z: dict[str, int] = field(default_factory=dict)
+    u: dict[str, int] = field(default_factory=dict)
+    # Requests whose consecutive steps are linked by totals only: transport between them is
+    # free and every pair of their locations has a path, so flows are rebuilt afterwards.
+    free_flow: set[tuple[str, int]] = field(default_factory=set)
+    # Rows whose dual values price capacity and stock, and the binaries of the discrete
+    # choices (engagement, tooling, sourcing), keyed as the plan would name them.
+    cap_rows: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    stock_rows: dict[tuple[str, str], int] = field(default_factory=dict)
+    eng: dict[str, int] = field(default_factory=dict)
+    tool: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    src: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    # Cumulative units of (request, step) by period, in a compact model's precedence rows.
+    cum: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    # The node each workshop's flows and materials are aggregated at: its location, or
+    # the workshop itself in the direct formulation; and the location of every node.
+    node_of: dict[str, str] = field(default_factory=dict)
+    node_loc: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Raw:
+    """A solver's answer in SPEC terms, before rows are written."""
+
+    status: str
+    bound: float | None
+    solver_objective: float | None
+    x: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
+    G: dict[tuple[str, int, str, str], int] = field(default_factory=dict)
+    M: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    z: dict[str, int] = field(default_factory=dict)
+    u: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def step_window(scenario: Scenario, r: Request, s: int, n_steps: int) -> range:
+    lag = scenario.policy.step_lag_periods
+    first = r.release + s * lag
+    last = scenario.horizon.periods - 1 - (n_steps - 1 - s) * lag
+    return range(first, last + 1)
+
+
+def delivery_km(d: Derived, r: Request, workshop_loc: str) -> float | None:
+    if r.destination is None:
+        return 0.0
+    return d.dist.km(workshop_loc, r.destination)
+
+
+def final_eligible(d: Derived, r: Request, s: int, n_steps: int) -> list[str]:
+    """Eligible workshops; for the final step, only those with a road to the destination
+    (a unit that cannot be delivered is not delivered)."""
+    ws = d.eligible[(r.id, s)]
+    if s == n_steps - 1 and r.destination is not None:
+        ws = [w for w in ws if delivery_km(d, r, d.location_of[w]) is not None]
+    return ws
