@@ -239,20 +239,33 @@ class GenSize(StrEnum):
     national = "national"
 
 
+class GenProfile(StrEnum):
+    balanced = "balanced"
+    tight = "tight"
+    fixed_cost = "fixed-cost"
+    scarce_material = "scarce-material"
+    sourcing = "sourcing"
+
+
 @scenario_app.command("generate")
 def scenario_generate(
     size: Annotated[GenSize, typer.Option(help="small 30 workshops / 25 requests / 4 periods; "
                                           "medium 150/200/8; large 450/2000/12; national "
                                           "5000/20000/12.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write (.yaml/.json).")],
-    seed: Annotated[int, typer.Option(help="Same size and seed, same file.")] = 1,
+    seed: Annotated[int, typer.Option(help="Same size, seed and profile, same file.")] = 1,
+    profile: Annotated[GenProfile, typer.Option(
+        help="balanced (the default generator); tight (capacity short of demand); "
+        "fixed-cost (engagement and tooling dominate); scarce-material (domestic stock "
+        "short, imported grades at the ports); sourcing (most requests limit their "
+        "suppliers per step).")] = GenProfile.balanced,
 ) -> None:
     """Write a generated scenario true to the Javanese clusters (see docs/generator.md)."""
     from scenarios.generate import generate
 
     if out_file.suffix.lower() not in (".yaml", ".yml", ".json"):
         fail_input(models.InputError(str(out_file), ["use a .yaml, .yml or .json file name"]))
-    doc = generate(size.value, seed)
+    doc = generate(size.value, seed, profile.value)
     models.dump_document(doc, out_file)
     out.print(f"wrote {doc['name']}: {len(doc['workshops'])} workshops, "
               f"{len(doc['requests'])} requests, {doc['horizon']['periods']} periods to "

@@ -197,6 +197,13 @@ PLACES: tuple[Place, ...] = (
 )
 PLACE_BY_ID: MappingProxyType[str, Place] = MappingProxyType({p.id: p for p in PLACES})
 
+# The ports through which imported steel, stainless and aluminium grades arrive; generated
+# scenarios of the scarce-material profile stock imported grades there.
+PORTS: tuple[Place, ...] = (
+    Place("tanjung-priok", "Tanjung Priok, North Jakarta", -6.104, 106.886, "Jakarta"),
+    Place("tanjung-perak", "Tanjung Perak, Surabaya", -7.199, 112.733, "East Java"),
+)
+
 # --- Processes -----------------------------------------------------------------------
 
 PROCESSES: tuple[Process, ...] = (

@@ -7,6 +7,12 @@ and rates; capacity follows the calendar (Ramadan hours, Idul Fitri closing); re
 come from the buyers of each component, and their quantities are scaled so that demand
 uses roughly three quarters of the capacity of its processes: most of it can be made,
 and some clusters and weeks are bottlenecks.
+
+A `profile` (`PROFILES`) stresses one side of the same market: `balanced` is the generator
+as described above; `tight`, `fixed-cost`, `scarce-material` and `sourcing` start from the
+same workshops, components and requests and change only what their name says
+(docs/generator.md). Draws that only a profile makes come from a stream of their own, so
+`balanced` gives, byte for byte, the documents this module gave before profiles existed.
 """
 
 from __future__ import annotations
@@ -37,12 +43,62 @@ SIZES: dict[str, Size] = {
 TARGET_UTILIZATION = 0.8
 
 
-def generate(size: str, seed: int) -> dict[str, Any]:
-    """A scenario document of the named size (`SIZES`), reproducible from `seed`."""
+@dataclass(frozen=True)
+class Profile:
+    """What a profile changes. The defaults are `balanced`, today's generator."""
+
+    description: str
+    # Share of its hours over the horizon that the busiest process needs.
+    utilization: float = TARGET_UTILIZATION
+    # Stock of a domestic grade, as a multiple of the demand's need for it split evenly
+    # over the centers that hold it (a uniform draw in this range).
+    domestic_stock: tuple[float, float] = (0.8, 1.6)
+    # fixed-cost: share of workshops charging an engagement cost, its range in million IDR,
+    # and share of capable workshops quoting a tooled offer for each step.
+    engagement_share: float | None = None
+    engagement_mio: tuple[int, int] = (40, 300)
+    tooled_share: float = 0.0
+    # scarce-material: imported grades of the domestic materials at the ports, and the
+    # cost-based local content (TKDN) floor of the policy.
+    port_stock: bool = False
+    min_local_content: float = 0.0
+    # sourcing: share of requests without a limit that get one, and the limits drawn.
+    sourcing_share: float = 0.0
+    sourcing_limits: tuple[int, ...] = (1, 2, 2, 3)
+
+
+PROFILES: dict[str, Profile] = {
+    "balanced": Profile("the generator as documented: about 80% of the busiest process's "
+                        "hours needed, stock binding now and then"),
+    "tight": Profile("demand needs 125% of the busiest process's hours over the horizon: "
+                     "some of it is imported, late or unmet", utilization=1.25),
+    "fixed-cost": Profile("engagement costs on 70% of the workshops (40 to 300 million IDR) "
+                          "and tooled offers from 30% of the capable workshops, cheaper per "
+                          "unit but with a tool 2 to 4 times the catalog's",
+                          engagement_share=0.7, tooled_share=0.3),
+    "scarce-material": Profile("domestic grades stocked at 35% to 75% of the need; imported "
+                               "grades of the same materials at the Tanjung Priok and Tanjung "
+                               "Perak ports (25% to 60% dearer, not domestic); a 40% local "
+                               "content floor (TKDN)", domestic_stock=(0.35, 0.75),
+                               port_stock=True, min_local_content=0.4),
+    "sourcing": Profile("most requests limit how many workshops share a step (1, 2 or 3)",
+                        sourcing_share=0.8),
+}
+
+
+def generate(size: str, seed: int, profile: str = "balanced") -> dict[str, Any]:
+    """A scenario document of the named size (`SIZES`) and profile (`PROFILES`),
+    reproducible from `seed`."""
     if size not in SIZES:
         raise KeyError(f"unknown size '{size}' (known: {', '.join(SIZES)})")
+    if profile not in PROFILES:
+        raise KeyError(f"unknown profile '{profile}' (known: {', '.join(PROFILES)})")
     spec = SIZES[size]
+    prof = PROFILES[profile]
     rng = random.Random(f"{size}/{seed}")
+    # The profile's own draws: the shared stream `rng` is consumed the same way whatever
+    # the profile, so every profile has balanced's workshops, components and requests.
+    prng = random.Random(f"{size}/{seed}/{profile}")
     start = cat.DEFAULT_START
     periods = spec.periods
     calendar = cat.calendar_factors(start, periods)
@@ -52,7 +108,7 @@ def generate(size: str, seed: int) -> dict[str, Any]:
     components = list(cat.COMPONENTS)
     offers = _offers(rng, workshops, components)
     requests = _requests(rng, spec.requests, periods, components)
-    _balance(requests, workshops, components, periods)
+    _balance(requests, workshops, components, periods, prof.utilization)
 
     # Stock scales with demand so that material is a bottleneck now and then, not always.
     need: dict[str, float] = defaultdict(float)
@@ -70,24 +126,37 @@ def generate(size: str, seed: int) -> dict[str, Any]:
         stock = {}
         for mat in mc.stock_kg:
             share = need[mat] / held[mat] if held[mat] else 0.0
-            stock[mat] = {"stock_kg": float(round(share * rng.uniform(0.8, 1.6), -1)),
+            lo, hi = prof.domestic_stock if cat.MATERIAL_BY_ID[mat].domestic else (0.8, 1.6)
+            stock[mat] = {"stock_kg": float(round(share * rng.uniform(lo, hi), -1)),
                           "price_per_kg": float(cat.MATERIAL_BY_ID[mat].price_per_kg),
                           "domestic": cat.MATERIAL_BY_ID[mat].domestic}
         centers.append({"id": mc.id, "name": mc.name, "location": mc.place,
                         "materials": stock})
 
+    if prof.engagement_share is not None:
+        _engagement(prng, workshops, prof)
+    if prof.tooled_share > 0:
+        offers = _tooled_offers(prng, workshops, components, offers, prof.tooled_share)
+    if prof.port_stock:
+        centers += _port_centers(prng, need)
+    if prof.sourcing_share > 0:
+        for r in requests:
+            if "max_suppliers_per_step" not in r and prng.random() < prof.sourcing_share:
+                r["max_suppliers_per_step"] = prng.choice(prof.sourcing_limits)
+
+    places = {p.id: p for p in (*cat.PLACES, *cat.PORTS)}
     used_places = {w["location"] for w in workshops} | {c["location"] for c in centers} | {
         r["destination"] for r in requests}
     return {
-        "name": f"generated-{size}-s{seed}",
+        "name": f"generated-{size}-s{seed}" + ("" if profile == "balanced" else f"-{profile}"),
         "currency": "IDR",
         "horizon": {"periods": periods, "period_days": 7, "start": start.isoformat()},
         "transport": {"cost_per_kg_km": 2.0, "road_factor": 1.25},
-        "policy": {"min_domestic_share": 0.0, "min_local_content": 0.0,
+        "policy": {"min_domestic_share": 0.0, "min_local_content": prof.min_local_content,
                    "import_tariff": 0.1, "step_lag_periods": 0,
                    "unmet_penalty": 5.0e7, "late_penalty": 2500.0},
         "locations": [{"id": p.id, "name": p.name, "lat": p.lat, "lon": p.lon}
-                      for p in cat.PLACES if p.id in used_places],
+                      for p in places.values() if p.id in used_places],
         "materials": [{"id": m.id, "name": m.name} for m in cat.MATERIALS],
         "material_centers": centers,
         "workshops": workshops,
@@ -222,9 +291,10 @@ def _requests(rng: random.Random, count: int, periods: int,
 
 
 def _balance(requests: list[dict[str, Any]], workshops: list[dict[str, Any]],
-             components: list[cat.Component], periods: int) -> None:
+             components: list[cat.Component], periods: int,
+             utilization: float = TARGET_UTILIZATION) -> None:
     """Scale all quantities by one factor so that the busiest process needs
-    TARGET_UTILIZATION of its hours over the horizon."""
+    `utilization` of its hours over the horizon."""
     comp_by_id = {c.id: c for c in components}
     need: dict[str, float] = defaultdict(float)
     for r in requests:
@@ -238,6 +308,66 @@ def _balance(requests: list[dict[str, Any]], workshops: list[dict[str, Any]],
     load = max((need[p] / have[p] for p in need if have[p] > 0), default=0.0)
     if load <= 0:
         return
-    factor = TARGET_UTILIZATION / load
+    factor = utilization / load
     for r in requests:
         r["quantity"] = max(1, int(round(r["quantity"] * factor / 10.0)) * 10)
+
+
+# --------------------------------------------------------------------------------------
+# What the profiles add
+
+
+def _engagement(prng: random.Random, workshops: list[dict[str, Any]], prof: Profile) -> None:
+    """fixed-cost: onboarding a workshop (audit, part approval, trial runs, a buyer's
+    supplier-development visit) costs tens to hundreds of millions of IDR, on most of them."""
+    assert prof.engagement_share is not None
+    lo, hi = prof.engagement_mio
+    for w in workshops:
+        if prng.random() < prof.engagement_share:
+            w["engagement_cost"] = float(prng.randrange(lo, hi + 1, 5) * 1_000_000)
+        else:
+            w.pop("engagement_cost", None)
+
+
+def _tooled_offers(prng: random.Random, workshops: list[dict[str, Any]],
+                   components: list[cat.Component], offers: list[dict[str, Any]],
+                   share: float) -> list[dict[str, Any]]:
+    """fixed-cost: for every step, a share of the capable workshops quote with a dedicated
+    tool (pattern, die, fixture): 5% to 25% fewer hours and 25% to 45% cheaper per unit than
+    their rate, for a tool 2 to 4 times the catalog's (20 million IDR where the catalog has
+    none). A quote replaces the same workshop's balanced offer for that step."""
+    by_key = {(o["workshop"], o["component"], o["step"]): o for o in offers}
+    for c in components:
+        for s, st in enumerate(c.routing):
+            capable = [w for w in workshops if st.process in w["capacity"]]
+            k = min(len(capable), max(3, round(share * len(capable))))
+            base = c.tooling_idr.get(s, 20_000_000)
+            for w in prng.sample(capable, k):
+                hours = round(st.hours * prng.uniform(0.75, 0.95), 4)
+                by_key[(w["id"], c.id, s)] = {
+                    "workshop": w["id"], "component": c.id, "step": s,
+                    "unit_price": float(round(w["rate"][st.process] * st.hours
+                                              * prng.uniform(0.55, 0.75))),
+                    "hours": hours,
+                    "tooling_cost": float(round(base * prng.uniform(2.0, 4.0), -5)),
+                }
+    return list(by_key.values())
+
+
+def _port_centers(prng: random.Random, need: dict[str, float]) -> list[dict[str, Any]]:
+    """scarce-material: bonded warehouses at the two main ports hold imported grades of the
+    domestic materials (duty, freight and margin make them 25% to 60% dearer), enough for
+    30% to 60% of the need each; they count as foreign in the local content."""
+    out = []
+    for port in cat.PORTS:
+        stock = {}
+        for m in cat.MATERIALS:
+            if not m.domestic or need[m.id] <= 0:
+                continue
+            stock[m.id] = {"stock_kg": float(round(need[m.id] * prng.uniform(0.3, 0.6), -1)),
+                           "price_per_kg": float(round(m.price_per_kg
+                                                       * prng.uniform(1.25, 1.6), -1)),
+                           "domestic": False}
+        out.append({"id": f"mc-{port.id}", "name": f"Bonded warehouse {port.name}",
+                    "location": port.id, "materials": stock})
+    return out
