@@ -37,6 +37,7 @@ KINDS = (
     "material",
     "stock",
     "sourcing",
+    "lot",
     "policy",
     "cost",
     "objective",
@@ -588,6 +589,61 @@ def _check_sourcing(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
                 f"{len(ws)} workshops ({', '.join(ws)}) share the step, at most {limit} may"))
 
 
+def _check_inclusion(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+    """SPEC 8.2-8.5: minimum lots, sourcing floors, the spread and regional shares."""
+    sc = ctx.scenario
+    final: dict[str, int] = defaultdict(int)  # domestic units per request
+    at: dict[str, int] = defaultdict(int)  # final-step units per workshop
+    suppliers: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for (rid, s, w), q in d.X.items():
+        if q <= 0:
+            continue
+        r = ctx.requests[rid]
+        suppliers[(rid, s)].append(w)
+        if s == ctx.n_steps(r) - 1:
+            final[rid] += q
+            at[w] += q
+        lot = ctx.info(w, r.component, s).min_lot
+        if q < lot:
+            out.append(Violation(
+                "lot", f"request {rid}, step {s}, workshop {w}",
+                f"{q} unit(s) made, below the minimum lot of {lot}"))
+    for r in sc.requests:
+        need = sc.min_suppliers(r)
+        if need <= 1 or final.get(r.id, 0) <= 0:
+            continue
+        for s in range(ctx.n_steps(r)):
+            ws = suppliers.get((r.id, s), [])
+            if len(ws) < need:
+                names = f" ({', '.join(ws)})" if ws else ""
+                out.append(Violation(
+                    "sourcing", f"request {r.id}, step {s}",
+                    f"{len(ws)} workshop(s){names} make the step, at least {need} must "
+                    f"(min_suppliers_per_step) when any unit is made at home"))
+    domestic = sum(final.values())
+    pol = sc.policy
+    if pol.max_workshop_share < 1:
+        allowed = pol.max_workshop_share * domestic
+        for w, q in at.items():
+            if not _at_most(q, allowed):
+                out.append(Violation(
+                    "policy", f"policy.max_workshop_share, workshop {w}",
+                    f"{q} of {domestic} domestic unit(s) made at {w} (share {q / domestic:.4g}),"
+                    f" the policy allows at most {_fmt(allowed)} "
+                    f"({_fmt(pol.max_workshop_share)})"))
+    by_loc: dict[str, int] = defaultdict(int)
+    for w, q in at.items():
+        by_loc[ctx.location_of[w]] += q
+    for loc, share in pol.min_location_share.items():
+        target = share * domestic
+        got = by_loc.get(loc, 0)
+        if got < target - FEAS_TOL * max(1.0, target):
+            out.append(Violation(
+                "policy", f"policy.min_location_share.{loc}",
+                f"{got} of {domestic} domestic unit(s) made at workshops of {loc}, the policy "
+                f"asks for at least {_fmt(target)} ({_fmt(share)})"))
+
+
 def _check_policies(ctx: _Context, d: _Decisions, cost: dict[str, float],
                     out: list[Violation]) -> None:
     pol = ctx.scenario.policy
@@ -706,6 +762,7 @@ def check(scenario: Scenario, plan: Plan, *, rel_tol: float = 1e-6) -> CheckRepo
     _check_demand(ctx, d, out)
     _check_materials(ctx, d, out)
     _check_sourcing(ctx, d, out)
+    _check_inclusion(ctx, d, out)
     _check_policies(ctx, d, cost, out)
     _check_cost(plan, cost, rel_tol, out)
     _check_bound(plan, rel_tol, out)
