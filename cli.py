@@ -596,7 +596,7 @@ def bottlenecks_cmd(
 ) -> None:
     """Rank the capacity and stock that limit a plan by what one more unit would save, and
     re-solve the most valuable expansions: where to invest."""
-    from broker.bottlenecks import bottlenecks as analyse
+    from broker.analysis.bottlenecks import bottlenecks as analyse
 
     try:
         sc = broker.load_scenario(scenario)
@@ -664,7 +664,7 @@ def scenario_resolve(
     validated like any scenario."""
     import yaml
 
-    from broker import variants
+    from scenarios import variants
 
     try:
         doc = variants.resolve(file)
@@ -709,7 +709,8 @@ def sweep_cmd(
         TimeElapsedColumn,
     )
 
-    from broker import sweep as sw
+    from broker.analysis import outputs
+    from broker.analysis import sweep as sw
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
@@ -733,7 +734,7 @@ def sweep_cmd(
         except (SQLAlchemyError, models.InputError, OSError) as e:
             reason = getattr(e, "orig", None) or e
             err.print(f"warning: runs not recorded: {reason}", highlight=False, markup=False)
-    files = sw.write_outputs(res, out_dir, plots=plots)
+    files = outputs.write_outputs(res, out_dir, plots=plots)
     table = Table(show_edge=False)
     for col in ("#", *(a.path for a in res.axes), "status", "objective", "gap",
                 "local content", "unmet", "run"):
@@ -741,10 +742,10 @@ def sweep_cmd(
     for r in res.results:
         gap = r.row.get("gap")
         lc = r.row.get("local_content")
-        table.add_row(str(r.variant.index), *(sw.format_value(v) for v in r.variant.values),
+        table.add_row(str(r.variant.index), *(outputs.format_value(v) for v in r.variant.values),
                       str(r.row.get("status")), _money(r.row.get("objective")),
                       "-" if gap is None else f"{gap:.2%}", "-" if lc is None else f"{lc:.1%}",
-                      sw.format_value(r.row.get("unmet_units")) or "-",
+                      outputs.format_value(r.row.get("unmet_units")) or "-",
                       "-" if r.run_id is None else str(r.run_id))
     out.print(table)
     for r in res.results:
@@ -763,7 +764,7 @@ def replay_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `broker r
     """Solve a recorded run again (same scenario, options, seed and threads) and compare
     the plan with the stored one. Exit 0 when reproduced bit for bit, 1 when it differs,
     2 when the run cannot be replayed."""
-    from broker.replay import replay
+    from broker.analysis.replay import replay
 
     with _ledger(db) as b:
         rep = replay(b, run_id)
@@ -789,7 +790,7 @@ def compare_cmd(
 ) -> None:
     """Cost terms, KPIs and allocation (final-step units and hours by workshop and by
     cluster) of two runs: A, B and B-A, only rows that differ unless --all."""
-    from broker.replay import compare
+    from broker.analysis.replay import compare
 
     with _ledger(db) as b:
         cmp = compare(b, run_a, run_b)
@@ -849,7 +850,7 @@ def bench_cmd(
     checker's verdict and the ratios against the baseline, then the speed targets.
     Exit 0 when every run finished and every plan passed the checker, 1 otherwise, 2 for
     invalid input."""
-    from broker import bench
+    from broker.analysis import bench
 
     try:
         insts = bench.generated(size or ([] if instances else ["small"]),

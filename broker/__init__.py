@@ -12,14 +12,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from broker.analysis.sweep import SweepResult, run_sweep, run_variant
     from broker.api import builtin_scenario, check, load_scenario, solve
-    from broker.db import head_revision
-    from broker.ledger import Broker, LedgerConflict
+    from broker.ledger.db import head_revision
+    from broker.ledger.errors import LedgerConflict
+    from broker.ledger.facade import Broker
     from broker.report import Utilization, utilization
-    from broker.sweep import SweepResult, run_sweep, run_variant
-    from broker.variants import resolve as resolve_variant
     from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
     from models.check import CheckReport, Violation
+    from scenarios.variants import resolve as resolve_variant
     from solvers import Engine, Method, ProgressEvent, SolveOptions
 
 # Names are imported when first used: a command that needs neither the database nor the
@@ -30,15 +31,15 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "check": ("broker.api", "check"),
     "load_scenario": ("broker.api", "load_scenario"),
     "solve": ("broker.api", "solve"),
-    "head_revision": ("broker.db", "head_revision"),
-    "Broker": ("broker.ledger", "Broker"),
-    "LedgerConflict": ("broker.ledger", "LedgerConflict"),
+    "head_revision": ("broker.ledger.db", "head_revision"),
+    "Broker": ("broker.ledger.facade", "Broker"),
+    "LedgerConflict": ("broker.ledger.errors", "LedgerConflict"),
     "Utilization": ("broker.report", "Utilization"),
     "utilization": ("broker.report", "utilization"),
-    "SweepResult": ("broker.sweep", "SweepResult"),
-    "run_sweep": ("broker.sweep", "run_sweep"),
-    "run_variant": ("broker.sweep", "run_variant"),
-    "resolve_variant": ("broker.variants", "resolve"),
+    "SweepResult": ("broker.analysis.sweep", "SweepResult"),
+    "run_sweep": ("broker.analysis.sweep", "run_sweep"),
+    "run_variant": ("broker.analysis.sweep", "run_variant"),
+    "resolve_variant": ("scenarios.variants", "resolve"),
     "InputError": ("models", "InputError"),
     "Plan": ("models", "Plan"),
     "PlanError": ("models", "PlanError"),

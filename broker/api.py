@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import models
-from broker import variants
 from models.check import CheckReport
 from models.check import check as _check
 from models.plan import Plan
 from models.scenario import Scenario
-from scenarios import DEFAULT_SCENARIO, builtin_dict, builtin_names
+from scenarios import DEFAULT_SCENARIO, builtin_dict, builtin_names, variants
 from solvers import SolveOptions
 from solvers import solve as _solve
 

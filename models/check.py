@@ -17,9 +17,18 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
-from models.derived import Derived, StepInfo
+from models.evaluate import (
+    Context,
+    Decisions,
+    RowProblem,
+    cost_terms,
+    foreign_and_total,
+    kpis,
+    read_rows,
+)
+from models.evaluate import fmt as _fmt
 from models.plan import COST_TERMS, Plan
-from models.scenario import Component, MaterialCenter, Request, Scenario, Workshop
+from models.scenario import Scenario
 
 KINDS = (
     "reference",
@@ -86,358 +95,21 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _fmt(v: float) -> str:
-    """A number as a planner reads it: 1200, not 1200.0 or 1.2e+03."""
-    if math.isfinite(v) and v == round(v) and abs(v) < 1e15:
-        return str(int(round(v)))
-    return f"{v:.10g}"
-
-
 def _close(a: float, b: float, rel_tol: float) -> bool:
     return abs(a - b) <= rel_tol * max(1.0, abs(a), abs(b))
 
 
-def _at_most(used: float, limit: float) -> bool:
+def at_most(used: float, limit: float) -> bool:
+    """`used <= limit` within the checker's tolerance (FEAS_TOL relative): the ledger books
+    with the same test, so that a ledger the broker accepts passes the checker."""
     return used <= limit + FEAS_TOL * max(1.0, abs(limit))
-
-
-# --------------------------------------------------------------------------------------
-# Reading the rows
-
-
-@dataclass
-class _Decisions:
-    """The plan's decisions, summed over duplicate rows, keyed by ids."""
-
-    x: dict[tuple[str, int, str, int], int] = field(default_factory=lambda: defaultdict(int))
-    X: dict[tuple[str, int, str], int] = field(default_factory=lambda: defaultdict(int))
-    g: dict[tuple[str, int, str, str], int] = field(default_factory=lambda: defaultdict(int))
-    m: dict[tuple[str, str, str], float] = field(default_factory=lambda: defaultdict(float))
-    z: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    u: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    # First row index of every (request, step, workshop), so a violation can point at it.
-    first_row: dict[tuple[str, int, str], int] = field(default_factory=dict)
-
-
-class _Context:
-    """Look-ups over one scenario, memoised so that 100k rows cost 100k dict hits."""
-
-    def __init__(self, scenario: Scenario, derived: Derived | None = None):
-        self.scenario = scenario
-        self.derived = derived if derived is not None else Derived(scenario)
-        self.requests: dict[str, Request] = {r.id: r for r in scenario.requests}
-        self.workshops: dict[str, Workshop] = {w.id: w for w in scenario.workshops}
-        self.centers: dict[str, MaterialCenter] = {c.id: c for c in scenario.material_centers}
-        self.materials: set[str] = {m.id for m in scenario.materials}
-        self.components: dict[str, Component] = {c.id: c for c in scenario.components}
-        self.location_of = self.derived.location_of
-        self._info: dict[tuple[str, str, int], StepInfo] = {}
-        self._km: dict[tuple[str, str], float | None] = {}
-        self._inelig: dict[tuple[str, str, int, frozenset[str]], str | None] = {}
-
-    def comp(self, r: Request) -> Component:
-        return self.components[r.component]
-
-    def n_steps(self, r: Request) -> int:
-        return len(self.comp(r).routing)
-
-    def info(self, wid: str, cid: str, s: int) -> StepInfo:
-        key = (wid, cid, s)
-        got = self._info.get(key)
-        if got is None:
-            got = self.derived.step_info(self.workshops[wid], cid, s)
-            self._info[key] = got
-        return got
-
-    def km(self, loc_a: str, loc_b: str) -> float | None:
-        key = (loc_a, loc_b)
-        if key not in self._km:
-            self._km[key] = self.derived.dist.km(loc_a, loc_b)
-        return self._km[key]
-
-    def km_ids(self, a: str, b: str) -> float | None:
-        """km between two workshops or centers, by id."""
-        return self.km(self.location_of[a], self.location_of[b])
-
-    def ineligibility(self, wid: str, r: Request, s: int) -> str | None:
-        # Eligibility depends on the request only through its component and certificates.
-        key = (wid, r.component, s, frozenset(r.requires))
-        if key not in self._inelig:
-            self._inelig[key] = self.derived.ineligibility(self.workshops[wid], r, s)
-        return self._inelig[key]
-
-
-def _read_rows(ctx: _Context, plan: Plan, out: list[Violation]) -> _Decisions:
-    """Check every row on its own (references, quantities, periods) and sum them up.
-
-    Rows whose references cannot be resolved are left out of the sums: they cannot be
-    costed. Rows with a non-positive quantity or a period outside the horizon are kept,
-    so that the cost recomputed here is the cost of the rows as written.
-    """
-    d = _Decisions()
-    periods = ctx.scenario.horizon.periods
-
-    def unknown(where: str, what: str, value: str) -> None:
-        out.append(Violation("reference", where, f"unknown {what} '{value}'"))
-
-    def bad_quantity(where: str, q: float, unit: str = "") -> None:
-        if q == 0:
-            msg = f"quantity 0{unit}: rows with quantity 0 are left out of a plan"
-        else:
-            msg = f"quantity {_fmt(q)}{unit} is not positive"
-        out.append(Violation("quantity", where, msg))
-
-    def step_ok(where: str, r: Request, s: int, last: int) -> bool:
-        if 0 <= s <= last:
-            return True
-        if last < 0:
-            msg = f"component '{r.component}' has one step: there is nothing to ship"
-        else:
-            msg = f"step {s} outside 0 .. {last} for component '{r.component}'"
-        out.append(Violation("reference", where, msg))
-        return False
-
-    for i, pr in enumerate(plan.production):
-        where = f"production[{i}]"
-        r = ctx.requests.get(pr.request)
-        ok = True
-        if r is None:
-            unknown(where, "request", pr.request)
-            ok = False
-        if pr.workshop not in ctx.workshops:
-            unknown(where, "workshop", pr.workshop)
-            ok = False
-        if r is not None and not step_ok(where, r, pr.step, ctx.n_steps(r) - 1):
-            ok = False
-        if pr.quantity <= 0:
-            bad_quantity(where, pr.quantity)
-        if not 0 <= pr.period < periods:
-            out.append(Violation("period", where,
-                                 f"period {pr.period} outside the horizon (0 .. {periods - 1})"))
-        if not ok:
-            continue
-        d.x[(pr.request, pr.step, pr.workshop, pr.period)] += pr.quantity
-        key3 = (pr.request, pr.step, pr.workshop)
-        d.X[key3] += pr.quantity
-        d.first_row.setdefault(key3, i)
-
-    for i, sh in enumerate(plan.shipments):
-        where = f"shipments[{i}]"
-        r = ctx.requests.get(sh.request)
-        ok = True
-        if r is None:
-            unknown(where, "request", sh.request)
-            ok = False
-        for wid in (sh.from_, sh.to):
-            if wid not in ctx.workshops:
-                unknown(where, "workshop", wid)
-                ok = False
-        # Units leave step s for step s+1, so the final step ships nothing (its delivery
-        # leg is costed from production, not from shipments).
-        if r is not None and not step_ok(where, r, sh.step, ctx.n_steps(r) - 2):
-            ok = False
-        if sh.quantity <= 0:
-            bad_quantity(where, sh.quantity)
-        if not ok:
-            continue
-        if ctx.km_ids(sh.from_, sh.to) is None:
-            out.append(Violation(
-                "path", where,
-                f"no path from workshop {sh.from_} ({ctx.location_of[sh.from_]}) to workshop "
-                f"{sh.to} ({ctx.location_of[sh.to]})"))
-        d.g[(sh.request, sh.step, sh.from_, sh.to)] += sh.quantity
-
-    for i, mr in enumerate(plan.materials):
-        where = f"materials[{i}]"
-        center = ctx.centers.get(mr.center)
-        ok = True
-        if center is None:
-            unknown(where, "material center", mr.center)
-            ok = False
-        if mr.workshop not in ctx.workshops:
-            unknown(where, "workshop", mr.workshop)
-            ok = False
-        if mr.material not in ctx.materials:
-            unknown(where, "material", mr.material)
-            ok = False
-        if not math.isfinite(mr.kg):
-            out.append(Violation("quantity", where, f"kg {mr.kg} is not a number"))
-            ok = False
-        elif mr.kg <= 0:
-            bad_quantity(where, mr.kg, " kg")
-        if not ok:
-            continue
-        assert center is not None
-        if mr.material not in center.materials:
-            # Without a stock entry there is no price: the row cannot be costed.
-            out.append(Violation("material", where,
-                                 f"center {mr.center} does not hold material '{mr.material}'"))
-            continue
-        if ctx.km_ids(mr.center, mr.workshop) is None:
-            out.append(Violation(
-                "path", where,
-                f"no path from center {mr.center} ({ctx.location_of[mr.center]}) to workshop "
-                f"{mr.workshop} ({ctx.location_of[mr.workshop]})"))
-        d.m[(mr.center, mr.workshop, mr.material)] += mr.kg
-
-    for i, ir in enumerate(plan.imports):
-        where = f"imports[{i}]"
-        r = ctx.requests.get(ir.request)
-        if r is None:
-            unknown(where, "request", ir.request)
-            continue
-        if ir.quantity <= 0:
-            bad_quantity(where, ir.quantity)
-        if not ctx.scenario.import_allowed(r):
-            why = ("its component has no import price" if ctx.comp(r).import_ is None
-                   else "the request does not allow import")
-            out.append(Violation("import", where,
-                                 f"request {r.id} imports {ir.quantity} unit(s) but {why}"))
-        d.z[r.id] += ir.quantity
-
-    for i, ur in enumerate(plan.unmet):
-        where = f"unmet[{i}]"
-        r = ctx.requests.get(ur.request)
-        if r is None:
-            unknown(where, "request", ur.request)
-            continue
-        if ur.quantity <= 0:
-            bad_quantity(where, ur.quantity)
-        if not ur.reason.strip():
-            out.append(Violation("reason", where,
-                                 f"{ur.quantity} unit(s) of request {r.id} unmet with no reason"))
-        d.u[r.id] += ur.quantity
-    return d
-
-
-# --------------------------------------------------------------------------------------
-# Cost (SPEC section 6) and KPIs
-
-
-def _cost(ctx: _Context, d: _Decisions) -> dict[str, float]:
-    sc = ctx.scenario
-    production = math.fsum(q * ctx.info(w, ctx.requests[r].component, s).unit_cost
-                           for (r, s, w), q in d.X.items())
-    material = math.fsum(kg * ctx.centers[c].materials[mat].price_per_kg
-                         for (c, _w, mat), kg in d.m.items())
-
-    # kg * km of everything moved; a missing path is already a `path` violation.
-    kg_km: list[float] = []
-    for (rid, _s, w, v), q in d.g.items():
-        km = ctx.km_ids(w, v)
-        if km is not None:
-            kg_km.append(ctx.comp(ctx.requests[rid]).weight_kg * q * km)
-    for (rid, s, w), q in d.X.items():
-        r = ctx.requests[rid]
-        if r.destination is None or s != ctx.n_steps(r) - 1:
-            continue
-        km = ctx.km(ctx.location_of[w], r.destination)
-        if km is not None:
-            kg_km.append(ctx.comp(r).weight_kg * q * km)
-    for (c, w, _mat), kg in d.m.items():
-        km = ctx.km_ids(c, w)
-        if km is not None:
-            kg_km.append(kg * km)
-    transport = sc.transport.cost_per_kg_km * math.fsum(kg_km)
-
-    tooled = {(w, ctx.requests[r].component, s) for (r, s, w), q in d.X.items() if q > 0}
-    tooling = math.fsum(ctx.info(w, c, s).tooling for (w, c, s) in tooled)
-    engaged = {w for (_r, _s, w, _t), q in d.x.items() if q > 0}
-    engagement = math.fsum(ctx.workshops[w].engagement_cost for w in engaged)
-
-    imports: list[float] = []
-    late: list[float] = []
-    for rid, q in d.z.items():
-        r = ctx.requests[rid]
-        # Without an import price the row is an `import` violation and cannot be priced.
-        if ctx.comp(r).import_ is None:
-            continue
-        imports.append(q * sc.import_unit_cost(r))
-        late.append(sc.late_penalty(r) * q * sc.import_late_periods(r))
-    for (rid, s, _w, t), q in d.x.items():
-        r = ctx.requests[rid]
-        due = sc.due(r)
-        if t > due and s == ctx.n_steps(r) - 1:
-            late.append(sc.late_penalty(r) * q * (t - due))
-    unmet = math.fsum(q * sc.unmet_penalty(ctx.requests[rid]) for rid, q in d.u.items())
-
-    cost = {
-        "production": production,
-        "material": material,
-        "transport": transport,
-        "tooling": tooling,
-        "engagement": engagement,
-        "import": math.fsum(imports),
-        "tardiness": math.fsum(late),
-        "unmet": unmet,
-    }
-    assert tuple(cost) == COST_TERMS
-    return cost
-
-
-def _foreign_material_cost(ctx: _Context, d: _Decisions) -> float:
-    return math.fsum(kg * ctx.centers[c].materials[mat].price_per_kg
-                     for (c, _w, mat), kg in d.m.items()
-                     if not ctx.centers[c].materials[mat].domestic)
-
-
-def _foreign_and_total(ctx: _Context, d: _Decisions, cost: dict[str, float]
-                       ) -> tuple[float, float]:
-    """(foreign, total) of SPEC 5.8: penalties (tardiness, unmet) are not spending."""
-    foreign = cost["import"] + _foreign_material_cost(ctx, d)
-    total = math.fsum(cost[t] for t in ("production", "material", "transport", "tooling",
-                                        "engagement", "import"))
-    return foreign, total
-
-
-def _kpis(ctx: _Context, d: _Decisions, cost: dict[str, float]) -> dict[str, float]:
-    sc = ctx.scenario
-    total_qty = sc.total_quantity()
-    made = 0
-    on_time = 0
-    for (rid, s, _w, t), q in d.x.items():
-        r = ctx.requests[rid]
-        if s == ctx.n_steps(r) - 1:
-            made += q
-            if t <= sc.due(r):
-                on_time += q
-    for rid, q in d.z.items():
-        r = ctx.requests[rid]
-        if ctx.comp(r).import_ is not None and sc.import_late_periods(r) == 0:
-            on_time += q
-    foreign, total = _foreign_and_total(ctx, d, cost)
-    return {
-        "domestic_share": made / total_qty if total_qty else 1.0,
-        "local_content": 1.0 - foreign / total if total else 1.0,
-        "on_time_share": on_time / total_qty if total_qty else 1.0,
-    }
-
-
-def recompute_cost(scenario: Scenario, plan: Plan) -> dict[str, float]:
-    """Every SPEC section 6 cost term of the plan, from its rows alone.
-
-    Rows that name unknown ids are left out (`check` reports them)."""
-    ctx = _Context(scenario)
-    return _cost(ctx, _read_rows(ctx, plan, []))
-
-
-def compute_kpis(scenario: Scenario, plan: Plan,
-                 cost: dict[str, float] | None = None) -> dict[str, float]:
-    """domestic_share, local_content and on_time_share of a plan; {} without a plan.
-
-    `cost` saves recomputing it when the caller has the recomputed terms already."""
-    if not plan.status.has_plan:
-        return {}
-    ctx = _Context(scenario)
-    d = _read_rows(ctx, plan, [])
-    return _kpis(ctx, d, cost if cost is not None else _cost(ctx, d))
 
 
 # --------------------------------------------------------------------------------------
 # Feasibility (SPEC section 5)
 
 
-def _check_production(ctx: _Context, plan: Plan, d: _Decisions, out: list[Violation]) -> None:
+def _check_production(ctx: Context, plan: Plan, d: Decisions, out: list[Violation]) -> None:
     """Eligibility (once per request, step and workshop) and release (per row)."""
     for (rid, s, w), row in d.first_row.items():
         if d.X[(rid, s, w)] <= 0:
@@ -456,7 +128,7 @@ def _check_production(ctx: _Context, plan: Plan, d: _Decisions, out: list[Violat
                 f"release in period {r.release}"))
 
 
-def _check_capacity(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_capacity(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     periods = ctx.scenario.horizon.periods
     used: dict[tuple[str, str, int], float] = defaultdict(float)
     for (rid, s, w, t), q in d.x.items():
@@ -467,13 +139,13 @@ def _check_capacity(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
         used[(w, process, t)] += ctx.info(w, cid, s).hours * q
     for (w, process, t), hours in used.items():
         cap = ctx.workshops[w].cap(process, t)
-        if not _at_most(hours, cap):
+        if not at_most(hours, cap):
             out.append(Violation(
                 "capacity", f"workshop {w}, process {process}, period {t}",
                 f"uses {_fmt(hours)} h of {_fmt(cap)} h available"))
 
 
-def _check_flow(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_flow(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     shipped_out: dict[tuple[str, int, str], int] = defaultdict(int)
     shipped_in: dict[tuple[str, int, str], int] = defaultdict(int)
     for (rid, s, w, v), q in d.g.items():
@@ -499,7 +171,7 @@ def _check_flow(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
                 f"{made} unit(s) made but {got} shipped in from step {s}"))
 
 
-def _check_delivery_paths(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_delivery_paths(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     for (rid, s, w), q in d.X.items():
         r = ctx.requests[rid]
         if q <= 0 or r.destination is None or s != ctx.n_steps(r) - 1:
@@ -511,7 +183,7 @@ def _check_delivery_paths(ctx: _Context, d: _Decisions, out: list[Violation]) ->
                 f"destination {r.destination}"))
 
 
-def _check_precedence(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_precedence(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     lag = ctx.scenario.policy.step_lag_periods
     by_step: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for (rid, s, _w, t), q in d.x.items():
@@ -537,7 +209,7 @@ def _check_precedence(ctx: _Context, d: _Decisions, out: list[Violation]) -> Non
                 break
 
 
-def _check_demand(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_demand(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     made: dict[str, int] = defaultdict(int)
     for (rid, s, _w), q in d.X.items():
         if s == ctx.n_steps(ctx.requests[rid]) - 1:
@@ -551,7 +223,7 @@ def _check_demand(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
                 f"{r.quantity}"))
 
 
-def _check_materials(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_materials(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     need: dict[tuple[str, str], float] = defaultdict(float)
     for (rid, s, w), q in d.X.items():
         step = ctx.comp(ctx.requests[rid]).routing[s]
@@ -570,13 +242,13 @@ def _check_materials(ctx: _Context, d: _Decisions, out: list[Violation]) -> None
                 f"receives {_fmt(g)} kg but its production needs {_fmt(n)} kg"))
     for (c, mat), kg in sent.items():
         stock = ctx.centers[c].materials[mat].stock_kg
-        if not _at_most(kg, stock):
+        if not at_most(kg, stock):
             out.append(Violation(
                 "stock", f"center {c}, material {mat}",
                 f"sends {_fmt(kg)} kg of {_fmt(stock)} kg in stock"))
 
 
-def _check_sourcing(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_sourcing(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     suppliers: dict[tuple[str, int], list[str]] = defaultdict(list)
     for (rid, s, w), q in d.X.items():
         if q > 0:
@@ -589,7 +261,7 @@ def _check_sourcing(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
                 f"{len(ws)} workshops ({', '.join(ws)}) share the step, at most {limit} may"))
 
 
-def _check_inclusion(ctx: _Context, d: _Decisions, out: list[Violation]) -> None:
+def _check_inclusion(ctx: Context, d: Decisions, out: list[Violation]) -> None:
     """SPEC 8.2-8.5: minimum lots, sourcing floors, the spread and regional shares."""
     sc = ctx.scenario
     final: dict[str, int] = defaultdict(int)  # domestic units per request
@@ -625,7 +297,7 @@ def _check_inclusion(ctx: _Context, d: _Decisions, out: list[Violation]) -> None
     if pol.max_workshop_share < 1:
         allowed = pol.max_workshop_share * domestic
         for w, q in at.items():
-            if not _at_most(q, allowed):
+            if not at_most(q, allowed):
                 out.append(Violation(
                     "policy", f"policy.max_workshop_share, workshop {w}",
                     f"{q} of {domestic} domestic unit(s) made at {w} (share {q / domestic:.4g}),"
@@ -644,7 +316,7 @@ def _check_inclusion(ctx: _Context, d: _Decisions, out: list[Violation]) -> None
                 f"asks for at least {_fmt(target)} ({_fmt(share)})"))
 
 
-def _check_policies(ctx: _Context, d: _Decisions, cost: dict[str, float],
+def _check_policies(ctx: Context, d: Decisions, cost: dict[str, float],
                     out: list[Violation]) -> None:
     pol = ctx.scenario.policy
     total_qty = ctx.scenario.total_quantity()
@@ -656,7 +328,7 @@ def _check_policies(ctx: _Context, d: _Decisions, cost: dict[str, float],
             "policy", "policy.min_domestic_share",
             f"{domestic} of {total_qty} requested unit(s) made at home, the policy asks for at "
             f"least {_fmt(target)} ({_fmt(pol.min_domestic_share)})"))
-    foreign, total = _foreign_and_total(ctx, d, cost)
+    foreign, total = foreign_and_total(ctx, d, cost)
     allowed = (1.0 - pol.min_local_content) * total
     if foreign > allowed + FEAS_TOL * max(1.0, abs(total)):
         content = 1.0 - foreign / total if total else 1.0
@@ -751,9 +423,11 @@ def check(scenario: Scenario, plan: Plan, *, rel_tol: float = 1e-6) -> CheckRepo
     if not plan.status.has_plan:
         return CheckReport(violations=out, cost=None, objective=None, kpis={})
 
-    ctx = _Context(scenario)
-    d = _read_rows(ctx, plan, out)
-    cost = _cost(ctx, d)
+    ctx = Context(scenario)
+    problems: list[RowProblem] = []
+    d = read_rows(ctx, plan, problems)
+    out.extend(Violation(*p) for p in problems)
+    cost = cost_terms(ctx, d)
     _check_production(ctx, plan, d, out)
     _check_capacity(ctx, d, out)
     _check_flow(ctx, d, out)
@@ -766,7 +440,7 @@ def check(scenario: Scenario, plan: Plan, *, rel_tol: float = 1e-6) -> CheckRepo
     _check_policies(ctx, d, cost, out)
     _check_cost(plan, cost, rel_tol, out)
     _check_bound(plan, rel_tol, out)
-    kpis = _kpis(ctx, d, cost)
-    _check_kpis(plan, kpis, out)
+    recomputed = kpis(ctx, d, cost)
+    _check_kpis(plan, recomputed, out)
     return CheckReport(violations=out, cost=cost, objective=math.fsum(cost.values()),
-                       kpis=kpis)
+                       kpis=recomputed)

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt.python import mathopt
 
-from models.check import compute_kpis
 from models.derived import Derived
+from models.evaluate import compute_kpis
 from models.plan import Cost, Plan, Status
 from models.scenario import Scenario
 from solvers.extract import (

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from ortools.init.python import init
 
-from models.check import compute_kpis
 from models.derived import Derived
+from models.evaluate import compute_kpis
 from models.plan import Cost, Plan, Status, UnmetRow
 from models.scenario import Scenario
 from solvers.explain import explain_unmet

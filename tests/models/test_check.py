@@ -15,9 +15,8 @@ from models.check import (
     CheckReport,
     Violation,
     check,
-    compute_kpis,
-    recompute_cost,
 )
+from models.evaluate import compute_kpis, recompute_cost
 
 Doc = dict[str, Any]
 

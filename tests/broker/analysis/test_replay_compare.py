@@ -11,7 +11,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 import broker
-from broker.db import schema
+from broker.ledger.db import schema
 from cli import app
 from solvers import ortools_version
 

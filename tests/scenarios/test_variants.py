@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 
 import broker
 import models
-from broker import variants
 from cli import app
-from scenarios import builtin_dict
+from scenarios import builtin_dict, variants
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import models
-from broker.bottlenecks import bottlenecks
+from broker.analysis.bottlenecks import bottlenecks
 from cli import app
 from models.check import check
 

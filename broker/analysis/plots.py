@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from broker.sweep import SweepResult, VariantResult
+    from broker.analysis.sweep import SweepResult, VariantResult
 
 # Cost terms in the order they are stacked; penalties last so that they sit on top.
 _TERMS = ("production", "material", "transport", "tooling", "engagement", "import",

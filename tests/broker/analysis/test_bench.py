@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from broker import bench
+from broker.analysis import bench
 from cli import app
 from solvers import Formulation
 

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 
 import models
 from broker import Broker, head_revision
-from broker.db.schema import Base
+from broker.ledger.db.schema import Base
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,6 +54,6 @@ def test_first_use_migrates_and_outdated_schema_is_refused(url: str) -> None:
 def test_head_revision_read_from_files_matches_alembic() -> None:
     from alembic.script import ScriptDirectory
 
-    from broker.db.migrate import alembic_config, head_revision
+    from broker.ledger.db.migrate import alembic_config, head_revision
 
     assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()

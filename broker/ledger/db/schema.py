@@ -3,7 +3,7 @@
 Three groups: the registry (what a scenario file says apart from its requests), the
 requests with their state, and the ledger proper: committed plan rows per request and the
 bookings they make (hours per workshop, process and period; kg per center and material).
-The migration scripts in `broker/migrations` create exactly these tables; a test compares
+The migration scripts in `broker/ledger/migrations` create exactly these tables; a test compares
 the two.
 """
 

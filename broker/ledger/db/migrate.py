@@ -17,7 +17,7 @@ from sqlalchemy import Connection, inspect, text
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCRIPT_LOCATION = str(resources.files("broker") / "migrations")
+SCRIPT_LOCATION = str(resources.files("broker.ledger") / "migrations")
 _REVISION = re.compile(r"^revision: str = \"([^\"]+)\"", re.M)
 _DOWN = re.compile(r"^down_revision: str \| None = (?:\"([^\"]+)\"|None)", re.M)
 
@@ -38,7 +38,7 @@ def head_revision() -> str:
     """The newest revision: the one no other revision names as its down revision."""
     revisions: set[str] = set()
     parents: set[str] = set()
-    versions = resources.files("broker") / "migrations" / "versions"
+    versions = resources.files("broker.ledger") / "migrations" / "versions"
     for f in versions.iterdir():
         if not f.name.endswith(".py"):
             continue

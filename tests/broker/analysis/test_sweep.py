@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 import broker
 import models
-from broker import sweep as sw
+from broker.analysis import outputs
+from broker.analysis import sweep as sw
 from cli import app
 from models.check import check
 
@@ -105,7 +106,7 @@ def test_sweep_rows_match_the_hand_worked_objectives(tiny_file: Path, tmp_path: 
         "policy.min_domestic_share 0.75 needs 8 of the 10 requested units made at home, "
         "more than eligibility, capacity, materials and time allow")
     out = tmp_path / "out"
-    sw.write_outputs(res, out)
+    outputs.write_outputs(res, out)
     text = (out / "results.csv").read_text()
     assert text.splitlines()[0] == (
         # The scale path has a comma, so CSV quotes it.
@@ -133,7 +134,7 @@ def test_invalid_variant_is_reported_in_its_row(tiny_file: Path) -> None:
     assert [r.row["status"] for r in res.results] == ["optimal", "error"]
     assert res.results[1].row["message"] == "policy.min_domestic_share: must be <= 1 (got 1.5)"
     assert res.results[1].plan is None
-    text = sw.results_csv(res)
+    text = outputs.results_csv(res)
     assert text.splitlines()[2] == (
         "1,1.5,error,,,,,,,,,,,,,,,,,,policy.min_domestic_share: must be <= 1 (got 1.5)")
 
@@ -159,7 +160,7 @@ def test_local_and_dask_give_identical_results_csv(tiny_file: Path) -> None:
                       dashboard_address=None) as cluster:
         remote = sw.run_sweep(tiny_file, vary, executor=cluster.scheduler_address)
     check_rows(remote)
-    assert sw.results_csv(remote) == sw.results_csv(local)
+    assert outputs.results_csv(remote) == outputs.results_csv(local)
     assert [r.plan for r in remote.results] == [r.plan for r in local.results]
     assert [r.row["status"] for r in remote.results] == [
         "optimal", "optimal", "infeasible", "optimal", "infeasible", "optimal"]

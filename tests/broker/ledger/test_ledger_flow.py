@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 import models
 from broker import Broker, LedgerConflict
-from broker.db import schema as t
+from broker.ledger.db import schema as t
 
 
 @pytest.fixture(params=BACKENDS)

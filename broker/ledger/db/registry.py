@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from broker.db import schema as t
+from broker.ledger.db import schema as t
 from models.scenario import Scenario
 from models.scenario import Workshop as WorkshopModel
 

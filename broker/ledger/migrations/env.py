@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from broker.db.engine import make_engine
-from broker.db.schema import Base
+from broker.ledger.db.engine import make_engine
+from broker.ledger.db.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

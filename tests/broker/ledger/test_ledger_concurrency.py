@@ -17,7 +17,7 @@ from ledger_support import BACKENDS, assert_checked, database, registry, request
 from sqlalchemy import func, select
 
 from broker import Broker
-from broker.db import schema as t
+from broker.ledger.db import schema as t
 
 PROCESSES = 8
 
@@ -51,15 +51,15 @@ pathlib.Path(out).write_text(json.dumps(results))
 # Commits, but stops for good after its rows are written and before the transaction ends.
 KILLED = r"""
 import pathlib, sys, time
-import broker.ledger as ledger
+import broker.ledger.planning as planning
 from broker import Broker
 url, plan_id, inside = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-write_rows = ledger._write_rows
+write_rows = planning._write_rows
 def stuck(*args):
     write_rows(*args)
     pathlib.Path(inside).touch()
     time.sleep(600)
-ledger._write_rows = stuck
+planning._write_rows = stuck
 Broker(url).commit(plan_id)
 """
 
