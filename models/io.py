@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from models.documents import DocumentError, load_json, load_yaml
 from models.plan import Plan
 from models.scenario import Scenario
 from models.validate import cross_check, pydantic_problems
@@ -51,14 +53,20 @@ def _read_text(p: Path, error: type[InputError]) -> str:
 
 
 def parse_text(text: str, source: str, kind: str) -> Any:
+    """A parsed YAML or JSON document; duplicate keys, deep nesting and alias bombs are
+    refused (see `models.documents`), each with its line."""
     if kind == "json":
         try:
-            return json.loads(text)
+            return load_json(text)
         except json.JSONDecodeError as e:
             raise InputError(source, [f"line {e.lineno}, column {e.colno}: JSON syntax error: "
                                       f"{e.msg}"]) from None
+        except DocumentError as e:
+            raise InputError(source, [str(e)]) from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
+    except DocumentError as e:
+        raise InputError(source, [str(e)]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -78,7 +86,9 @@ def scenario_from_dict(doc: Any, source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(doc)
     except ValidationError as e:
         problems.extend(pydantic_problems(e))
-    problems.extend(p for p in cross_check(doc) if p not in problems)
+    # A set, not the list: with 100k problems a list lookup per problem is quadratic.
+    seen = set(problems)
+    problems.extend(p for p in dict.fromkeys(cross_check(doc)) if p not in seen)
     if problems:
         raise ScenarioError(source, problems)
     assert scenario is not None
@@ -114,10 +124,17 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
 def dump_document(doc: Any, path: str | Path) -> None:
     p = Path(path)
     if p.suffix.lower() == ".json":
-        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=_json_value) + "\n"
     else:
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     p.write_text(text, encoding="utf-8")
+
+
+def _json_value(v: Any) -> Any:
+    """Dates (a document built in code may hold them) as ISO text, as a JSON file has them."""
+    if isinstance(v, date):
+        return v.isoformat()
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
 
 
 def write_plan(plan: Plan, path: str | Path) -> None:

@@ -10,16 +10,57 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    StrictBool,
+    StringConstraints,
+)
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
+# Size and number limits (docs/scenario.md, "Limits"). Each is far above a national
+# scenario (5,000 workshops, 20,000 requests, 12 periods, unit prices below 1e9 IDR) and
+# keeps every coefficient the engines see below HiGHS's infinity (1e20): a unit cost is at
+# most MAX_MONEY * MAX_PER_UNIT = 1e19. A file beyond them is refused before any solving,
+# with the limit in the message, instead of an engine error or hours in derived data.
+MAX_PERIODS = 1_000
+MAX_UNITS = 1_000_000_000
+MAX_MONEY = 1e15  # a price, rate, penalty, fixed cost (per unit, hour, kg or once)
+MAX_PER_UNIT = 1e4  # hours or kg of material per unit of a step
+MAX_WEIGHT_KG = 1e4
+MAX_HOURS = 1e9  # hours per period of a workshop's process
+MAX_KG = 1e12  # kg of stock
+MAX_KM = 1e5
+MAX_TRANSPORT_RATE = 1e6  # per kg and km
+MAX_FACTOR = 100.0  # road factor, import tariff
+MAX_REQUESTS = 1_000_000
+MAX_OFFERS = 1_000_000
+MAX_ENTRIES = 100_000  # locations, routes, materials, centers, workshops, components
+MAX_STEPS = 100
+
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1)]
-NonNeg = Annotated[float, Field(ge=0)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Period = Annotated[int, Field(ge=0)]
-# Whole units, >= 0 (SPEC 8.2): 2.0 is read as 2, 2.5 is an error.
-Units = Annotated[int, Field(ge=0)]
+
+
+# Numbers >= 0 up to a limit. Strict: `true` or `"100"` is not a number (an int is taken
+# for a float: YAML and JSON write 80 for 80.0); inf and nan fail the upper bound.
+Money = Annotated[float, Strict(), Field(ge=0, le=MAX_MONEY)]
+PerUnit = Annotated[float, Strict(), Field(ge=0, le=MAX_PER_UNIT)]
+WeightKg = Annotated[float, Strict(), Field(ge=0, le=MAX_WEIGHT_KG)]
+Hours = Annotated[float, Strict(), Field(ge=0, le=MAX_HOURS)]
+StockKg = Annotated[float, Strict(), Field(ge=0, le=MAX_KG)]
+Km = Annotated[float, Strict(), Field(ge=0, le=MAX_KM)]
+TransportRate = Annotated[float, Strict(), Field(ge=0, le=MAX_TRANSPORT_RATE)]
+Factor = Annotated[float, Strict(), Field(ge=0, le=MAX_FACTOR)]
+NonNeg = Money  # a number >= 0 with no more specific limit
+Share = Annotated[float, Strict(), Field(ge=0, le=1)]
+Period = Annotated[int, Strict(), Field(ge=0, le=MAX_PERIODS)]
+Count = Annotated[int, Strict(), Field(ge=1, le=MAX_UNITS)]
+# Whole units, >= 0 (SPEC 8.2).
+Units = Annotated[int, Strict(), Field(ge=0, le=MAX_UNITS)]
 
 
 class _Strict(BaseModel):
@@ -28,25 +69,25 @@ class _Strict(BaseModel):
 
 
 class Horizon(_Strict):
-    periods: Annotated[int, Field(ge=1)]
-    period_days: Annotated[int, Field(ge=1)] = 7
+    periods: Annotated[int, Strict(), Field(ge=1, le=MAX_PERIODS)]
+    period_days: Annotated[int, Strict(), Field(ge=1, le=36_600)] = 7
     start: date | None = None
 
 
 class Transport(_Strict):
-    cost_per_kg_km: NonNeg = 0.0
-    road_factor: NonNeg = 1.25
+    cost_per_kg_km: TransportRate = 0.0
+    road_factor: Factor = 1.25
 
 
 class Policy(_Strict):
     min_domestic_share: Share = 0.0
     min_local_content: Share = 0.0
-    import_tariff: NonNeg = 0.0
+    import_tariff: Factor = 0.0
     step_lag_periods: Period = 0
-    unmet_penalty: NonNeg = 1.0e9
-    late_penalty: NonNeg = 0.0
+    unmet_penalty: Money = 1.0e9
+    late_penalty: Money = 0.0
     # SPEC 8.4: no workshop makes more than this share of the domestic final-step units.
-    max_workshop_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    max_workshop_share: Annotated[float, Strict(), Field(gt=0, le=1)] = 1.0
     # SPEC 8.5: location id -> least share of the domestic final-step units made there.
     min_location_share: dict[Id, Share] = Field(default_factory=dict)
 
@@ -54,14 +95,14 @@ class Policy(_Strict):
 class Location(_Strict):
     id: Id
     name: str | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[float, Strict(), Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Strict(), Field(ge=-180, le=180)] | None = None
 
 
 class Route(_Strict):
     from_: Id = Field(alias="from")
     to: Id
-    km: NonNeg
+    km: Km
 
 
 class Material(_Strict):
@@ -70,9 +111,9 @@ class Material(_Strict):
 
 
 class Stock(_Strict):
-    stock_kg: NonNeg
-    price_per_kg: NonNeg
-    domestic: bool = True
+    stock_kg: StockKg
+    price_per_kg: Money
+    domestic: StrictBool = True
 
 
 class MaterialCenter(_Strict):
@@ -87,10 +128,11 @@ class Workshop(_Strict):
     name: str | None = None
     location: Id
     certifications: list[str] = Field(default_factory=list)
-    capacity: dict[str, NonNeg] = Field(default_factory=dict)
-    capacity_by_period: dict[str, list[NonNeg]] = Field(default_factory=dict)
-    rate: dict[str, NonNeg] = Field(default_factory=dict)
-    engagement_cost: NonNeg = 0.0
+    capacity: dict[str, Hours] = Field(default_factory=dict)
+    capacity_by_period: dict[str, Annotated[list[Hours], Field(max_length=MAX_PERIODS)]] = \
+        Field(default_factory=dict)
+    rate: dict[str, Money] = Field(default_factory=dict)
+    engagement_cost: Money = 0.0
 
     def processes(self) -> list[str]:
         """Processes named in capacity or capacity_by_period, in first-seen order."""
@@ -107,15 +149,15 @@ class Workshop(_Strict):
 
 
 class Import(_Strict):
-    price: NonNeg
+    price: Money
     lead_periods: Period = 0
 
 
 class Step(_Strict):
     process: Annotated[str, StringConstraints(min_length=1)]
-    hours: NonNeg
+    hours: PerUnit
     material: Id | None = None
-    material_kg: NonNeg | None = None
+    material_kg: PerUnit | None = None
     # SPEC 8.2: a workshop making this step of a request makes none or at least this many.
     min_lot: Units = 0
 
@@ -123,19 +165,19 @@ class Step(_Strict):
 class Component(_Strict):
     id: Id
     name: str | None = None
-    weight_kg: NonNeg = 0.0
+    weight_kg: WeightKg = 0.0
     import_: Import | None = Field(default=None, alias="import")
-    offers_only: bool = False
-    routing: Annotated[list[Step], Field(min_length=1)]
+    offers_only: StrictBool = False
+    routing: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
 
 
 class Offer(_Strict):
     workshop: Id
     component: Id
     step: Period
-    unit_price: NonNeg | None = None
-    hours: NonNeg | None = None
-    tooling_cost: NonNeg = 0.0
+    unit_price: Money | None = None
+    hours: PerUnit | None = None
+    tooling_cost: Money = 0.0
     # Replaces the step's min_lot for this workshop (SPEC 8.2); None keeps the step's.
     min_lot: Units | None = None
 
@@ -144,18 +186,18 @@ class Request(_Strict):
     id: Id
     buyer: str | None = None
     component: Id
-    quantity: Annotated[int, Field(ge=1)]
+    quantity: Count
     release: Period = 0
     # Without a due period the request is on time anywhere in the horizon.
     due: Period | None = None
     destination: Id | None = None
     requires: list[str] = Field(default_factory=list)
-    max_suppliers_per_step: Annotated[int, Field(ge=1)] | None = None
+    max_suppliers_per_step: Annotated[int, Strict(), Field(ge=1, le=MAX_ENTRIES)] | None = None
     # SPEC 8.3: when any unit is made at home, every step has at least this many workshops.
-    min_suppliers_per_step: Annotated[int, Field(ge=1)] | None = None
-    allow_import: bool | None = None
-    late_penalty: NonNeg | None = None
-    unmet_penalty: NonNeg | None = None
+    min_suppliers_per_step: Annotated[int, Strict(), Field(ge=1, le=MAX_ENTRIES)] | None = None
+    allow_import: StrictBool | None = None
+    late_penalty: Money | None = None
+    unmet_penalty: Money | None = None
 
 
 class Scenario(_Strict):
@@ -167,14 +209,15 @@ class Scenario(_Strict):
     horizon: Horizon
     transport: Transport = Field(default_factory=Transport)
     policy: Policy = Field(default_factory=Policy)
-    locations: list[Location] = Field(default_factory=list)
-    routes: list[Route] = Field(default_factory=list)
-    materials: list[Material] = Field(default_factory=list)
-    material_centers: list[MaterialCenter] = Field(default_factory=list)
-    workshops: list[Workshop] = Field(default_factory=list)
-    components: list[Component] = Field(default_factory=list)
-    offers: list[Offer] = Field(default_factory=list)
-    requests: list[Request] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    routes: list[Route] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    materials: list[Material] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    material_centers: list[MaterialCenter] = Field(default_factory=list,
+                                                   max_length=MAX_ENTRIES)
+    workshops: list[Workshop] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    components: list[Component] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    offers: list[Offer] = Field(default_factory=list, max_length=MAX_OFFERS)
+    requests: list[Request] = Field(default_factory=list, max_length=MAX_REQUESTS)
 
     # Look-up tables by id, built on first use; a loaded scenario is treated as immutable.
     _idx: dict[str, dict[str, BaseModel]] | None = PrivateAttr(default=None)

@@ -8,6 +8,8 @@ Each problem is one line `path: message`, the path as in the document
 
 from __future__ import annotations
 
+import math
+import reprlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,7 +32,32 @@ _MESSAGES = {
     "string_pattern_mismatch": "not a valid identifier (letters, digits, '-', '_', '.' only)",
     "int_from_float": "must be a whole number",
     "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
 }
+
+# The most of a value a message repeats: a wrong value is shown to say what was read, not
+# to copy a 100,000-element list (or an alias bomb) into the terminal.
+ECHO_CHARS = 80
+_repr = reprlib.Repr()
+_repr.maxstring = ECHO_CHARS
+_repr.maxother = ECHO_CHARS
+_repr.maxlist = _repr.maxtuple = _repr.maxset = 6
+_repr.maxdict = 4
+_repr.maxlevel = 3
+_repr.maxlong = 40
+
+
+def shown(value: Any) -> str:
+    """`value` as a message shows it: its repr, cut to about ECHO_CHARS characters. The
+    work is bounded too (reprlib stops at a few entries per level)."""
+    text = _repr.repr(value)
+    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS - 3] + "..."
+
+
+def _is_non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def pydantic_problems(err: ValidationError) -> list[str]:
@@ -41,11 +68,12 @@ def pydantic_problems(err: ValidationError) -> list[str]:
         loc = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
         ctx = e.get("ctx") or {}
         if e["type"] in _BOUNDS:
-            msg = f"must be {_BOUNDS[e['type']]} {next(iter(ctx.values())):g}"
+            finite = "a finite number " if _is_non_finite(e.get("input")) else ""
+            msg = f"must be {finite}{_BOUNDS[e['type']]} {next(iter(ctx.values())):g}"
         else:
             msg = _MESSAGES.get(e["type"], e["msg"].rstrip("."))
         if e["type"] not in ("missing",) and "input" in e and not isinstance(e["input"], dict):
-            msg += f" (got {e['input']!r})"
+            msg += f" (got {shown(e['input'])})"
         problems.append(f"{loc_to_path(loc)}: {msg}")
     return list(dict.fromkeys(problems))
 
@@ -65,16 +93,14 @@ def _list(doc: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _num(v: Any) -> float | None:
-    if isinstance(v, bool):
+    # Only real numbers: a string or a bool is a type error reported by the model.
+    if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    if isinstance(v, int | float):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return None
-    return None
+    return float(v)
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
 def _ids(doc: dict[str, Any], key: str, problems: list[str]) -> set[str]:
@@ -85,7 +111,7 @@ def _ids(doc: dict[str, Any], key: str, problems: list[str]) -> set[str]:
             continue
         if ident in seen:
             first = f"{key}[{seen[ident]}]"
-            problems.append(f"{key}[{i}].id: duplicate id '{ident}' (first at {first})")
+            problems.append(f"{key}[{i}].id: duplicate id {shown(ident)} (first at {first})")
         else:
             seen[ident] = i
     return set(seen)
@@ -104,12 +130,13 @@ def cross_check(doc: dict[str, Any]) -> list[str]:
 
     horizon = doc.get("horizon")
     periods: int | None = None
-    if isinstance(horizon, dict) and isinstance(horizon.get("periods"), int):
-        periods = horizon["periods"] if horizon["periods"] >= 1 else None
+    if isinstance(horizon, dict):
+        n = _int(horizon.get("periods"))
+        periods = n if n is not None and n >= 1 else None
 
     def ref(path: str, value: Any, known: set[str], what: str) -> None:
         if isinstance(value, str) and value not in known:
-            problems.append(f"{path}: unknown {what} '{value}'")
+            problems.append(f"{path}: unknown {what} {shown(value)}")
 
     for i, rt in _list(doc, "routes"):
         ref(f"routes[{i}].from", rt.get("from"), locations, "location")
@@ -171,8 +198,9 @@ def cross_check(doc: dict[str, Any]) -> list[str]:
         path = f"offers[{i}]"
         ref(f"{path}.workshop", o.get("workshop"), workshops, "workshop")
         ref(f"{path}.component", o.get("component"), components, "component")
-        comp, step = o.get("component"), o.get("step")
-        if isinstance(step, int) and comp in routings and not 0 <= step < routings[comp]:
+        comp, step = o.get("component"), _int(o.get("step"))
+        if (step is not None and isinstance(comp, str) and comp in routings
+                and not 0 <= step < routings[comp]):
             problems.append(
                 f"{path}.step: step {step} outside the routing of '{comp}' "
                 f"(0 .. {routings[comp] - 1})"
@@ -197,7 +225,8 @@ def cross_check(doc: dict[str, Any]) -> list[str]:
                     problems.append(
                         f"{path}.{field_name}: period {v} outside the horizon (0 .. {periods - 1})"
                     )
-        if isinstance(rel, int) and isinstance(due, int) and rel > due:
+        rel_i, due_i = _int(rel), _int(due)
+        if rel_i is not None and due_i is not None and rel_i > due_i:
             problems.append(f"{path}.release: release {rel} is after due {due}")
         lo, hi = r.get("min_suppliers_per_step"), r.get("max_suppliers_per_step")
         if isinstance(lo, int) and isinstance(hi, int) and _whole(lo) and _whole(hi) and lo > hi:

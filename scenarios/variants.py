@@ -259,40 +259,49 @@ def resolve(source: str | Path | Mapping[str, Any], base_dir: str | Path | None 
     `models.ScenarioError` naming every override that names nothing, or a cycle."""
     if isinstance(source, Mapping):
         where = Path(base_dir) if base_dir is not None else Path.cwd()
-        return _resolve_doc(dict(source), "<variant>", where, [])
+        return _resolve_chain(dict(source), "<variant>", where, [])
     path = Path(source)
-    return _resolve_file(path, [])
+    return _resolve_chain(*_read(path, []))
 
 
-def _resolve_file(path: Path, chain: list[str]) -> dict[str, Any]:
+def _read(path: Path, chain: list[str]) -> tuple[Any, str, Path, list[str]]:
     key = str(path.resolve())
     if key in chain:
         names = [Path(c).name for c in chain[chain.index(key):]] + [path.name]
         raise models.ScenarioError(str(path), [f"extends: cycle {' -> '.join(names)}"])
-    doc = models.read_document(path)
-    return _resolve_doc(doc, str(path), path.parent, [*chain, key])
+    return models.read_document(path), str(path), path.parent, [*chain, key]
 
 
-def _resolve_doc(doc: Any, source: str, base_dir: Path, chain: list[str]) -> dict[str, Any]:
-    if not is_variant(doc):
-        if not isinstance(doc, dict):
-            raise models.ScenarioError(source, ["(document): a scenario must be a mapping "
-                                                "of keys"])
-        return doc
-    ext = doc["extends"]
-    if not isinstance(ext, str) or not ext:
-        raise models.ScenarioError(source, ["extends: a file path or a built-in scenario "
-                                            "name"])
-    target = base_dir / ext
-    if target.is_file():
-        base = _resolve_file(target, chain)
-    elif ext in builtin_names():
-        base = builtin_dict(ext)
-    else:
-        raise models.ScenarioError(source, [
-            f"extends: no file '{target}' and no built-in scenario '{ext}' (built-in: "
-            f"{', '.join(builtin_names())})"])
-    resolved = copy.deepcopy(base)
+def _resolve_chain(doc: Any, source: str, base_dir: Path, chain: list[str]
+                   ) -> dict[str, Any]:
+    """Follow `extends` to the base, then apply each variant on the way back. A loop, not
+    recursion: a chain of any length resolves (docs/analysis.md)."""
+    variants: list[tuple[dict[str, Any], str]] = []
+    while is_variant(doc):
+        ext = doc["extends"]
+        if not isinstance(ext, str) or not ext:
+            raise models.ScenarioError(source, ["extends: a file path or a built-in "
+                                                "scenario name"])
+        variants.append((doc, source))
+        target = base_dir / ext
+        if target.is_file():
+            doc, source, base_dir, chain = _read(target, chain)
+        elif ext in builtin_names():
+            doc, source = builtin_dict(ext), f"built-in '{ext}'"
+        else:
+            raise models.ScenarioError(source, [
+                f"extends: no file '{target}' and no built-in scenario '{ext}' (built-in: "
+                f"{', '.join(builtin_names())})"])
+    if not isinstance(doc, dict):
+        raise models.ScenarioError(source, ["(document): a scenario must be a mapping of "
+                                            "keys"])
+    resolved = copy.deepcopy(doc) if variants else doc
+    for variant, where in reversed(variants):
+        _apply_variant(resolved, variant, where)
+    return resolved
+
+
+def _apply_variant(resolved: dict[str, Any], doc: dict[str, Any], source: str) -> None:
     # Scenario keys in the variant replace the base's whole, before the finer overrides.
     for k, v in doc.items():
         if k not in VARIANT_KEYS:
@@ -308,7 +317,6 @@ def _resolve_doc(doc: Any, source: str, base_dir: Path, chain: list[str]) -> dic
         problems += apply_scale(resolved, doc["scale"])
     if problems:
         raise models.ScenarioError(source, problems)
-    return resolved
 
 
 def load(source: str | Path | Mapping[str, Any], base_dir: str | Path | None = None
