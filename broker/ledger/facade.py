@@ -47,6 +47,7 @@ class Broker(Store):
 
     # quote
     quote = _quote.quote
+    residual_document = _quote.residual_document
 
     # history and export
     record_solve = history.record_solve

@@ -1,0 +1,151 @@
+"""Quote latency of the service, measured from outside: a generated registry with
+committed requests, a real `broker serve` on 127.0.0.1, and HTTP clients quoting
+requests the ledger has not seen, one at a time and from concurrent clients.
+
+    python -m broker.service.bench [--size medium] [--committed 100] [--quotes 40]
+                                   [--clients 16] [--db URL]
+
+The figures in docs/service.md come from this command. Each quote is a different
+request (the service remembers a quote per ledger version, so a repeat costs nothing;
+that case is reported apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PLAN_BATCH = 20  # committed requests are planned this many at a time
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def _summary(label: str, ms: list[float]) -> str:
+    return (f"{label}: n={len(ms)}  p50 {_pct(ms, 0.5):7.1f} ms  p95 {_pct(ms, 0.95):7.1f} ms"
+            f"  max {max(ms):7.1f} ms  mean {statistics.fmean(ms):7.1f} ms")
+
+
+def prepare(url: str, size: str, seed: int, committed: int) -> list[dict[str, Any]]:
+    """Import the registry, commit `committed` of its requests; returns the others."""
+    from broker.ledger import Broker
+    from scenarios.generate import generate
+
+    doc = generate(size, seed)
+    reqs = doc["requests"]
+    with Broker(url) as b:
+        b.import_scenario(doc)
+        for i in range(0, committed, PLAN_BATCH):
+            batch = reqs[i:min(i + PLAN_BATCH, committed)]
+            b.submit(batch)
+            res = b.plan([r["id"] for r in batch], time_limit=10)
+            b.commit(res.plan_id)
+        print(f"registry {doc['name']}: {len(doc['workshops'])} workshops, "
+              f"{committed} committed requests, ledger version {b.ledger_version()}",
+              flush=True)
+    return list(reqs[committed:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", default="medium")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--committed", type=int, default=100)
+    ap.add_argument("--quotes", type=int, default=40, help="sequential quotes")
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--per-client", type=int, default=3)
+    ap.add_argument("--db", help="an empty database (default: a temporary SQLite file)")
+    ap.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args(argv)
+
+    tmp = tempfile.TemporaryDirectory()
+    url = args.db or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    t0 = time.perf_counter()
+    rest = prepare(url, args.size, args.seed, args.committed)
+    need = args.quotes + args.clients * args.per_client
+    if len(rest) < need:
+        print(f"only {len(rest)} uncommitted requests for {need} quotes", file=sys.stderr)
+        return 2
+    print(f"prepared in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    from broker.ledger import Broker
+    from broker.service.auth import KeyStore
+
+    with Broker(url) as b:
+        key = KeyStore(b.engine).create("planner", label="bench").key
+    base = f"http://127.0.0.1:{args.port}"
+    log = open(Path(tmp.name) / "server.log", "wb")  # noqa: SIM115 - closed below
+    srv = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--port",
+                            str(args.port), "--db", url], stdout=log, stderr=subprocess.STDOUT,
+                           env=dict(os.environ))
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {key}"}
+        seq = rest[:args.quotes]
+        conc = rest[args.quotes:need]
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+            c.post("/v1/quotes", json=rest[-1])  # the first quote loads the ledger
+            ms, server_ms = [], []
+            for r in seq:
+                t = time.perf_counter()
+                resp = c.post("/v1/quotes", json=r)
+                ms.append((time.perf_counter() - t) * 1000)
+                resp.raise_for_status()
+                server_ms.append(resp.json()["seconds"] * 1000)
+            again = []
+            for r in seq[:10]:
+                t = time.perf_counter()
+                c.post("/v1/quotes", json=r).raise_for_status()
+                again.append((time.perf_counter() - t) * 1000)
+        print(_summary("one client, each request new   ", ms))
+        print(_summary("  (time inside the server)     ", server_ms))
+        print(_summary("one client, repeated requests  ", again))
+
+        lat: list[float] = []
+        lock = threading.Lock()
+
+        def client(i: int) -> None:
+            with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
+                for r in conc[i * args.per_client:(i + 1) * args.per_client]:
+                    t = time.perf_counter()
+                    c.post("/v1/quotes", json=r).raise_for_status()
+                    with lock:
+                        lat.append((time.perf_counter() - t) * 1000)
+
+        t = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            list(pool.map(client, range(args.clients)))
+        wall = time.perf_counter() - t
+        print(_summary(f"{args.clients} concurrent clients, new       ", lat)
+              + f"  ({len(lat) / wall:.1f} quotes/s)")
+        print(f"machine: {os.cpu_count()} cores, load average "
+              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)
+        log.close()
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

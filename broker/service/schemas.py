@@ -1,0 +1,216 @@
+"""Pydantic models of what the service takes and gives: the OpenAPI document
+(`/openapi.json`) is generated from them. Scenario and request documents are the SPEC's
+own models (models.scenario), plan documents are SPEC section 7."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProblemOut(_Out):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[str] | None = Field(None, description="One line per problem, with its "
+                                     "path in the document (as the CLI prints them).")
+    conflicts: list[str] | None = Field(None, description="What no longer fits: slots, "
+                                        "stocks, requests taken.")
+
+
+class Health(_Out):
+    status: str
+
+
+class Ready(_Out):
+    status: str
+    revision: str | None
+    head: str
+    ledger_version: int | None = None
+
+
+class ImportOut(_Out):
+    source: str
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+    ledger_version: int
+
+
+class ProcessOut(_Out):
+    process: str
+    rate: float | None
+    capacity: float | None = Field(description="Base hours per period.")
+    hours: float = Field(description="Hours over the horizon.")
+    booked: float = Field(description="Committed hours over the horizon.")
+
+
+class WorkshopOut(_Out):
+    id: str
+    name: str | None
+    location: str
+    certifications: list[str]
+    engagement_cost: float
+    processes: list[ProcessOut]
+
+
+class CapacityIn(BaseModel):
+    """A change of one process's hours: in the given periods, or (without `periods`)
+    its base capacity."""
+
+    model_config = ConfigDict(extra="forbid")
+    process: str
+    hours: float = Field(ge=0)
+    periods: list[int] | None = None
+    rate: float | None = Field(None, ge=0, description="Cost per hour; needed to add a "
+                               "process the workshop does not have.")
+
+
+class RequestOut(_Out):
+    id: str
+    idempotency_key: str
+    buyer: str | None
+    component: str
+    quantity: int
+    status: str = Field(description="open, committed or cancelled")
+    submitted_at: datetime
+    plan_id: int | None
+    document: dict[str, Any] = Field(description="The request as stored (SPEC section 2).")
+
+
+class RequestPage(_Out):
+    items: list[RequestOut]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class QuoteOut(_Out):
+    request: str
+    quantity: int
+    status: str
+    cost: float | None
+    cost_terms: dict[str, float]
+    on_time: bool
+    completion_period: int | None
+    earliest_period: int | None = Field(description="The earliest period by which every "
+                                        "unit can be delivered; null: not in the horizon.")
+    earliest_date: date | None
+    unmet: int
+    imported: int
+    seconds: float
+    ledger_version: int
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    requests: list[str] | None = Field(None, description="Open requests to plan; "
+                                       "omitted: all open requests.")
+    time_limit: float = Field(30.0, gt=0, le=86400, description="Seconds.")
+    seed: int = 0
+
+
+class ProgressOut(_Out):
+    phase: str
+    elapsed: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+
+
+class JobOut(_Out):
+    id: str
+    kind: str
+    status: str = Field(description="queued, running, done, failed, cancelled or "
+                        "interrupted")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    requests: list[str] | None
+    options: dict[str, Any]
+    progress: ProgressOut | None
+    cancel_requested: bool
+    plan_id: int | None
+    plan: dict[str, Any] | None = Field(None, description="The plan (SPEC section 7) "
+                                        "when the job has one.")
+    message: str | None
+    key: str | None = Field(None, description="Id of the key that started it.")
+
+
+class CommitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plan_id: int
+
+
+class HoursBooked(_Out):
+    workshop: str
+    process: str
+    period: int
+    hours: float
+
+
+class KgBooked(_Out):
+    center: str
+    material: str
+    kg: float
+
+
+class CommitOut(_Out):
+    plan_id: int
+    run_id: int
+    requests: list[str]
+    hours: float
+    kg: float
+    cost: dict[str, float]
+    ledger_version: int
+    already: bool = Field(description="The plan was committed before; nothing was "
+                          "written now.")
+    bookings: list[HoursBooked]
+    materials: list[KgBooked]
+
+
+class ExportOut(_Out):
+    scenario: dict[str, Any]
+    plan: dict[str, Any]
+
+
+class RunOut(_Out):
+    id: int
+    kind: str
+    plan_id: int | None
+    created_at: datetime
+    ledger_version: int
+    scenario_hash: str
+    requests: list[str]
+    options: dict[str, Any]
+    solver_version: str
+    status: str
+    objective: float | None
+    bound: float | None
+    timings: dict[str, Any]
+    message: str | None
+    key: str | None = Field(None, description="Id of the key whose call made this run.")
+    plan: dict[str, Any] | None = None
+
+
+class ChangeOut(_Out):
+    id: int
+    at: datetime
+    key: str | None
+    role: str | None
+    action: str
+    target: str | None
+    ledger_version: int | None
+    detail: dict[str, Any]
