@@ -903,6 +903,98 @@ def bench_cmd(
     raise typer.Exit(EXIT_VIOLATIONS if broken else EXIT_OK)
 
 
+class KeyRole(StrEnum):
+    planner = "planner"
+    buyer = "buyer"
+    workshop = "workshop"
+    viewer = "viewer"
+
+
+keys_app = typer.Typer(help="API keys of the HTTP service (`broker serve`).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    db: DbUrl = None,
+    workers: Annotated[int, typer.Option(help="Plan jobs solved at once (one process "
+                                              "each).", min=1)] = 2,
+    executor: Annotated[str, typer.Option(help="local, or dask://HOST:PORT to solve plan "
+                                               "jobs on a Dask cluster.")] = "local",
+    name: Annotated[str, typer.Option(help="Name of this server: a restart marks the "
+                                           "unfinished jobs of this name interrupted.")
+                    ] = "serve",
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body (MB).", min=0.001)
+                           ] = 20.0,
+) -> None:
+    """Run the HTTP service (FastAPI under uvicorn) over the ledger database; see
+    docs/service.md. Stop it with Ctrl-C."""
+    from broker.service import ServiceConfig, serve
+
+    with _ledger(db) as b:  # refuse an unreachable or outdated database before listening
+        url = b.url
+    if executor != "local" and not executor.startswith("dask://"):
+        fail_input(models.InputError("--executor", [
+            f"unknown executor '{executor}': use local or dask://HOST:PORT"]))
+    serve(ServiceConfig(db=url, workers=workers, executor=executor, name=name,
+                        max_body=int(max_body_mb * 1024 * 1024)), host=host, port=port)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[KeyRole, typer.Option(help="planner (everything), buyer (its own "
+                                               "requests and quotes), workshop (its own "
+                                               "capacity) or viewer (read).")],
+    buyer: Annotated[str | None, typer.Option(help="The buyer a buyer key acts for.")
+                     ] = None,
+    workshop: Annotated[str | None, typer.Option(help="The workshop id a workshop key "
+                                                      "acts for.")] = None,
+    label: Annotated[str | None, typer.Option(help="A note on whose key it is.")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Make an API key; it is printed once, only its salted hash is stored."""
+    from broker.service.auth import KeyStore
+
+    with _ledger(db) as b:
+        new = KeyStore(b.engine).create(role.value, buyer=buyer, workshop=workshop,
+                                        label=label)
+    out.print(new.key, highlight=False, markup=False)
+    err.print(f"key {new.info.id} ({new.info.role}) created; it is shown only now",
+              highlight=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (see `broker keys "
+                                                          "list`).")],
+                db: DbUrl = None) -> None:
+    """Revoke a key: the service refuses it from the next request on."""
+    from broker.service.auth import KeyStore
+
+    with _ledger(db) as b:
+        info = KeyStore(b.engine).revoke(key_id)
+    out.print(f"key {info.id} revoked", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(db: DbUrl = None) -> None:
+    """List keys (never the secrets)."""
+    from broker.service.auth import KeyStore
+
+    with _ledger(db) as b:
+        keys = KeyStore(b.engine).list()
+    table = Table(show_edge=False)
+    for col in ("key", "role", "party", "label", "created", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(k.id, k.role, k.buyer or k.workshop or "", k.label or "",
+                      f"{k.created_at:%Y-%m-%d %H:%M}",
+                      f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
+    out.print(table)
+
+
 def main() -> None:
     try:
         app()

@@ -292,3 +292,61 @@ class BookedMaterial(_PerRequest, Base):
 
 LEDGER_TABLES = (CommittedProduction, CommittedShipment, CommittedMaterial, CommittedImport,
                  CommittedUnmet, BookedHours, BookedMaterial)
+
+
+# ----------------------------------------------------------------------------------------
+# The HTTP service (`broker serve`): API keys, plan jobs, and who changed what
+
+
+class ApiKey(Base):
+    """An API key of the service. Only a salted argon2 hash of the secret is kept; the
+    key itself is shown once, when it is made (`broker keys create`)."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # planner | buyer | workshop | viewer
+    buyer: Mapped[str | None] = mapped_column(String(400))  # the buyer a buyer key acts for
+    workshop_id: Mapped[str | None] = mapped_column(ID)  # the workshop a workshop key is
+    secret_hash: Mapped[str] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Job(Base):
+    """A plan solved in the background for the service: queued -> running -> done |
+    failed | cancelled, or interrupted when the server stopped while it ran."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status", "status"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="plan")
+    status: Mapped[str] = mapped_column(String(20))
+    # The server that runs it (`broker serve --name`): a restart marks only its own
+    # unfinished jobs interrupted.
+    owner: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    request_ids: Mapped[list[Any] | None] = mapped_column(JSON)  # None: all open requests
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the latest event
+    pid: Mapped[int | None] = mapped_column(Integer)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    plan_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("runs.id"))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class Change(Base):
+    """One change made through the service, and the key that made it."""
+
+    __tablename__ = "changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(String(400))
+    ledger_version: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
