@@ -247,6 +247,11 @@ class GenProfile(StrEnum):
     sourcing = "sourcing"
 
 
+class GenKind(StrEnum):
+    catalog = "catalog"
+    alt = "alt"
+
+
 @scenario_app.command("generate")
 def scenario_generate(
     size: Annotated[GenSize, typer.Option(help="small 30 workshops / 25 requests / 4 periods; "
@@ -259,13 +264,28 @@ def scenario_generate(
         "fixed-cost (engagement and tooling dominate); scarce-material (domestic stock "
         "short, imported grades at the ports); sourcing (most requests limit their "
         "suppliers per step).")] = GenProfile.balanced,
+    generator: Annotated[GenKind, typer.Option(
+        help="catalog: the Javanese clusters and their profiles; alt: an independent "
+        "generator of other structures, for held-out testing (no profiles).")
+    ] = GenKind.catalog,
+    extended: Annotated[bool, typer.Option(
+        help="alt only: also use SPEC 8 fields (minimum lots, dual sourcing, spread, "
+        "regional shares).")] = False,
 ) -> None:
-    """Write a generated scenario true to the Javanese clusters (see docs/generator.md)."""
+    """Write a generated scenario (see docs/generator.md)."""
+    from scenarios import altgen
     from scenarios.generate import generate
 
     if out_file.suffix.lower() not in (".yaml", ".yml", ".json"):
         fail_input(models.InputError(str(out_file), ["use a .yaml, .yml or .json file name"]))
-    doc = generate(size.value, seed, profile.value)
+    if generator is GenKind.alt and profile is not GenProfile.balanced:
+        fail_input(models.InputError("--profile", [
+            f"'{profile.value}': profiles belong to the catalog generator; the alt "
+            "generator draws its own mix"]))
+    if extended and generator is not GenKind.alt:
+        fail_input(models.InputError("--extended", ["only with --generator alt"]))
+    doc = (altgen.generate(size.value, seed, extended) if generator is GenKind.alt
+           else generate(size.value, seed, profile.value))
     models.dump_document(doc, out_file)
     out.print(f"wrote {doc['name']}: {len(doc['workshops'])} workshops, "
               f"{len(doc['requests'])} requests, {doc['horizon']['periods']} periods to "
