@@ -18,6 +18,7 @@ from rich.table import Table
 
 import broker
 import models
+from broker.analysis import bench
 from scenarios import BUILTIN, DEFAULT_SCENARIO
 
 app = typer.Typer(
@@ -849,33 +850,61 @@ def compare_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    size: Annotated[list[str] | None, typer.Option(
-        "--size", help="Generated size: small, medium, large or national (repeat). Default: "
-        "small, unless --instances is given.")] = None,
+    family: Annotated[list[bench.Family] | None, typer.Option(
+        "--family", help="Public family (repeat): gap, cflp, fatahi (the published optima, "
+        "no limit), gap-large (60 s), cflp-large (120 s), default (the built-in scenario "
+        "without a limit, then 3 s and 10 s).")] = None,
+    size: Annotated[list[GenSize] | None, typer.Option(
+        "--size", help="Generated size (repeat): small (10 s), medium (60 s), large (60 s), "
+        "national (1,800 s). Default: small, unless a family or --instances is given.")
+    ] = None,
+    profile: Annotated[list[GenProfile] | None, typer.Option(
+        "--profile", help="Generator profile (repeat); default balanced.")] = None,
+    generator: Annotated[GenKind, typer.Option(
+        help="Generator of the --size instances: catalog or alt (held-out).")
+    ] = GenKind.catalog,
     seeds: Annotated[str, typer.Option(help="Seeds of the generated instances, e.g. 1,2.")
                      ] = "1",
-    time_limit: Annotated[float, typer.Option(help="Seconds per solve.", min=0.01)] = 60.0,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Keep only these files of the families (stem, repeat), e.g. c10100.")
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        help="Seconds per solve for every instance; default: each family's and size's "
+        "target limit.", min=0.01)] = None,
     instances: Annotated[list[Path] | None, typer.Option(
-        "--instances", help="Scenario file or folder of them (repeat); an optima.json beside "
-        "them gives the known optimum.")] = None,
+        "--instances", help="Scenario file or folder of them (repeat); an optima.json or "
+        "known.json beside them gives what is known of the optimum.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also solve with the direct formulation and "
                                            "compare.")] = True,
+    busy: Annotated[bool, typer.Option(help="Run each solve beside one CPU-bound process, "
+                                       "stopped when the solve ends.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document instead "
+                                           "of the table.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write the rows (CSV).")
                         ] = None,
+    benchmarks: Annotated[Path | None, typer.Option(
+        help="The shared benchmark folder; default $IMC_SHARED_DIR/benchmarks, else "
+        "../shared/benchmarks beside the repository.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
 ) -> None:
     """Solve each instance with the project's solver and the direct baseline, one fresh
-    process per run, and print status, objective, bound, gap, seconds, peak memory, the
-    checker's verdict and the ratios against the baseline, then the speed targets.
-    Exit 0 when every run finished and every plan passed the checker, 1 otherwise, 2 for
-    invalid input."""
-    from broker.analysis import bench
-
+    process per run, and print status, objective, the gap to the known optimum or best
+    bound, the plan's own gap, seconds measured from outside, peak memory, the checker's
+    verdict, the ratios against the baseline, and a verdict per line against the targets
+    (docs/benchmarks.md). Exit 0 when every run finished and every plan passed the checker,
+    1 otherwise, 2 for invalid input."""
+    root = benchmarks or bench.default_benchmarks_dir()
     try:
-        insts = bench.generated(size or ([] if instances else ["small"]),
-                                bench.parse_seeds(seeds))
-        insts += bench.from_paths(instances or [])
+        insts: list[bench.Instance] = []
+        for fam in family or []:
+            insts += bench.family(fam.value, root, time_limit, only or ())
+        if size or profile or not (family or instances):
+            insts += bench.generated([s.value for s in size or [GenSize.small]],
+                                     bench.parse_seeds(seeds),
+                                     [p.value for p in profile or [GenProfile.balanced]],
+                                     generator.value, time_limit, default_limit=True)
+        insts += bench.from_paths(instances or [], time_limit)
     except models.InputError as e:
         fail_input(e)
     forms = [bench.PROJECT, bench.BASELINE] if baseline else [bench.PROJECT]
@@ -883,44 +912,62 @@ def bench_cmd(
     def progress(r: bench.BenchRow) -> None:
         err.print(f"{r.instance} {r.formulation}: {r.status}"
                   + ("" if r.seconds is None else f" in {r.seconds:.1f} s"), highlight=False)
+        if r.check_ok is False:
+            err.print(f"[bold red]CHECKER REJECTS the plan of {r.instance} "
+                      f"({r.formulation}):[/] {r.message}", highlight=False)
 
-    rows = bench.run_bench(insts, time_limit, forms, seed=seed, threads=threads,
+    rows = bench.run_bench(insts, forms, seed=seed, threads=threads, busy=busy,
                            progress=progress)
+    lines = bench.targets(rows)
     if out_file is not None:
         bench.write_csv(rows, out_file)
+    if json_out:
+        out.print_json(json.dumps(bench.to_json(rows, lines)))
+    else:
+        _bench_table(rows, lines, out_file)
+    rejected = [r for r in rows if r.check_ok is False]
+    for r in rejected:
+        err.print(f"[bold red]CHECKER REJECTS the plan of {r.instance} ({r.formulation}, "
+                  f"limit {r.time_limit}):[/] {r.message}", highlight=False)
+    broken = rejected or any(r.status in ("error", "killed") for r in rows)
+    raise typer.Exit(EXIT_VIOLATIONS if broken else EXIT_OK)
 
+
+def _bench_table(rows: list[bench.BenchRow], lines: list[bench.TargetLine],
+                 out_file: Path | None) -> None:
     def num(v: float | None, fmt: str) -> str:
         return "-" if v is None else format(v, fmt)
 
-    with_opt = any(r.optimum is not None for r in rows)
-    t = Table(title=f"Benchmark, time limit {time_limit:g} s", show_edge=False)
-    cols = ["instance", "formulation", "status", "objective", "bound", "gap", "seconds",
-            "build s", "peak MB", "checker", *(["opt gap"] if with_opt else []),
-            "speed-up", "obj ratio", "gap diff"]
+    t = Table(title="Benchmark" + (" beside a busy core" if any(r.busy for r in rows) else ""),
+              show_edge=False)
+    cols = ["instance", "limit", "formulation", "status", "objective", "ref gap", "ref",
+            "gap", "seconds", "wall s", "first s", "peak MB", "checker", "speed-up",
+            "obj ratio", "verdict"]
     for col in cols:
-        t.add_column(col, justify="left" if col in cols[:3] else "right")
+        t.add_column(col, justify="left" if col in ("instance", "formulation", "status", "ref")
+                     else "right")
     for r in rows:
-        t.add_row(r.instance, r.formulation, r.status, _money(r.objective), _money(r.bound),
-                  num(r.gap, ".2%"), num(r.seconds, ".1f"), num(r.build_seconds, ".1f"),
+        t.add_row(r.instance, "-" if r.time_limit is None else f"{r.time_limit:g}",
+                  r.formulation, r.status, _money(r.objective), num(r.reference_gap, ".3%"),
+                  r.reference or "-", num(r.gap, ".2%"), num(r.seconds, ".1f"),
+                  num(r.wall_seconds, ".1f"), num(r.first_plan_seconds, ".1f"),
                   (">=" if r.status == "killed" and r.peak_mb is not None else "")
                   + num(r.peak_mb, ",.0f"),
-                  {True: "OK", False: "FAILED", None: "-"}[r.check_ok],
-                  *([num(r.optimum_gap, ".4%")] if with_opt else []),
+                  {True: "OK", False: "[bold red]FAILED[/]", None: "-"}[r.check_ok],
                   "-" if r.speedup is None else f"{r.speedup:.2f}x",
                   num(r.objective_ratio, ".4f"),
-                  "-" if r.gap_diff is None else f"{r.gap_diff * 100:+.2f} pp")
+                  "-" if r.target is None else {True: "PASS", False: "FAIL",
+                                                None: "n/m"}[r.verdict])
     # Full width even when piped or in a narrow terminal: a cut-off number is useless.
     Console(file=out.file, width=max(out.width, 220)).print(t)
     for r in rows:
         if r.message:
             out.print(f"{r.instance} {r.formulation}: {r.message}", highlight=False,
                       markup=False)
-    for line in bench.targets(rows):
+    for line in lines:
         out.print(line.text, highlight=False, markup=False)
     if out_file is not None:
         out.print(f"{len(rows)} row(s) written to {out_file}", highlight=False)
-    broken = any(r.status in ("error", "killed") or r.check_ok is False for r in rows)
-    raise typer.Exit(EXIT_VIOLATIONS if broken else EXIT_OK)
 
 
 class KeyRole(StrEnum):
