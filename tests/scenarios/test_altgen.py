@@ -91,7 +91,8 @@ def test_cli_alt(tmp_path: Path) -> None:
 
 
 def test_a_solved_alt_instance_passes_the_checker(solve_checked) -> None:  # type: ignore[no-untyped-def]
-    # Seed 20 (scattered, 2 periods) is one the solver proves within a few seconds.
-    plan = solve_checked(altgen.generate("small", 20), time_limit=10)
-    assert plan.status.value in ("optimal", "feasible")
+    # Seed 20 (scattered, 2 periods) is one the solver proves in about 3 s on a quiet
+    # machine; without a time limit the outcome does not depend on how busy it is.
+    plan = solve_checked(altgen.generate("small", 20))
+    assert plan.status.value == "optimal"
     assert plan.production
