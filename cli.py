@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -78,17 +79,22 @@ def solve(
 ) -> None:
     """Solve a scenario, write its plan and keep the run in the history (`broker runs`).
     Exit 0: optimal or feasible; 3: infeasible or no solution in time (the plan file is
-    still written); 2: invalid input."""
+    still written); 2: invalid input; 130: stopped by Ctrl-C (the best plan so far is
+    written; a second Ctrl-C exits at once)."""
+    # The time limit counts from here: loading and validation are part of it.
+    started = time.perf_counter()
     try:
         sc = broker.load_scenario(scenario)
     except models.InputError as e:
         fail_input(e)
+    from solvers.interrupt import EXIT_INTERRUPTED, solve_interruptibly
+
     live = _live_progress() if not quiet and out.is_terminal else None
     options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads,
-                                  engine=engine, method=method,
+                                  engine=engine, method=method, started=started,
                                   progress=live.event if live else None)
     with live or nullcontext():
-        plan = broker.solve(sc, options)
+        plan, interrupted = solve_interruptibly(sc, options)
     target = out_file or Path(f"{sc.name}.plan.json")
     models.write_plan(plan, target)
     if not quiet:
@@ -96,6 +102,10 @@ def solve(
         out.print(f"plan written to [bold]{target}[/]", highlight=False)
     if record:
         _record(db, sc, plan, options, quiet)
+    if interrupted:
+        out.file.flush()
+        # The search may still be inside an engine call: leave without waiting for it.
+        os._exit(EXIT_INTERRUPTED)
     raise typer.Exit(EXIT_OK if plan.status.has_plan else EXIT_NO_PLAN)
 
 

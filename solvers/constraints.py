@@ -104,6 +104,7 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
     for w in sc.workshops:
         ctx.b.node_of[w.id] = w.id if direct else w.location
         ctx.b.node_loc[ctx.b.node_of[w.id]] = w.location
+    ctx.b.component_of = {r.id: r.component for r in sc.requests}
     add_unit_columns(ctx)
     add_engagement_columns(ctx)
     add_capacity(ctx)

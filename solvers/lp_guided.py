@@ -61,7 +61,8 @@ from solvers.mip import (
     raw_from_answer,
     step_window,
 )
-from solvers.options import SolveOptions
+from solvers.options import ProgressEvent, SolveOptions
+from solvers.search import Search
 
 # The pipeline's progress reporter: emit(phase, incumbent=None, bound=None).
 Emit = Callable[..., None]
@@ -209,44 +210,55 @@ def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
 
 
 class _Candidates:
-    """Constructive plans that meet the policies, as (cost, source, built, answer)."""
+    """Constructive plans that meet the policies, as (cost, source, built, answer); each
+    is offered to the search at once, so that a stop or the deadline finds it there."""
 
-    def __init__(self, sc: Scenario, d: Derived, emit: Emit) -> None:
-        self.sc, self.d, self.emit = sc, d, emit
+    def __init__(self, search: Search) -> None:
+        self.sc, self.d, self.search = search.sc, search.d, search
         self.found: list[tuple[float, str, Built, Raw]] = []
 
     def consider(self, source: str, plan: tuple[Built, Raw]) -> None:
         cost = evaluate(self.sc, self.d, *plan)
         if cost is not None:
             self.found.append((cost, source, *plan))
-            self.emit("plan", min(c[0] for c in self.found))
+            self.search.offer(source, *plan, cost=cost)
 
 
-def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: float,
-                    unit_columns: int, emit: Emit) -> tuple[Built, Raw]:
+def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
+                    ) -> tuple[Built, Raw]:
     """The LP-guided method (module docstring) for a scenario of about `unit_columns`
-    unit columns (`estimate_unit_columns`): the built model the plan's rows are read with,
-    and the answer."""
-    deadline = None if options.time_limit is None else started + options.time_limit
+    unit columns (`estimate_unit_columns`), until `deadline`: the built model the plan's
+    rows are read with, and the answer. Plans found on the way are offered to `search`
+    as they come; the whole model, where built, is left in `search.full`."""
+    sc, d, options, started = search.sc, search.d, search.options, search.started
+
+    def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
+        if options.progress is not None:
+            options.progress(ProgressEvent(
+                phase, time.perf_counter() - started,
+                search.upper if incumbent is None else incumbent,
+                bound if bound is not None else (
+                    search.bound if math.isfinite(search.bound) else None)))
+
+    # The time this method has, counted from now: its shares are of this, not of the
+    # solve's limit, so that a late start shortens every phase alike.
+    span = None if deadline is None else max(0.0, deadline - time.perf_counter())
     if unit_columns <= FULL_LP_MAX_COLUMNS:
-        b, raw = _lp_then_mip(sc, d, build(sc, d), options, started, emit)
-        if raw.solver_objective is None and raw.status != "infeasible":
-            gb, graw = greedy_plan(sc, d)
-            if evaluate(sc, d, gb, graw) is not None:
-                graw.bound = raw.bound
-                graw.extra = {**raw.extra, "plan": "constructive"}
-                return gb, graw
-        return b, raw
+        b = build(sc, d)
+        search.full = b
+        return _lp_then_mip(search, b, deadline, emit)
 
     # Too large to build whole in time: constructive plans at once, the Lagrangian path
     # bound, then the one-period relaxation's LP, whose solution guides more plans.
     t0 = time.perf_counter()
-    pool = _Candidates(sc, d, emit)
+    pool = _Candidates(search)
     candidates, consider = pool.found, pool.consider
 
     for order_by in ORDERS:
-        if deadline is not None and order_by != ORDERS[0] and (
-                time.perf_counter() > started + 0.25 * options.time_limit):  # type: ignore[operator]
+        if span is not None and order_by != ORDERS[0] and (
+                time.perf_counter() > t0 + 0.25 * span):
+            break
+        if search.interrupted():
             break
         consider("constructive", greedy_plan(sc, d, order_by=order_by))
     extra: dict[str, object] = {"method": "lp-guided", "relaxation": "none",
@@ -275,13 +287,14 @@ def solve_lp_guided(sc: Scenario, d: Derived, options: SolveOptions, started: fl
     if upper is not None:
         emit("bound", upper, bound)
     left = None if deadline is None else deadline - time.perf_counter()
-    if fits and (left is None or left > 0.3 * options.time_limit):  # type: ignore[operator]
+    if fits and not search.interrupted() and (
+            left is None or span is None or left > 0.3 * span):
         agg = time_aggregate(sc)
         ab = build(agg, Derived(agg))
         extra["release_rows"] = add_release_capacity(sc, d, ab)
         # Leave room for the guided plan and for writing the rows out.
-        lp_deadline = None if deadline is None else deadline - max(
-            GUIDED_RESERVE, 0.08 * options.time_limit)  # type: ignore[operator]
+        lp_deadline = None if deadline is None or span is None else deadline - max(
+            GUIDED_RESERVE, 0.08 * span)
 
         def guided_plan(x: np.ndarray) -> None:
             """A constructive plan guided by this round's LP solution: later rounds are
@@ -416,21 +429,27 @@ def evaluate(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float | None:
     return sum(terms.values())
 
 
-def _lp_then_mip(sc: Scenario, d: Derived, b: Built, options: SolveOptions, started: float,
-                 emit: Emit) -> tuple[Built, Raw]:
+def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit
+                 ) -> tuple[Built, Raw]:
     """Whole LP of the full model `b`, constructive plans guided by it period by period
     (`_time_indexed_guide`), then the MIP engine on the columns the LP used; the cheaper
     plan wins. The MIP's sub-MIP heuristic found its good plans on the generated medium
     instance of seed 2 only after 41 s, past a 60 s limit, where the guided plan took one
     second (0.8% from the bound)."""
-    deadline = None if options.time_limit is None else started + options.time_limit
-    lp_deadline = None if options.time_limit is None else started + LP_SHARE * options.time_limit
+    sc, d, options, started = search.sc, search.d, search.options, search.started
+    now = time.perf_counter()
+    lp_deadline = None if deadline is None else now + LP_SHARE * (deadline - now)
     emit("lp")
     lp = lp_bound(b, options, lp_deadline, emit)
     if lp.infeasible:
         return b, Raw(status="infeasible", bound=None, solver_objective=None)
-    lp_seconds = time.perf_counter() - started
-    pool = _Candidates(sc, d, emit)
+    lp_seconds = time.perf_counter() - now
+    if lp.x is None:
+        # No LP solution in time: nothing to guide or restrict with; the constructive
+        # plans and the neighbourhood search carry on from the incumbent.
+        return b, Raw(status="no_solution", bound=None, solver_objective=None,
+                      extra={"method": "lp-guided", "relaxation": "lp (not solved in time)"})
+    pool = _Candidates(search)
     guided = pool.found
     guide_info = {} if lp.x is None else _time_indexed_guide(sc, d, b, lp.x, options,
                                                               deadline, emit, pool.consider)
@@ -456,7 +475,7 @@ def _lp_then_mip(sc: Scenario, d: Derived, b: Built, options: SolveOptions, star
     params = mathopt.SolveParameters(random_seed=options.seed, relative_gap_tolerance=options.gap,
                                      absolute_gap_tolerance=1e-6)
     if deadline is not None:
-        params.time_limit = seconds((deadline - time.perf_counter()) * 0.97 - 0.05)
+        params.time_limit = seconds(deadline - time.perf_counter())
     shown = bound if math.isfinite(bound) else None
     emit("search", None, shown)
     mip = solve_proto(am, am.to_proto(np.flatnonzero(keep)), _ENGINES[options.engine], params,

@@ -150,6 +150,60 @@ class ArrayModel:
         return p
 
 
+    def sub_proto(self, free: np.ndarray, values: np.ndarray) -> tuple[model_pb2.ModelProto,
+                                                                      float]:
+        """The model with every column outside the boolean mask `free` fixed at `values`:
+        only the free columns and the rows they appear in, each row's bounds shifted by
+        what the fixed columns contribute. Returns the proto and the fixed columns' cost
+        (to add to the sub-model's objective). Ids are the full model's indices, so a
+        solution maps back through `solve_proto` like any other."""
+        mat = self.matrix()
+        _lb, _ub, cost, integer = self.arrays()
+        fixed_vals = np.where(free, 0.0, values)
+        shift = mat.times(fixed_vals, self.num_rows)
+        on_free = free[mat.cols]
+        rows_kept = np.unique(mat.rows[on_free])
+        p = model_pb2.ModelProto(name=self.name)
+        ids = np.flatnonzero(free)
+        v = p.variables
+        v.ids.extend(ids.tolist())
+        v.lower_bounds.extend(np.frombuffer(self.lb, dtype=np.float64)[ids].tolist())
+        v.upper_bounds.extend(np.frombuffer(self.ub, dtype=np.float64)[ids].tolist())
+        v.integers.extend(integer[ids].tolist())
+        nz = ids[np.flatnonzero(cost[ids])]
+        p.objective.linear_coefficients.ids.extend(nz.tolist())
+        p.objective.linear_coefficients.values.extend(cost[nz].tolist())
+        rl = np.frombuffer(self.row_lb, dtype=np.float64)[rows_kept] - shift[rows_kept]
+        ru = np.frombuffer(self.row_ub, dtype=np.float64)[rows_kept] - shift[rows_kept]
+        c = p.linear_constraints
+        c.ids.extend(rows_kept.tolist())
+        c.lower_bounds.extend(rl.tolist())
+        c.upper_bounds.extend(ru.tolist())
+        a = p.linear_constraint_matrix
+        a.row_ids.extend(mat.rows[on_free].tolist())
+        a.column_ids.extend(mat.cols[on_free].tolist())
+        a.coefficients.extend(mat.vals[on_free].tolist())
+        return p, float(np.dot(cost, fixed_vals))
+
+    def violation(self, values: np.ndarray) -> float:
+        """The largest violation of a column or row bound by `values`, relative to the
+        row's scale (0 for a feasible point)."""
+        lb, ub, _cost, integer = self.arrays()
+        worst = float(max(np.max(lb - values, initial=0.0), np.max(values - ub, initial=0.0)))
+        frac = np.abs(values[integer] - np.round(values[integer]))
+        worst = max(worst, float(np.max(frac, initial=0.0)))
+        mat = self.matrix()
+        act = mat.times(values, self.num_rows)
+        scale = 1.0 + np.bincount(mat.rows, weights=np.abs(mat.vals * values[mat.cols]),
+                                  minlength=self.num_rows)
+        rl = np.frombuffer(self.row_lb, dtype=np.float64)
+        ru = np.frombuffer(self.row_ub, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            over = np.maximum(np.nan_to_num(rl - act, nan=0.0, neginf=0.0),
+                              np.nan_to_num(act - ru, nan=0.0, neginf=0.0)) / scale
+        return max(worst, float(np.max(over, initial=0.0)))
+
+
 @dataclass
 class Matrix:
     rows: np.ndarray

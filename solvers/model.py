@@ -46,6 +46,8 @@ class Built:
     # the workshop itself in the direct formulation; and the location of every node.
     node_of: dict[str, str] = field(default_factory=dict)
     node_loc: dict[str, str] = field(default_factory=dict)
+    # The component of every request.
+    component_of: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

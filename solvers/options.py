@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from models.derived import Derived
     from models.plan import Plan
+    from models.scenario import Scenario
+
+# A bound provider: f(scenario, derived, deadline, upper) -> a proven lower bound of the
+# SPEC model's optimum, or -inf. `deadline` is a time.perf_counter() value it must return
+# by; `upper` the cost of the best plan found so far (for Polyak-type steps), or None.
+BoundProvider = Callable[["Scenario", "Derived", float, "float | None"], float]
 
 
 class Engine(StrEnum):
@@ -34,6 +42,22 @@ class Method(StrEnum):
     AUTO = "auto"
     EXACT = "exact"
     LP_GUIDED = "lp-guided"
+
+
+class StopFlag:
+    """Set from outside (a SIGINT handler, a service cancelling a job) to ask a running
+    solve to stop searching and return the best plan it has, with its bound."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        # Set by a running solve: the plan of its incumbent at the moment of the call.
+        self.snapshot: Callable[[], Plan] | None = None
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,14 @@ class SolveOptions:
     duals: bool = False
     # Price this plan instead of solving: its discrete choices are fixed, nothing is searched.
     fixed_plan: Plan | None = field(default=None, compare=False)
+    # The time.perf_counter() at which the time limit started counting: the CLI sets it when
+    # the command starts, so that loading, validation and derived data count too. None:
+    # when `solve` is called.
+    started: float | None = field(default=None, compare=False)
+    # Ask the search to stop early (see StopFlag); the best plan so far is returned.
+    stop: StopFlag | None = field(default=None, compare=False)
+    # More lower bounds of the SPEC model to take the best of (see BoundProvider).
+    bound_providers: tuple[BoundProvider, ...] = field(default=(), compare=False)
 
     def describe(self) -> dict[str, Any]:
         """The options that shape the plan, as recorded in the plan file."""
@@ -82,3 +114,13 @@ class SolveOptions:
             "threads": self.threads,
             "gap": self.gap,
         }
+
+    @classmethod
+    def from_description(cls, desc: dict[str, Any], **more: Any) -> SolveOptions:
+        """The options `describe` recorded (how a portfolio passes them to its children
+        whole), with `more` on top."""
+        fields: dict[str, Any] = {
+            "time_limit": desc["time_limit"], "seed": desc["seed"], "threads": desc["threads"],
+            "engine": Engine(desc["engine"]), "formulation": Formulation(desc["formulation"]),
+            "method": Method(desc["method"]), "gap": desc["gap"]}
+        return cls(**{**fields, **more})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import replace
+from typing import Any
 
 from ortools.init.python import init
 
+from models.check import check
 from models.derived import Derived
 from models.evaluate import compute_kpis
 from models.plan import Cost, Plan, Status, UnmetRow
@@ -19,13 +21,20 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
-from solvers.lp_guided import estimate_unit_columns, solve_lp_guided
-from solvers.mip import COMPACT_ABOVE_X, Built, Raw, build, solve_model
-from solvers.options import Formulation, Method, ProgressEvent, SolveOptions
+from solvers.lns import Lns
+from solvers.lp_guided import FULL_LP_MAX_COLUMNS, estimate_unit_columns, evaluate
+from solvers.methods import (
+    Constructive,
+    ExactMip,
+    LpGuided,
+    lagrangian_provider,
+    unit_bound_provider,
+)
+from solvers.model import COMPACT_ABOVE_X, Built, Raw
+from solvers.options import BoundProvider, Formulation, Method, ProgressEvent, SolveOptions
+from solvers.portfolio import solve_portfolio
+from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
 from solvers.sensitivity import price
-
-# A plan proven within this relative gap of its bound is reported as optimal.
-OPTIMAL_GAP = 1e-6
 
 
 def ortools_version() -> str:
@@ -33,9 +42,10 @@ def ortools_version() -> str:
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
-    """Solve `scenario` exactly (SPEC sections 4 to 6) and return a plan (section 7)."""
+    """Solve `scenario` (SPEC sections 4 to 6) and return a plan (section 7)."""
     options = options or SolveOptions()
-    started = time.perf_counter()
+    started = options.started if options.started is not None else time.perf_counter()
+    deadline = None if options.time_limit is None else started + options.time_limit
 
     def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
         if options.progress is not None:
@@ -43,46 +53,108 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
                                            bound))
 
     if options.threads >= 2 and options.fixed_plan is None and not options.duals:
-        from solvers.portfolio import solve_portfolio
-
         emit("search")
-        # The children start their own interpreters: leave them that time within the limit.
-        limit = None if options.time_limit is None else max(0.5, options.time_limit - 1.5)
-        plan = solve_portfolio(scenario, replace(options, time_limit=limit))
-        plan.timings = {"total": time.perf_counter() - started}
+        plan = solve_portfolio(scenario, options, started, deadline)
         emit("done", plan.objective, plan.bound)
         return plan
     emit("build")
     d = Derived(scenario)
     if options.fixed_plan is not None:
-        t_built = time.perf_counter()
-        plan = options.fixed_plan.model_copy(deep=True)
-        x_keys = [(p.request, p.step, p.workshop, p.period) for p in plan.production]
-        plan.sensitivity = price(scenario, d, x_keys, options)
-        t_solved = t_done = time.perf_counter()
-    else:
-        unit_columns = lp_guided_columns(scenario, d, options)
-        if unit_columns is not None:
-            # Builds what it needs: the whole model only where it fits.
-            built, raw = solve_lp_guided(scenario, d, options, started, unit_columns, emit)
-            t_built = started
-        else:
-            built = build(scenario, d, direct=options.formulation is Formulation.DIRECT)
-            t_built = time.perf_counter()
-            raw = solve_model(built, options, started)
-        t_solved = time.perf_counter()
-        plan = _to_plan(scenario, d, built, raw, options)
-        if options.duals and plan.status.has_plan:
-            plan.sensitivity = price(scenario, d, raw.x, options)
-        t_done = time.perf_counter()
-    plan.timings = {
-        "build": t_built - started,
-        "solve": t_solved - t_built,
-        "extract": t_done - t_solved,
-        "total": t_done - started,
-    }
+        return _priced(scenario, d, options, started)
+    search = Search(scenario, d, options, started, deadline, evaluate)
+    methods, phases, providers = _strategy(scenario, d, options)
+    # Kept at the end of a limit for the rows, the explanations and the check.
+    reserve = 0.0 if deadline is None else min(2.0, 0.04 * options.time_limit)  # type: ignore[operator]
+    if options.stop is not None:
+        options.stop.snapshot = lambda: _best_plan(search, options, started,
+                                                   time.perf_counter())
+    run(search, methods, phases, providers, reserve=reserve)
+    t_solved = time.perf_counter()
+    plan = _best_plan(search, options, started, t_solved)
     emit("done", plan.objective, plan.bound)
     return plan
+
+
+def _strategy(sc: Scenario, d: Derived, options: SolveOptions
+              ) -> tuple[list[SearchMethod], list[Phase], list[tuple[str, BoundProvider]]]:
+    """Which methods run, in which phases, with which bound providers (docs/solver.md)."""
+    limited = options.time_limit is not None
+    providers: list[tuple[str, BoundProvider]] = [("unit bound", unit_bound_provider)]
+    providers += [(getattr(p, "__name__", "provider"), p) for p in options.bound_providers]
+    constructive = Constructive()
+    unit_columns = lp_guided_columns(sc, d, options)
+    if unit_columns is None:
+        exact = ExactMip()
+        if not limited or options.formulation is Formulation.DIRECT:
+            return [constructive, exact], [Phase(exact)], providers
+        # Half of what is left to the engine on the whole model (it proves small models
+        # optimal well within it), the rest to the neighbourhood search from its plan.
+        return [constructive, exact], [Phase(exact, 0.5), Phase(Lns())], providers
+    lp = LpGuided(unit_columns)
+    if limited:
+        providers.append(("lagrangian paths", lagrangian_provider))
+    if unit_columns <= FULL_LP_MAX_COLUMNS:
+        return [constructive, lp], [Phase(lp, 0.6), Phase(Lns())], providers
+    # Too large to build whole: the LP-guided method constructs its own plans first.
+    return [lp], [Phase(lp)], [("unit bound", unit_bound_provider)]
+
+
+def _priced(sc: Scenario, d: Derived, options: SolveOptions, started: float) -> Plan:
+    """The fixed plan with its shadow prices: nothing is searched."""
+    assert options.fixed_plan is not None
+    t_built = time.perf_counter()
+    x_keys = [(p.request, p.step, p.workshop, p.period) for p in options.fixed_plan.production]
+    sensitivity = price(sc, d, x_keys, options)
+    t_done = time.perf_counter()
+    return options.fixed_plan.model_copy(deep=True, update={
+        "sensitivity": sensitivity,
+        "timings": {"build": t_built - started, "solve": t_done - t_built, "extract": 0.0,
+                    "total": t_done - started}})
+
+
+def _best_plan(search: Search, options: SolveOptions, started: float,
+               t_solved: float) -> Plan:
+    """The plan of the cheapest candidate whose rows the checker accepts (the next one
+    when it does not, which would be a bug: it is recorded in `solver.rejected`)."""
+    sc, d = search.sc, search.d
+    rejected: list[str] = []
+    for cand in list(search.pool):
+        try:
+            fields = _plan_fields(sc, d, search, cand.built, cand.raw, cand.source, options)
+        except RuntimeError as e:
+            rejected.append(f"{cand.source}: {e}")
+            continue
+        plan = Plan(**fields, timings=_timings(started, t_solved))
+        report = check(sc, plan)
+        if report.ok:
+            if rejected:
+                plan = plan.model_copy(update={"solver": {**(plan.solver or {}),
+                                                          "rejected": rejected}})
+            return plan
+        rejected.append(f"{cand.source}: {report.violations[0]}")
+    status = (Status.INFEASIBLE if search.infeasible and not search.pool
+              else Status.NO_SOLUTION)
+    solver = {**options.describe(), **_info(search), "ortools": ortools_version()}
+    if rejected:
+        solver["rejected"] = rejected
+    bound = search.bound if math.isfinite(search.bound) else None
+    return Plan(scenario=sc.name, status=status, bound=bound, solver=solver,
+                diagnosis=diagnose_infeasible(sc) if status is Status.INFEASIBLE else None,
+                timings=_timings(started, t_solved))
+
+
+def _timings(started: float, t_solved: float) -> dict[str, float]:
+    t_done = time.perf_counter()
+    return {"build": 0.0, "solve": t_solved - started, "extract": t_done - t_solved,
+            "total": t_done - started}
+
+
+def _info(search: Search) -> dict[str, Any]:
+    info = dict(search.info)
+    info.pop("first_plan_seconds", None)
+    if search.bound_from is not None:
+        info["bound_from"] = search.bound_from
+    return info
 
 
 def lp_guided_columns(sc: Scenario, d: Derived, options: SolveOptions) -> int | None:
@@ -113,28 +185,16 @@ def diagnose_infeasible(sc: Scenario) -> str:
     return text
 
 
-def _to_plan(sc: Scenario, d: Derived, built: Built, raw: Raw, options: SolveOptions) -> Plan:
-    solver_info = {
-        **options.describe(),
-        **raw.extra,
-        "ortools": ortools_version(),
-        # A constructive plan (solvers/greedy.py) has no model of its own.
-        **({"model": {"variables": built.model.num_vars, "constraints": built.model.num_rows}}
-           if built.model.num_vars else {}),
-    }
-    status = Status(raw.status)
-    if not status.has_plan:
-        plan = Plan(scenario=sc.name, status=status, bound=raw.bound, solver=solver_info)
-        if status is Status.INFEASIBLE:
-            plan.diagnosis = diagnose_infeasible(sc)
-        return plan
+def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Raw,
+                 source: str, options: SolveOptions) -> dict[str, Any]:
+    """Everything a Plan is made of, for one candidate of the search; RuntimeError when the
+    model's objective and the cost of its rows disagree."""
+    solver_info = {**options.describe(), **_info(search), "plan": source,
+                   "ortools": ortools_version()}
     production = production_rows(sc, raw)
     shipments = shipment_rows(sc, d, built, raw)
     materials = material_rows(sc, built, raw)
     imports = import_rows(sc, raw)
-    reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=raw.status == "optimal")
-    unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])
-             for r in sc.requests if r.id in raw.u]
     terms = cost_terms(sc, d, raw, shipments, materials)
     objective = sum(terms.values())
     if raw.solver_objective is not None:
@@ -143,25 +203,23 @@ def _to_plan(sc: Scenario, d: Derived, built: Built, raw: Raw, options: SolveOpt
         if abs(raw.solver_objective - objective) > max(tol, 1e-3):
             raise RuntimeError(f"model objective {raw.solver_objective!r} differs from the "
                                f"cost of its rows {objective!r}")
-    bound = raw.bound
+    bound = search.bound if math.isfinite(search.bound) else None
+    status = Status.FEASIBLE
     if bound is not None:
-        # The solver's bound carries its own tolerances; it never exceeds a plan's cost.
+        # A bound carries its engine's tolerances; it never exceeds a plan's cost.
         bound = min(bound, objective)
-        if status is Status.OPTIMAL and (objective - bound) > OPTIMAL_GAP * max(1.0,
-                                                                                abs(objective)):
-            status = Status.FEASIBLE
-    plan = Plan(
-        scenario=sc.name,
-        status=status,
-        objective=objective,
-        bound=bound,
-        cost=Cost.from_dict(terms),
-        production=production,
-        shipments=shipments,
-        materials=materials,
-        imports=imports,
-        unmet=unmet,
-        solver=solver_info,
-    )
-    plan.kpis = compute_kpis(sc, plan, terms)
-    return plan
+        if objective - bound <= OPTIMAL_GAP * max(1.0, abs(objective)) and (
+                not search.interrupted()):
+            status = Status.OPTIMAL
+    reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=status is Status.OPTIMAL)
+    unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])
+             for r in sc.requests if r.id in raw.u]
+    cost = Cost.from_dict(terms)
+    kpi_plan = Plan(scenario=sc.name, status=status, cost=cost, production=production,
+                    shipments=shipments, materials=materials, imports=imports)
+    sensitivity = price(sc, d, raw.x, options) if options.duals else None
+    return {"scenario": sc.name, "status": status, "objective": objective, "bound": bound,
+            "cost": cost, "production": production, "shipments": shipments,
+            "materials": materials, "imports": imports, "unmet": unmet,
+            "kpis": compute_kpis(sc, kpi_plan, terms), "solver": solver_info,
+            "sensitivity": sensitivity}

@@ -1,0 +1,111 @@
+"""The methods of the search loop (solvers/search.py) and the bound providers built in.
+
+- `Constructive`: the constructive plans of solvers/greedy.py (one per request order while
+  they take under 5% of the limit); its bound is the unit bound (capacity ignored).
+- `ExactMip`: the whole model on the MIP engine; its bound is the engine's.
+- `LpGuided`: the LP-guided method of solvers/lp_guided.py (LP bound, guided constructive
+  plans, the MIP on the columns the LP used); at large sizes it is the whole search.
+- `Lns` (solvers/lns.py): large-neighbourhood search on the whole model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from models.derived import Derived
+from models.scenario import Scenario
+from solvers.constraints import build
+from solvers.greedy import ORDERS, greedy_plan
+from solvers.lagrange import lagrangian_path_bound
+from solvers.lp_guided import solve_lp_guided, unit_bound
+from solvers.mip import solve_model
+from solvers.options import Formulation
+from solvers.search import Search
+
+# The constructive plans may take this share of the limit (the first one always runs).
+CONSTRUCT_SHARE = 0.05
+
+
+def unit_bound_provider(sc: Scenario, d: Derived, deadline: float, upper: float | None
+                        ) -> float:
+    """Every unit at its cheapest, capacity ignored (solvers/lp_guided.py `unit_bound`)."""
+    return unit_bound(sc, d)
+
+
+def lagrangian_provider(sc: Scenario, d: Derived, deadline: float, upper: float | None
+                        ) -> float:
+    """The Lagrangian path bound of solvers/lagrange.py, until `deadline`."""
+    if time.perf_counter() >= deadline:
+        return -math.inf
+    return lagrangian_path_bound(sc, d, upper, deadline).bound
+
+
+class Constructive:
+    name = "constructive"
+
+    def construct(self, search: Search) -> None:
+        sc, d = search.sc, search.d
+        limit = None if search.deadline is None else search.deadline - search.started
+        for i, order_by in enumerate(ORDERS):
+            if i > 0 and (search.interrupted() or (limit is not None and (
+                    time.perf_counter() - search.started > CONSTRUCT_SHARE * limit))):
+                break
+            b, raw = greedy_plan(sc, d, order_by=order_by)
+            search.offer("constructive", b, raw)
+
+    def improve(self, search: Search, deadline: float | None) -> None:
+        return None
+
+    def bound(self, search: Search, deadline: float | None) -> None:
+        return None
+
+
+class ExactMip:
+    name = "exact"
+
+    def construct(self, search: Search) -> None:
+        return None
+
+    def bound(self, search: Search, deadline: float | None) -> None:
+        return None
+
+    def improve(self, search: Search, deadline: float | None) -> None:
+        sc, d, options = search.sc, search.d, search.options
+        b = build(sc, d, direct=options.formulation is Formulation.DIRECT)
+        search.full = b
+        search.info["model"] = {"variables": b.model.num_vars,
+                                "constraints": b.model.num_rows}
+        if deadline is not None and time.perf_counter() >= deadline:
+            return
+        raw = solve_model(b, options, search.started, deadline)
+        search.info["mip_status"] = raw.status
+        if raw.status == "infeasible":
+            search.infeasible = True
+            return
+        search.raise_bound(raw.bound, "mip")
+        if raw.solver_objective is not None:
+            search.offer("mip", b, raw)
+
+
+class LpGuided:
+    name = "lp-guided"
+
+    def __init__(self, unit_columns: int) -> None:
+        self.unit_columns = unit_columns
+
+    def construct(self, search: Search) -> None:
+        return None
+
+    def bound(self, search: Search, deadline: float | None) -> None:
+        return None
+
+    def improve(self, search: Search, deadline: float | None) -> None:
+        b, raw = solve_lp_guided(search, deadline, self.unit_columns)
+        search.info.update(raw.extra)
+        if raw.status == "infeasible":
+            search.infeasible = True
+            return
+        search.raise_bound(raw.bound, str(raw.extra.get("bound_from", "lp")))
+        if raw.solver_objective is not None:
+            search.offer(str(raw.extra.get("plan", "lp-guided")), b, raw)

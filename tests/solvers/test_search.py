@@ -1,0 +1,232 @@
+"""The search loop (solvers/search.py), the neighbourhood search (solvers/lns.py), the
+portfolio's options, SIGINT, and the fixed costs a time-limited engine plan may carry."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ortools.math_opt.python import mathopt
+
+from models import load_scenario, scenario_from_dict
+from models.check import check
+from models.derived import Derived
+from scenarios.generate import generate
+from solvers import Method, SolveOptions
+from solvers.constraints import build
+from solvers.extract import cost_terms, material_rows, shipment_rows
+from solvers.greedy import greedy_plan
+from solvers.lns import Lns, vector_from_raw
+from solvers.lp_guided import evaluate
+from solvers.lpmodel import Answer
+from solvers.mip import raw_from_answer
+from solvers.model import Raw
+from solvers.search import Search
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _search(sc, deadline_in: float | None = None, seed: int = 0) -> Search:  # type: ignore[no-untyped-def]
+    now = time.perf_counter()
+    return Search(sc, Derived(sc), SolveOptions(seed=seed), now,
+                  None if deadline_in is None else now + deadline_in, evaluate)
+
+
+def test_a_time_limit_returns_a_checked_plan_no_worse_than_the_constructive_one(
+        solve_checked) -> None:  # type: ignore[no-untyped-def]
+    # Generated small, seed 2: not proven in minutes, so the limit ends the search.
+    sc = scenario_from_dict(generate("small", 2))
+    d = Derived(sc)
+    greedy = evaluate(sc, d, *greedy_plan(sc, d))
+    assert greedy is not None
+    plan = solve_checked(sc, time_limit=3)
+    assert plan.status.value == "feasible"
+    assert plan.objective is not None and plan.objective <= greedy * (1 + 1e-9)
+    assert plan.bound is not None and 0 < plan.bound <= plan.objective
+
+
+def test_the_medium_path_keeps_the_constructive_plan_when_the_lp_has_no_time(
+        solve_checked) -> None:  # type: ignore[no-untyped-def]
+    # The whole LP of generated medium takes seconds: with a 1 s limit the plan must still
+    # make units (it imported or left everything before the loop kept the constructive plan).
+    sc = scenario_from_dict(generate("medium", 1))
+    plan = solve_checked(sc, time_limit=1)
+    assert plan.status.value == "feasible"
+    assert plan.production and plan.bound is not None
+
+
+def _poor_plan(sc) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+    """A plan that leaves every unit unmet, on the whole model."""
+    b = build(sc, Derived(sc))
+    raw = Raw(status="feasible", bound=None, solver_objective=None,
+              u={r.id: r.quantity for r in sc.requests})
+    return b, raw
+
+
+def test_lns_improves_a_poor_incumbent(benchmarks_dir: Path) -> None:
+    sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
+    optimum = json.loads((benchmarks_dir / "fatahi" / "optima.json").read_text())[
+        "fatahi-5x10x10-1"]
+    search = _search(sc, 20)
+    b, raw = _poor_plan(sc)
+    search.full = b
+    assert search.offer("poor", b, raw)
+    poor = search.upper
+    assert poor is not None
+    Lns().improve(search, search.deadline)
+    best = search.best
+    assert best is not None and best.cost < poor
+    assert best.cost >= optimum * (1 - 1e-9)
+    _assert_checked_candidate(sc, search)
+
+
+@pytest.mark.parametrize(("folder", "name"), [("gap", "gap1-1"), ("cflp", "cap41")])
+def test_lns_reaches_a_published_optimum(benchmarks_dir: Path, folder: str,
+                                         name: str) -> None:
+    sc = load_scenario(benchmarks_dir / folder / f"{name}.json")
+    optimum = json.loads((benchmarks_dir / folder / "optima.json").read_text())[name]
+    search = _search(sc, 60)
+    d = search.d
+    gb, graw = greedy_plan(sc, d)
+    b = build(sc, d)
+    search.full = b
+    assert search.offer("constructive", gb, graw)
+    Lns().improve(search, search.deadline)
+    assert search.upper == pytest.approx(optimum, rel=1e-6)
+    _assert_checked_candidate(sc, search)
+
+
+def _assert_checked_candidate(sc, search: Search) -> None:  # type: ignore[no-untyped-def]
+    from solvers.pipeline import _best_plan
+
+    plan = _best_plan(search, search.options, search.started, time.perf_counter())
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    assert report.objective == pytest.approx(plan.objective, rel=1e-9)
+
+
+def test_a_constructive_plan_is_a_point_of_the_model() -> None:
+    sc = scenario_from_dict(generate("small", 1))
+    d = Derived(sc)
+    gb, graw = greedy_plan(sc, d)
+    b = build(sc, d)
+    v = vector_from_raw(b, graw)
+    assert v is not None
+    assert b.model.violation(v) <= 1e-6
+    cost = evaluate(sc, d, gb, graw)
+    assert cost == pytest.approx(float(np.dot(np.array(b.model.cost), v)), rel=1e-9)
+
+
+def _tooling_doc() -> dict:  # type: ignore[type-arg]
+    return {
+        "name": "tooling", "horizon": {"periods": 1},
+        "locations": [{"id": "here"}],
+        "materials": [],
+        "workshops": [{"id": "ws", "location": "here", "capacity": {"cut": 10},
+                       "rate": {"cut": 1}}],
+        "components": [{"id": "c", "weight_kg": 1,
+                        "routing": [{"process": "cut", "hours": 1}]}],
+        "offers": [{"workshop": "ws", "component": "c", "step": 0, "unit_price": 2,
+                    "tooling_cost": 50}],
+        "requests": [{"id": "R", "component": "c", "quantity": 3, "unmet_penalty": 10}],
+    }
+
+
+def test_unused_fixed_costs_of_an_engine_plan_are_dropped() -> None:
+    # Generated medium, seed 1, 45 s: the engine's plan paid tooling no unit used, and the
+    # pipeline stopped with "model objective ... differs from the cost of its rows".
+    sc = scenario_from_dict(_tooling_doc())
+    d = Derived(sc)
+    b = build(sc, d)
+    assert b.tool
+    v = np.zeros(b.model.num_vars)
+    v[b.u["R"]] = 3
+    for c in b.tool.values():
+        v[c] = 1.0  # paid, never used
+    assert b.model.violation(v) <= 1e-9
+    raw = raw_from_answer(b, Answer(reason=mathopt.TerminationReason.FEASIBLE,
+                                    primal_bound=80.0, dual_bound=0.0, x=v))
+    terms = cost_terms(sc, d, raw, shipment_rows(sc, d, b, raw), material_rows(sc, b, raw))
+    assert raw.solver_objective == pytest.approx(30.0)
+    assert sum(terms.values()) == pytest.approx(30.0)
+
+
+def test_a_candidate_whose_rows_disagree_falls_back_to_the_next() -> None:
+    from solvers.pipeline import _best_plan
+
+    sc = scenario_from_dict(_tooling_doc())
+    search = _search(sc)
+    b = build(sc, search.d)
+    fine = Raw(status="feasible", bound=None, solver_objective=None, u={"R": 3})
+    assert search.offer("unmet", b, fine)
+    wrong = Raw(status="feasible", bound=None, solver_objective=1.0,
+                x={("R", 0, "ws", 0): 3})
+    # Offered at a made-up cost below the real one (6 + 50): its rows will not agree.
+    assert search.offer("wrong", b, wrong, cost=1.0)
+    plan = _best_plan(search, search.options, search.started, time.perf_counter())
+    assert plan.objective == pytest.approx(30.0)
+    assert plan.solver is not None and plan.solver["plan"] == "unmet"
+    assert "differs from the cost of its rows" in plan.solver["rejected"][0]
+    assert check(sc, plan).ok
+
+
+def test_the_portfolio_passes_the_method_to_its_children(solve_checked,  # type: ignore[no-untyped-def]
+                                                         benchmarks_dir: Path) -> None:
+    sc = load_scenario(benchmarks_dir / "gap" / "gap1-1.json")
+    plan = solve_checked(sc, threads=2, method=Method.LP_GUIDED, time_limit=20)
+    assert plan.solver is not None
+    assert plan.solver["method"] == "lp-guided"
+    assert plan.solver["portfolio"] == ["highs", "scip"]
+
+
+def _cli(*args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "broker", *args], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for_search(p: subprocess.Popen[bytes], seconds: float) -> None:
+    """Give the child time to load and start searching (no timing is asserted)."""
+    time.sleep(seconds)
+    assert p.poll() is None, "the solve ended before it could be interrupted"
+
+
+def test_sigint_writes_the_best_plan_so_far_and_exits_130(tmp_path: Path) -> None:
+    scenario = tmp_path / "s2.json"
+    scenario.write_text(json.dumps(generate("small", 2)))
+    out = tmp_path / "plan.json"
+    p = _cli("solve", str(scenario), "--time-limit", "300", "--no-record", "-q",
+             "-o", str(out))
+    _wait_for_search(p, 8)
+    p.send_signal(signal.SIGINT)
+    _stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 130, stderr.decode()
+    plan_doc = json.loads(out.read_text())
+    assert plan_doc["status"] == "feasible"
+    assert plan_doc["bound"] is not None and plan_doc["bound"] <= plan_doc["objective"]
+    from models.io import plan_from_dict
+
+    sc = scenario_from_dict(generate("small", 2))
+    report = check(sc, plan_from_dict(plan_doc))
+    assert report.ok, report.summary()
+    assert math.isclose(report.objective or 0.0, plan_doc["objective"], rel_tol=1e-6)
+
+
+def test_a_second_sigint_exits_at_once(tmp_path: Path) -> None:
+    scenario = tmp_path / "s2.json"
+    scenario.write_text(json.dumps(generate("small", 2)))
+    p = _cli("solve", str(scenario), "--time-limit", "300", "--no-record", "-q",
+             "-o", str(tmp_path / "plan.json"))
+    _wait_for_search(p, 8)
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    assert p.returncode == 130
