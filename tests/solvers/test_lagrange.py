@@ -1,6 +1,6 @@
 """The Lagrangian path bound (solvers/lagrange.py) is a lower bound of the SPEC model: for
-any multipliers, below published and exact optima; at zero multipliers, no weaker than the
-capacity-free unit bound."""
+any multipliers (capacity, tooling and stock), below published and exact optima; at zero
+multipliers, no weaker than the capacity-free unit bound; and the ascent is stable."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import solvers.lagrange as lagrange
 import solvers.lp_guided as lp_guided
 from models import load_scenario, scenario_from_dict
 from models.derived import Derived
@@ -17,7 +18,7 @@ from scenarios.generate import generate
 from solvers import Method
 from solvers.lagrange import PathRelaxation, lagrangian_path_bound
 
-BENCH = ["fatahi/fatahi-5x10x10-1", "cflp/cap41", "gap/gap3-2", "gap/gap1-1"]
+BENCH = ["fatahi/fatahi-5x10x10-1", "cflp/cap41", "cflp/cap71", "gap/gap3-2", "gap/gap1-1"]
 
 
 @pytest.mark.parametrize("name", BENCH)
@@ -40,28 +41,66 @@ def test_any_multipliers_bound_the_exact_optimum(solve_checked, seed: int) -> No
     sc = scenario_from_dict(doc)
     d = Derived(sc)
     rel = PathRelaxation(sc, d)
+    assert rel.n_tool > 0 and len(rel.fee) > 0  # the fixed costs are in the relaxation
     rng = np.random.default_rng(seed)
-    for scale in (0.0, 1e2, 1e4, 1e6):
-        lam = rng.exponential(scale, size=len(rel.cap)) if scale else np.zeros(len(rel.cap))
-        mu = rng.exponential(scale / 100, size=len(rel.stock)) if scale else np.zeros(
-            len(rel.stock))
-        value, _g_lam, _g_mu = rel.evaluate(lam, mu)
+    stock = slice(rel.n_wp + rel.n_tool, rel.size)
+    for scale in (0.0, 1e2, 1e4, 1e6, 1e8):
+        u = rng.exponential(scale, size=rel.size) if scale else np.zeros(rel.size)
+        u[stock] /= 100
+        value, g = rel.evaluate(u)
+        assert len(g) == rel.size
         assert value <= exact.objective * (1 + 1e-9)
     best = lagrangian_path_bound(sc, d, exact.objective, None, max_iterations=3000)
     assert lp_guided.unit_bound(sc, d) <= best.bound <= exact.objective * (1 + 1e-9)
 
 
-def test_large_path_reports_the_lagrangian_bound_when_no_lp_is_built(solve_checked,
-                                                                      monkeypatch) -> None:
-    """With the one-period relaxation out of reach (forced), the bound is the better of the
-    unit bound and the Lagrangian path bound, and still below the exact optimum."""
+def test_ascent_is_stable_and_warm_starts() -> None:
+    """Two runs of the same number of steps give the same bound (no clock in the
+    ascent); a second call on the same scenario starts from the first call's best
+    multipliers, so it is never lower."""
+    sc = scenario_from_dict(generate("small", 2))
+    d = Derived(sc)
+    lagrange._WARM.clear()
+    first = lagrangian_path_bound(sc, d, None, None, max_iterations=400)
+    lagrange._WARM.clear()
+    again = lagrangian_path_bound(sc, d, None, None, max_iterations=400)
+    assert first.bound == again.bound
+    more = lagrangian_path_bound(sc, d, None, None, max_iterations=400)
+    assert more.bound >= again.bound
+    lagrange._WARM.clear()
+
+
+def test_large_path_reports_the_grouped_bound_when_no_lp_is_built(solve_checked,
+                                                                   monkeypatch) -> None:
+    """With the one-period relaxation out of reach (forced), the bound is the grouped LP
+    (solved, so the Lagrangian path bound is not needed), still below the exact optimum."""
     doc = generate("small", 1)
     exact = solve_checked(doc)
     monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
     plan = solve_checked(doc, method=Method.LP_GUIDED)
-    assert plan.solver["bound_from"] in ("unit bound", "lagrangian paths")
-    assert plan.solver["lagrange_iterations"] > 0
+    assert plan.solver["bound_from"] == "grouped lp"
+    assert plan.solver["grouped_lp_seconds"] > 0
     sc = scenario_from_dict(doc)
     assert plan.bound is not None and exact.objective is not None
     assert lp_guided.unit_bound(sc, Derived(sc)) <= plan.bound <= exact.objective * (1 + 1e-9)
+
+
+def test_any_multipliers_bound_the_default_scenario() -> None:
+    """The built-in default scenario (proven optimum 8,230,460,122 IDR, see
+    tests/scenarios/test_builtin_solve.py), with tooling and engagement fees: random
+    multipliers and the ascent stay below its optimum."""
+    from scenarios import builtin_dict
+
+    optimum = 8_230_460_122
+    sc = scenario_from_dict(builtin_dict("java-automotive"))
+    d = Derived(sc)
+    rel = PathRelaxation(sc, d)
+    rng = np.random.default_rng(7)
+    for scale in (1e2, 1e4, 1e6, 1e8):
+        value, _g = rel.evaluate(rng.exponential(scale, size=rel.size))
+        assert value <= optimum * (1 + 1e-9)
+    lagrange._WARM.clear()
+    best = lagrangian_path_bound(sc, d, optimum, None, max_iterations=1500)
+    lagrange._WARM.clear()
+    assert lp_guided.unit_bound(sc, d) <= best.bound <= optimum * (1 + 1e-9)
