@@ -636,7 +636,7 @@ def bottlenecks_cmd(
         fail_input(e)
     if p is not None:
         report = broker.check(sc, p)
-        bad = [v for v in report.violations if v.kind not in ("cost", "objective", "kpi")]
+        bad = report.blocking
         if bad:
             fail_input(models.InputError(str(plan), [f"{v.where}: {v.message}" for v in bad]))
     rep = analyse(sc, p, options=broker.SolveOptions(time_limit=time_limit, seed=seed),

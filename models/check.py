@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -73,6 +74,19 @@ class Violation:
         return f"[{self.kind}] {self.where}: {self.message}"
 
 
+# What a plan claims about itself (its cost terms, objective, KPIs and bound) rather than
+# what it does. A plan wrong only in these has a usable allocation: the ledger books it at
+# the cost it recomputes (another commit may have paid a fixed cost in between, which
+# makes the plan cheaper than it says), and the bottleneck analysis reads its rows.
+CLAIM_KINDS = frozenset({"cost", "objective", "kpi", "bound"})
+
+
+def blocking(violations: Iterable[Violation]) -> list[Violation]:
+    """The violations that make a plan's allocation unusable: all but `CLAIM_KINDS`.
+    The one rule for what refuses a commit or an analysed plan."""
+    return [v for v in violations if v.kind not in CLAIM_KINDS]
+
+
 @dataclass
 class CheckReport:
     violations: list[Violation]
@@ -83,6 +97,11 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    @property
+    def blocking(self) -> list[Violation]:
+        """`blocking(self.violations)`: what keeps this plan from being booked or used."""
+        return blocking(self.violations)
 
     def summary(self) -> str:
         if self.ok:

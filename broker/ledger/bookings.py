@@ -1,5 +1,7 @@
 """Pure arithmetic of the ledger: what a plan books, what is left, what a new plan may
-use, and the ledger as one plan. No database here; `broker.ledger` feeds it rows."""
+use. No database here; the other ledger modules feed it rows. Capacity and stock are
+compared with the checker's own `at_most`, so a ledger the broker accepts passes the
+checker."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.check import FEAS_TOL
+from models.check import at_most
 from models.derived import Derived
 from models.plan import Plan
 from models.scenario import Scenario
@@ -31,11 +33,6 @@ class RequestBooking:
     hours: dict[Slot, float] = field(default_factory=lambda: defaultdict(float))
     kg: dict[Stock, float] = field(default_factory=lambda: defaultdict(float))
     materials: list[tuple[str, str, str, float]] = field(default_factory=list)
-
-
-def at_most(used: float, limit: float) -> bool:
-    """The checker's own tolerance, so that a ledger the broker accepts passes the checker."""
-    return used <= limit + FEAS_TOL * max(1.0, abs(limit))
 
 
 def scenario_hash(doc: dict[str, Any]) -> str:

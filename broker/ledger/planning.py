@@ -38,10 +38,6 @@ from models.plan import Cost, Plan
 from models.scenario import Scenario
 from solvers import SolveOptions, ortools_version, solve
 
-# Violations of these kinds at commit are about the plan's claimed cost, which the ledger
-# recomputes anyway (fixed costs another commit paid in between make a plan cheaper).
-COST_KINDS = frozenset({"cost", "objective", "kpi", "bound"})
-
 
 def residual_scenario(store: Store, request_ids: Sequence[str] | None = None
                       ) -> tuple[Scenario, int]:
@@ -170,7 +166,7 @@ def _commit(store: Store, p: Plan, plan_id: int) -> CommitResult:
             raise LedgerConflict(
                 f"plan {plan_id} no longer fits the ledger (planned at version "
                 f"{run.ledger_version}, now {st.version}): plan again", over)
-        bad = [str(v) for v in report.violations if v.kind not in COST_KINDS]
+        bad = [str(v) for v in report.blocking]
         if bad:
             raise LedgerConflict(f"plan {plan_id} does not fit the registry and ledger as "
                                  "they are now: plan again", bad[:20])

@@ -25,7 +25,7 @@ from broker.ledger.db.registry import (
     store_workshop,
 )
 from broker.ledger.errors import LedgerConflict
-from broker.ledger.planning import COST_KINDS, ledger_plan, write_bookings
+from broker.ledger.planning import ledger_plan, write_bookings
 from broker.ledger.results import (
     CenterInfo,
     ComponentInfo,
@@ -138,7 +138,7 @@ def after_registry_change(s: Session, st: t.Settings, source: str,
     if committed:
         plan = ledger_plan(s, sc)
         report = check(sc, plan)
-        bad = [str(v) for v in report.violations if v.kind not in COST_KINDS]
+        bad = [str(v) for v in report.blocking]
         if bad:
             raise LedgerConflict(
                 f"{source} would break committed requests; cancel them first", bad[:20])

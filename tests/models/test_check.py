@@ -11,9 +11,11 @@ import pytest
 
 from models import Plan, Scenario, plan_from_dict, scenario_from_dict
 from models.check import (
+    CLAIM_KINDS,
     KINDS,
     CheckReport,
     Violation,
+    blocking,
     check,
 )
 from models.evaluate import compute_kpis, recompute_cost
@@ -458,6 +460,30 @@ def test_bound_above_objective() -> None:
     assert report.violations == [
         Violation("bound", "bound", "lower bound 25000 is above the objective 24641")
     ]
+
+
+def test_claims_alone_do_not_block() -> None:
+    # Wrong cost, objective, KPIs and bound: every claim is off, the allocation is sound.
+    def claims(d: Doc) -> None:
+        d["cost"]["production"] += 1.0
+        d["objective"] += 5.0
+        d["kpis"]["on_time_share"] = 0.5
+        d["bound"] = 1e9
+
+    report = check(scenario(), plan(claims))
+    assert kinds(report) == {"cost", "objective", "kpi", "bound"} == CLAIM_KINDS
+    assert report.blocking == [] == blocking(report.violations)
+    assert not report.ok
+
+
+def test_a_broken_allocation_blocks() -> None:
+    def move(d: Doc) -> None:
+        d["production"][4]["period"] = 2  # over ws-b's machining capacity in period 2
+        d["bound"] = 1e9
+
+    report = check(scenario(), plan(move))
+    assert [v.kind for v in report.blocking] == ["capacity"]
+    assert {v.kind for v in report.violations} - {v.kind for v in report.blocking} <= CLAIM_KINDS
 
 
 def test_unmet_without_reason() -> None:
