@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from broker.analysis.sweep import SweepResult, run_sweep, run_variant
     from broker.api import builtin_scenario, check, load_scenario, solve
+    from broker.errors import LedgerConflict, ReplayError, SchemaError
     from broker.ledger.db import head_revision
-    from broker.ledger.errors import LedgerConflict
     from broker.ledger.facade import Broker
     from broker.report import Utilization, utilization
     from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
@@ -33,7 +33,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "solve": ("broker.api", "solve"),
     "head_revision": ("broker.ledger.db", "head_revision"),
     "Broker": ("broker.ledger.facade", "Broker"),
-    "LedgerConflict": ("broker.ledger.errors", "LedgerConflict"),
+    "LedgerConflict": ("broker.errors", "LedgerConflict"),
+    "ReplayError": ("broker.errors", "ReplayError"),
+    "SchemaError": ("broker.errors", "SchemaError"),
     "Utilization": ("broker.report", "Utilization"),
     "utilization": ("broker.report", "utilization"),
     "SweepResult": ("broker.analysis.sweep", "SweepResult"),
@@ -78,7 +80,9 @@ __all__ = [
     "PlanError",
     "ProgressEvent",
     "Scenario",
+    "ReplayError",
     "ScenarioError",
+    "SchemaError",
     "SolveOptions",
     "Status",
     "SweepResult",

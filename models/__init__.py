@@ -1,10 +1,8 @@
 """Domain models and file formats of IMC Broker: pure data, no solver, no database."""
 
 from models.derived import Derived, Distances, great_circle_km
+from models.errors import InputError, PlanError, ScenarioError
 from models.io import (
-    InputError,
-    PlanError,
-    ScenarioError,
     dump_document,
     load_plan,
     load_scenario,

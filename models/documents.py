@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from models.errors import DocumentError
+
 # Deepest nesting of lists and mappings a document may have.
 MAX_DEPTH = 100
 # Nodes that YAML aliases may add to a document once expanded (the document's own nodes
@@ -35,18 +37,6 @@ MAX_ALIAS_NODES = 100_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
-
-
-class DocumentError(Exception):
-    """A document that cannot be parsed safely; `line` is 1-based when known."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
-        self.message = message
-        self.line = line
-        self.column = column
-        where = f"line {line}, column {column}: " if line and column else (
-            f"line {line}: " if line else "")
-        super().__init__(where + message)
 
 
 # --------------------------------------------------------------------------------------

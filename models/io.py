@@ -10,28 +10,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from models.documents import DocumentError, load_json, load_yaml
+from models.documents import load_json, load_yaml
+from models.errors import DocumentError, InputError, PlanError, ScenarioError
 from models.plan import Plan
 from models.scenario import Scenario
 from models.validate import cross_check, pydantic_problems
-
-
-class InputError(Exception):
-    """A file that cannot be used, with one line per problem naming where it is."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
-
-
-class ScenarioError(InputError):
-    pass
-
-
-class PlanError(InputError):
-    pass
 
 
 def read_document(path: str | Path) -> Any:

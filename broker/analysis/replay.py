@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import models
+from broker.errors import ReplayError
 from broker.ledger import Broker, RunRecord
 from models.derived import Derived
 from models.plan import COST_TERMS, Plan
@@ -15,10 +16,6 @@ from models.scenario import Scenario
 
 # How many differing values a replay lists; the first few say where the plans part ways.
 MAX_DIFFERENCES = 20
-
-
-class ReplayError(models.InputError):
-    """A run that cannot be replayed (no scenario kept, unknown id)."""
 
 
 @dataclass

@@ -10,7 +10,7 @@ requests that arrive over time, and a ledger of committed capacity (docs/ledger.
 - bookings.py: pure arithmetic of what a plan books and what is left (no database);
 - quote.py: the cost and earliest period of one new request;
 - history.py: runs, recorded solves and the export of the ledger as one plan;
-- results.py: the typed results; errors.py: `LedgerConflict`, `SchemaError`;
+- results.py: the typed results (their exceptions are in broker/errors.py);
 - db/: the ORM tables and engines; migrations/: the Alembic scripts.
 """
 
@@ -20,7 +20,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from broker.ledger.errors import LedgerConflict, SchemaError
     from broker.ledger.facade import Broker
     from broker.ledger.results import (
         CenterInfo,
@@ -46,8 +45,6 @@ _RESULTS = ("CenterInfo", "CommitResult", "ComponentInfo", "ImportResult", "Ledg
 # solvers nor the facade.
 _EXPORTS: dict[str, str] = {
     "Broker": "broker.ledger.facade",
-    "LedgerConflict": "broker.ledger.errors",
-    "SchemaError": "broker.ledger.errors",
     **{name: "broker.ledger.results" for name in _RESULTS},
 }
 
@@ -68,14 +65,12 @@ __all__ = [
     "CommitResult",
     "ComponentInfo",
     "ImportResult",
-    "LedgerConflict",
     "LedgerExport",
     "PlanResult",
     "ProcessInfo",
     "Quote",
     "RequestRecord",
     "RunRecord",
-    "SchemaError",
     "StockInfo",
     "SubmitResult",
     "WorkshopInfo",

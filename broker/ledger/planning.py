@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import models
+from broker.errors import LedgerConflict
 from broker.ledger.bookings import (
     RequestBooking,
     Slot,
@@ -28,7 +29,6 @@ from broker.ledger.bookings import (
 )
 from broker.ledger.db import schema as t
 from broker.ledger.db.registry import now, registry_doc
-from broker.ledger.errors import LedgerConflict
 from broker.ledger.requests import open_docs
 from broker.ledger.results import CommitResult, PlanResult
 from broker.ledger.store import Store, require_registry, settings

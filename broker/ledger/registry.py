@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import models
+from broker.errors import LedgerConflict
 from broker.ledger.bookings import plan_bookings
 from broker.ledger.db import schema as t
 from broker.ledger.db.registry import (
@@ -24,7 +25,6 @@ from broker.ledger.db.registry import (
     store_scenario,
     store_workshop,
 )
-from broker.ledger.errors import LedgerConflict
 from broker.ledger.planning import ledger_plan, write_bookings
 from broker.ledger.results import (
     CenterInfo,

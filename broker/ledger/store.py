@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 import models
+from broker.errors import SchemaError
 from broker.ledger.db import migrate
 from broker.ledger.db import schema as t
 from broker.ledger.db.engine import WRITE_LOCK, is_sqlite, make_engine, resolve_url
-from broker.ledger.errors import SchemaError
 
 _PG_MIGRATION_LOCK = 0x1BC0_B40C  # advisory lock id: one migrator at a time
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from models.io import ScenarioError, scenario_from_dict
+from models.errors import ScenarioError
+from models.io import scenario_from_dict
 
 # One of everything a reference can point at: two locations with a route, a material and
 # a center holding it, a workshop, a two-step component (the first step uses material),

@@ -1,5 +1,6 @@
-"""The ledger's exceptions. Bad input is `models.InputError` (or its subclasses), as
-everywhere in the project; these two are the ledger's own."""
+"""The exceptions of the broker layer (the ledger and the analysis tools). Bad input is
+`models.InputError` or a subclass of it, as everywhere in the project: the CLI exits with
+2 on those; `LedgerConflict` is the ledger's own (exit 4)."""
 
 from __future__ import annotations
 
@@ -24,4 +25,8 @@ class SchemaError(models.InputError):
     """The database is not at the schema revision this broker needs."""
 
 
-__all__ = ["LedgerConflict", "SchemaError"]
+class ReplayError(models.InputError):
+    """A run that cannot be replayed (no scenario kept, unknown id)."""
+
+
+__all__ = ["LedgerConflict", "ReplayError", "SchemaError"]
