@@ -1,17 +1,50 @@
-"""The typed results of the ledger's operations (frozen dataclasses)."""
+"""The typed results of the ledger's operations: frozen dataclasses, each with
+`to_dict()`, a document `json.dumps` writes (dates and times as ISO 8601 text, a plan
+as its plan file of SPEC section 7, a scenario as its scenario document)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from models.io import scenario_to_dict
 from models.plan import Plan
 from models.scenario import Scenario
 
 
+def to_json(value: Any) -> Any:
+    """`value` as plain JSON data: dataclasses as objects, datetimes and dates as ISO
+    text, plans and scenarios as their documents, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Plan):
+        return value.to_dict()
+    if isinstance(value, Scenario):
+        return scenario_to_dict(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+class Result:
+    """What every ledger result can do: become a JSON document."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = to_json(self)
+        assert isinstance(out, dict)
+        return out
+
+
 @dataclass(frozen=True)
-class ImportResult:
+class ImportResult(Result):
+    """What an import or capacity change created, updated and left unchanged, per kind."""
+
     source: str
     created: dict[str, int]
     updated: dict[str, int]
@@ -20,7 +53,9 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
-class ProcessInfo:
+class ProcessInfo(Result):
+    """One process of a workshop: rate, base capacity, hours over the horizon, booked."""
+
     process: str
     rate: float | None
     capacity: float | None  # base hours per period
@@ -29,7 +64,9 @@ class ProcessInfo:
 
 
 @dataclass(frozen=True)
-class WorkshopInfo:
+class WorkshopInfo(Result):
+    """A workshop of the registry with its processes."""
+
     id: str
     name: str | None
     location: str
@@ -39,7 +76,9 @@ class WorkshopInfo:
 
 
 @dataclass(frozen=True)
-class StockInfo:
+class StockInfo(Result):
+    """One material a center holds: stock, booked kg, price."""
+
     material: str
     stock_kg: float
     booked_kg: float
@@ -48,7 +87,9 @@ class StockInfo:
 
 
 @dataclass(frozen=True)
-class CenterInfo:
+class CenterInfo(Result):
+    """A material center of the registry with its stocks."""
+
     id: str
     name: str | None
     location: str
@@ -56,7 +97,9 @@ class CenterInfo:
 
 
 @dataclass(frozen=True)
-class ComponentInfo:
+class ComponentInfo(Result):
+    """A component of the registry: its routing's processes and offers."""
+
     id: str
     name: str | None
     weight_kg: float
@@ -66,7 +109,9 @@ class ComponentInfo:
 
 
 @dataclass(frozen=True)
-class RequestRecord:
+class RequestRecord(Result):
+    """A stored request: status open, committed or cancelled, and its document."""
+
     id: str
     idempotency_key: str
     component: str
@@ -78,13 +123,17 @@ class RequestRecord:
 
 
 @dataclass(frozen=True)
-class SubmitResult:
+class SubmitResult(Result):
+    """One submitted request; `created` is False when its key was known."""
+
     request: RequestRecord
     created: bool  # False: the idempotency key was known, nothing was written
 
 
 @dataclass(frozen=True)
-class PlanResult:
+class PlanResult(Result):
+    """A stored proposal: the plan, the residual scenario it was solved in, timings."""
+
     plan_id: int
     plan: Plan  # with a `ledger` key naming the plan id, version and requests
     scenario: Scenario  # what it was solved in: residual capacity, stock and fixed costs
@@ -95,7 +144,9 @@ class PlanResult:
 
 
 @dataclass(frozen=True)
-class CommitResult:
+class CommitResult(Result):
+    """A commit: hours and kg booked, cost recomputed against the ledger."""
+
     plan_id: int
     run_id: int
     requests: list[str]
@@ -107,7 +158,9 @@ class CommitResult:
 
 
 @dataclass(frozen=True)
-class Quote:
+class Quote(Result):
+    """The cost and earliest on-time period of one new request; nothing is stored."""
+
     request: str
     quantity: int
     status: str
@@ -123,7 +176,9 @@ class Quote:
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Result):
+    """One run of the history: a plan, commit (or refusal) or recorded solve."""
+
     id: int
     kind: str
     plan_id: int | None
@@ -144,7 +199,9 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
-class LedgerExport:
+class LedgerExport(Result):
+    """The committed ledger as one scenario and one plan, for the checker."""
+
     scenario: Scenario
     plan: Plan
 
