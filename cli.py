@@ -98,7 +98,7 @@ def solve(
     target = out_file or Path(f"{sc.name}.plan.json")
     models.write_plan(plan, target)
     if not quiet:
-        print_summary(sc, plan)
+        print_summary(broker.summarize(sc, plan))
         out.print(f"plan written to [bold]{target}[/]", highlight=False)
     if record:
         _record(db, sc, plan, options, quiet)
@@ -160,45 +160,40 @@ def _money(v: float | None, currency: str = "") -> str:
     return "-" if v is None else f"{v:,.0f}" + (f" {currency}" if currency else "")
 
 
-def print_summary(sc: models.Scenario, plan: models.Plan) -> None:
-    timing = plan.timings or {}
-    out.print(f"[bold]{sc.name}[/]: {len(sc.workshops)} workshops, {len(sc.requests)} requests, "
-              f"{sc.horizon.periods} periods", highlight=False)
-    gap = plan.gap
+def print_summary(sm: broker.PlanSummary) -> None:
+    out.print(f"[bold]{sm.scenario}[/]: {sm.workshops} workshops, {sm.requests} requests, "
+              f"{sm.periods} periods", highlight=False)
     out.print(
-        f"status [bold]{plan.status.value}[/]  objective {_money(plan.objective, sc.currency)}  "
-        f"bound {_money(plan.bound)}  gap {'-' if gap is None else f'{gap:.4%}'}  "
-        f"time {timing.get('total', 0.0):.2f}s", highlight=False)
-    if not plan.status.has_plan or plan.cost is None:
-        why = plan.diagnosis or "the scenario has no plan that meets every constraint"
-        out.print("no plan: " + (why if plan.status is models.Status.INFEASIBLE else
-                                 "the time limit ran out before a plan was found"),
-                  highlight=False)
+        f"status [bold]{sm.status}[/]  objective {_money(sm.objective, sm.currency)}  "
+        f"bound {_money(sm.bound)}  gap {'-' if sm.gap is None else f'{sm.gap:.4%}'}  "
+        f"time {sm.seconds:.2f}s", highlight=False)
+    if sm.cost is None:
+        out.print(f"no plan: {sm.no_plan}", highlight=False)
         return
     costs = Table(title="Cost", show_edge=False)
     costs.add_column("term")
-    costs.add_column(sc.currency, justify="right")
-    for term, v in plan.cost.as_dict().items():
+    costs.add_column(sm.currency, justify="right")
+    for term, v in sm.cost.items():
         costs.add_row(term, _money(v))
-    costs.add_row("[bold]total[/]", f"[bold]{_money(plan.objective)}[/]")
+    costs.add_row("[bold]total[/]", f"[bold]{_money(sm.objective)}[/]")
     out.print(costs)
-    k = plan.kpis
+    k = sm.kpis
     out.print(f"domestic share {k.get('domestic_share', 0):.1%}  local content "
               f"{k.get('local_content', 0):.1%}  on-time share {k.get('on_time_share', 0):.1%}  "
-              f"imported units {sum(i.quantity for i in plan.imports):,}", highlight=False)
-    if plan.unmet:
+              f"imported units {sm.imported_units:,}", highlight=False)
+    if sm.unmet:
         t = Table(title="Unmet demand", show_edge=False)
         t.add_column("request")
         t.add_column("units", justify="right")
         t.add_column("why")
-        for row in plan.unmet:
+        for row in sm.unmet:
             t.add_row(row.request, f"{row.quantity:,}", row.reason)
         out.print(t)
     util = Table(title="Utilization by cluster and process (hours over the horizon)",
                  show_edge=False)
     for col in ("cluster", "process", "workshops", "used", "available", "share"):
         util.add_column(col, justify="left" if col in ("cluster", "process") else "right")
-    for u in broker.utilization(sc, plan):
+    for u in sm.utilization:
         util.add_row(u.cluster, u.process, str(u.workshops), f"{u.used_hours:,.0f}",
                      f"{u.available_hours:,.0f}", f"{u.share:.0%}")
     out.print(util)

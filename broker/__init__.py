@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from broker.errors import LedgerConflict, ReplayError, SchemaError
     from broker.ledger.db import head_revision
     from broker.ledger.facade import Broker
-    from broker.report import Utilization, utilization
+    from broker.summary import PlanSummary, Utilization, summarize, utilization
     from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
     from models.check import CheckReport, Violation
     from scenarios.variants import resolve as resolve_variant
@@ -36,8 +36,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "LedgerConflict": ("broker.errors", "LedgerConflict"),
     "ReplayError": ("broker.errors", "ReplayError"),
     "SchemaError": ("broker.errors", "SchemaError"),
-    "Utilization": ("broker.report", "Utilization"),
-    "utilization": ("broker.report", "utilization"),
+    "PlanSummary": ("broker.summary", "PlanSummary"),
+    "Utilization": ("broker.summary", "Utilization"),
+    "summarize": ("broker.summary", "summarize"),
+    "utilization": ("broker.summary", "utilization"),
     "SweepResult": ("broker.analysis.sweep", "SweepResult"),
     "run_sweep": ("broker.analysis.sweep", "run_sweep"),
     "run_variant": ("broker.analysis.sweep", "run_variant"),
@@ -78,6 +80,7 @@ __all__ = [
     "LedgerConflict",
     "Plan",
     "PlanError",
+    "PlanSummary",
     "ProgressEvent",
     "Scenario",
     "ReplayError",
@@ -96,5 +99,6 @@ __all__ = [
     "run_sweep",
     "run_variant",
     "solve",
+    "summarize",
     "utilization",
 ]

@@ -174,7 +174,7 @@ def run_variant(scenario_doc: dict[str, Any], options: dict[str, Any]) -> dict[s
 
 def _run_variant(doc: dict[str, Any], options: dict[str, Any], started: float
                  ) -> dict[str, Any]:
-    from broker.report import utilization
+    from broker.summary import utilization
     from models.check import check
     from solvers import Engine, SolveOptions, solve
 
