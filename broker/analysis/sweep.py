@@ -413,8 +413,7 @@ def record_runs(sweep: SweepResult, db: str | None = None) -> int:
             if r.plan is None or r.scenario_doc is None:
                 continue
             sc = models.scenario_from_dict(r.scenario_doc, r.name)
-            plan = models.plan_from_dict(r.plan, r.name)
-            plan.timings = r.timings
+            plan = models.plan_from_dict(r.plan | {"timings": r.timings}, r.name)
             r.run_id = b.record_solve(sc, plan, opts).id
             n += 1
     return n

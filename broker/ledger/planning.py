@@ -34,7 +34,7 @@ from broker.ledger.results import CommitResult, PlanResult
 from broker.ledger.store import Store, require_registry, settings
 from models.check import check
 from models.evaluate import compute_kpis, recompute_cost
-from models.plan import Cost, Plan
+from models.plan import Plan
 from models.scenario import Scenario
 from solvers import SolveOptions, ortools_version, solve
 
@@ -85,8 +85,7 @@ def plan(store: Store, request_ids: Sequence[str] | None = None,
         run.document = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         plan_id = run.id
     timings["store"] = time.perf_counter() - t_solved
-    plan = models.plan_from_dict(doc)
-    plan.timings = timings
+    plan = models.plan_from_dict(doc | {"timings": timings})
     return PlanResult(plan_id, plan, sc, shash, version, ids, timings)
 
 
@@ -231,12 +230,11 @@ def ledger_plan(s: Session, sc: Scenario) -> Plan:
     doc["unmet"] = [{"request": r.request_id, "quantity": r.quantity, "reason": r.reason}
                     for r in s.scalars(select(t.CommittedUnmet)
                                        .order_by(t.CommittedUnmet.request_id))]
-    plan = models.plan_from_dict(doc, "ledger")
-    cost = recompute_cost(sc, plan)
-    plan.cost = Cost.from_dict(cost)
-    plan.objective = math.fsum(cost.values())
-    plan.kpis = compute_kpis(sc, plan, cost)
-    return plan
+    # The rows first, to price them; then the plan with its cost, built once.
+    rows = models.plan_from_dict(doc, "ledger")
+    cost = recompute_cost(sc, rows)
+    return models.plan_from_dict(doc | {"cost": cost, "objective": math.fsum(cost.values()),
+                                        "kpis": compute_kpis(sc, rows, cost)}, "ledger")
 
 
 def _name(plan: object) -> str:
