@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from broker.version import __version__ as __version__
+
 if TYPE_CHECKING:
     from broker.analysis.sweep import SweepResult, run_sweep, run_variant
     from broker.api import builtin_scenario, check, load_scenario, solve
@@ -69,7 +71,6 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Broker",

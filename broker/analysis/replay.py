@@ -40,7 +40,7 @@ def run_scenario(run: RunRecord) -> Scenario:
 def replay(b: Broker, run_id: int) -> Replay:
     """Solve a recorded run again with its options and seed, and compare the plan file
     with the stored one."""
-    from broker import __version__
+    from broker.version import __version__
     from solvers import Engine, SolveOptions, ortools_version, solve
 
     run = b.run(run_id)

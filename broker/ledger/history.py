@@ -24,7 +24,7 @@ def record_solve(store: Store, scenario: Scenario, plan: Plan, options: SolveOpt
                  ) -> RunRecord:
     """Keep a `broker solve` run (scenario as solved, options, versions, plan) in the
     history, without touching the registry or the ledger."""
-    from broker import __version__
+    from broker.version import __version__
 
     doc = models.scenario_to_dict(scenario)
     with Session(store.writer, expire_on_commit=False) as s, s.begin():
