@@ -61,14 +61,16 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'broker' has no attribute '{name}'") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    # Only at run time: the type checker sees the imports above and nothing else.
+    def __getattr__(name: str) -> Any:
+        try:
+            module, attr = _EXPORTS[name]
+        except KeyError:
+            raise AttributeError(f"module 'broker' has no attribute '{name}'") from None
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
 
 
 

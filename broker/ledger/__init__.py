@@ -10,7 +10,7 @@ requests that arrive over time, and a ledger of committed capacity (docs/ledger.
 - bookings.py: pure arithmetic of what a plan books and what is left (no database);
 - quote.py: the cost and earliest period of one new request;
 - history.py: runs, recorded solves and the export of the ledger as one plan;
-- results.py: the typed results (their exceptions are in broker/errors.py);
+- results.py: the typed results (the exceptions are broker/errors.py's);
 - db/: the ORM tables and engines; migrations/: the Alembic scripts.
 """
 
@@ -19,44 +19,35 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from broker.errors import LedgerConflict, SchemaError
+from broker.ledger.results import (
+    CenterInfo,
+    CommitResult,
+    ComponentInfo,
+    ImportResult,
+    LedgerExport,
+    PlanResult,
+    ProcessInfo,
+    Quote,
+    RequestRecord,
+    RunRecord,
+    StockInfo,
+    SubmitResult,
+    WorkshopInfo,
+)
+
 if TYPE_CHECKING:
     from broker.ledger.facade import Broker
-    from broker.ledger.results import (
-        CenterInfo,
-        CommitResult,
-        ComponentInfo,
-        ImportResult,
-        LedgerExport,
-        PlanResult,
-        ProcessInfo,
-        Quote,
-        RequestRecord,
-        RunRecord,
-        StockInfo,
-        SubmitResult,
-        WorkshopInfo,
-    )
-
-_RESULTS = ("CenterInfo", "CommitResult", "ComponentInfo", "ImportResult", "LedgerExport",
-            "PlanResult", "ProcessInfo", "Quote", "RequestRecord", "RunRecord", "StockInfo",
-            "SubmitResult", "WorkshopInfo")
-
-# Loaded when first used: `broker.ledger.db` (migrations, `broker db`) needs neither the
-# solvers nor the facade.
-_EXPORTS: dict[str, str] = {
-    "Broker": "broker.ledger.facade",
-    **{name: "broker.ledger.results" for name in _RESULTS},
-}
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'broker.ledger' has no attribute '{name}'") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+else:
+    # `Broker` is loaded when first used: `broker.ledger.db` (migrations, `broker db`)
+    # needs neither the solvers nor the facade. Only at run time, so that the type
+    # checker sees the names above and nothing else.
+    def __getattr__(name: str) -> Any:
+        if name != "Broker":
+            raise AttributeError(f"module 'broker.ledger' has no attribute '{name}'")
+        value = importlib.import_module("broker.ledger.facade").Broker
+        globals()[name] = value
+        return value
 
 
 __all__ = [
@@ -65,12 +56,14 @@ __all__ = [
     "CommitResult",
     "ComponentInfo",
     "ImportResult",
+    "LedgerConflict",
     "LedgerExport",
     "PlanResult",
     "ProcessInfo",
     "Quote",
     "RequestRecord",
     "RunRecord",
+    "SchemaError",
     "StockInfo",
     "SubmitResult",
     "WorkshopInfo",
