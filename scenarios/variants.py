@@ -1,4 +1,4 @@
-"""Scenario variants: a file that names a base scenario and changes values by path.
+"""Scenario variants: a file that names a base scenario and changes values by path::
 
     extends: ../java-automotive.yaml      # or a built-in name such as java-automotive
     name: java-automotive-ds60
