@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -526,12 +527,16 @@ def ledger_plan(
 
 @app.command("commit")
 def ledger_commit(
-    plan: Annotated[str, typer.Argument(help="Plan file made by `broker plan`, or its id.")],
+    plan: Annotated[str, typer.Argument(
+        help="Plan file made by `broker plan`, or its id, or the id of a repair.")],
     db: DbUrl = None,
 ) -> None:
     """Book a plan's capacity and material, all or nothing. Exit 4 when the ledger has
     changed so that the plan no longer fits (plan again); nothing is written then."""
     with _ledger(db) as b:
+        if b.is_repair(plan):
+            _print_repair(b.commit_repair(int(plan)), as_json=False)
+            return
         res = b.commit(plan)
     if res.already:
         out.print(f"plan {res.plan_id} was already committed (run {res.run_id})",
@@ -540,6 +545,123 @@ def ledger_commit(
     out.print(f"committed plan {res.plan_id}: {', '.join(res.requests)}; booked "
               f"{res.hours:,.1f} h and {res.kg:,.1f} kg; ledger version {res.ledger_version}",
               highlight=False)
+
+
+disrupt_app = typer.Typer(
+    help="A workshop drops out, a stock falls short, a road closes: find what breaks and "
+    "repair the ledger with as little change as possible.", no_args_is_help=True)
+app.add_typer(disrupt_app, name="disrupt")
+
+DryRun = Annotated[bool, typer.Option(
+    "--dry-run", help="Show the repair and keep it as a proposal; book nothing.")]
+ChangePenalty = Annotated[float | None, typer.Option(
+    help="Cost per step-unit moved off its booked workshop or period; default: a tenth of "
+    "the ledger's median unit cost (docs/ledger.md).", min=0)]
+RepairLimit = Annotated[float, typer.Option("--time-limit", help="Seconds for the repair.",
+                                            min=0.5)]
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+
+
+def _disrupt(event: broker.Disruption, db: str | None, dry_run: bool,
+             change_penalty: float | None, time_limit: float, as_json: bool) -> None:
+    with _ledger(db) as b:
+        res = b.disrupt(event, change_penalty=change_penalty, time_limit=time_limit,
+                        dry_run=dry_run)
+    _print_repair(res, as_json)
+
+
+def _print_repair(res: broker.RepairResult, as_json: bool) -> None:
+    if as_json:
+        doc = res.to_dict()
+        doc["cost_delta"] = res.cost_delta
+        out.print_json(json.dumps(doc))
+        return
+    say = functools.partial(out.print, highlight=False, markup=False)
+    say(f"{res.description}: {len(res.broken)} request(s) broken"
+        + (f" ({', '.join(res.broken)})" if res.broken else ""))
+    for rid, why in res.broken.items():
+        for line in why:
+            say(f"  {rid}: {line}")
+    for r in res.requests:
+        say(f"  {r.request}: {r.kept_units} step-unit(s) kept, {r.moved_units} moved"
+            + (f", imported {r.imported_before} -> {r.imported_after}"
+               if r.imported_after != r.imported_before else "")
+            + (f", unmet {r.unmet_before} -> {r.unmet_after}"
+               if r.unmet_after != r.unmet_before else ""))
+        for m in r.moves:
+            to = (f"{m.to_workshop} period {m.to_period}" if m.to_workshop is not None
+                  else "not made at home")
+            say(f"    step {m.step}: {m.quantity} from {m.from_workshop} period "
+                f"{m.from_period} to {to}")
+        for reason in r.unmet_reasons:
+            say(f"    unmet: {reason}")
+    delta = res.cost_delta
+    say(f"moved {res.moved_units} step-unit(s) at change penalty {res.change_penalty:,.0f}; "
+        f"ledger cost {_money(res.cost_before)} -> {_money(res.cost_after)}"
+        + (f" ({delta:+,.0f})" if delta is not None else "") + f"; {res.seconds:.1f}s")
+    if res.committed:
+        say(f"booked: event and repair {res.repair_id} committed (run {res.commit_run_id})")
+    else:
+        say(f"repair {res.repair_id} kept as a proposal; book it with `broker commit "
+            f"{res.repair_id}`")
+
+
+@disrupt_app.command("capacity")
+def disrupt_capacity(
+    workshop: Annotated[str, typer.Argument(help="Workshop id.")],
+    process: Annotated[str, typer.Argument(help="Process, or `all` for every process.")],
+    periods: Annotated[str | None, typer.Option(
+        help="Periods, comma-separated (e.g. 3,4); default: every period.")] = None,
+    hours: Annotated[float, typer.Option(help="Hours left per period (0: drops out).",
+                                         min=0)] = 0.0,
+    dry_run: DryRun = False, change_penalty: ChangePenalty = None,
+    time_limit: RepairLimit = 30.0, as_json: AsJson = False, db: DbUrl = None,
+) -> None:
+    """A workshop's hours of a process cut in some periods. Exit 4: stale (retry)."""
+    try:
+        chosen = tuple(int(p) for p in periods.split(",") if p.strip()) if periods else ()
+    except ValueError:
+        err.print(f"error: --periods: {periods!r} is not a comma-separated list of "
+                  "period numbers", highlight=False, markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    _disrupt(broker.Disruption.capacity(workshop, process, chosen, hours), db, dry_run,
+             change_penalty, time_limit, as_json)
+
+
+@disrupt_app.command("leave")
+def disrupt_leave(
+    workshop: Annotated[str, typer.Argument(help="Workshop id.")],
+    dry_run: DryRun = False, change_penalty: ChangePenalty = None,
+    time_limit: RepairLimit = 30.0, as_json: AsJson = False, db: DbUrl = None,
+) -> None:
+    """A workshop leaves the registry. Exit 4: stale (retry)."""
+    _disrupt(broker.Disruption.leave(workshop), db, dry_run, change_penalty, time_limit,
+             as_json)
+
+
+@disrupt_app.command("stock")
+def disrupt_stock(
+    center: Annotated[str, typer.Argument(help="Material center id.")],
+    material: Annotated[str, typer.Argument(help="Material id.")],
+    kg: Annotated[float, typer.Option(help="Stock left (kg).", min=0)],
+    dry_run: DryRun = False, change_penalty: ChangePenalty = None,
+    time_limit: RepairLimit = 30.0, as_json: AsJson = False, db: DbUrl = None,
+) -> None:
+    """A material center's stock of one material falls to KG. Exit 4: stale (retry)."""
+    _disrupt(broker.Disruption.stock(center, material, kg), db, dry_run, change_penalty,
+             time_limit, as_json)
+
+
+@disrupt_app.command("route")
+def disrupt_route(
+    from_: Annotated[str, typer.Argument(metavar="FROM", help="Location id.")],
+    to: Annotated[str, typer.Argument(help="Location id.")],
+    dry_run: DryRun = False, change_penalty: ChangePenalty = None,
+    time_limit: RepairLimit = 30.0, as_json: AsJson = False, db: DbUrl = None,
+) -> None:
+    """The road links between two locations closed. Exit 4: stale (retry)."""
+    _disrupt(broker.Disruption.route(from_, to), db, dry_run, change_penalty, time_limit,
+             as_json)
 
 
 @app.command("quote")

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from broker.api import builtin_scenario, check, load_scenario, solve
     from broker.errors import LedgerConflict, ReplayError, SchemaError
     from broker.ledger.db import head_revision
+    from broker.ledger.disruption import Disruption
     from broker.ledger.facade import Broker
+    from broker.ledger.results import RepairResult
     from broker.summary import PlanSummary, Utilization, summarize, utilization
     from models import InputError, Plan, PlanError, Scenario, ScenarioError, Status
     from models.check import CheckReport, Violation
@@ -42,6 +44,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Utilization": ("broker.summary", "Utilization"),
     "summarize": ("broker.summary", "summarize"),
     "utilization": ("broker.summary", "utilization"),
+    "Disruption": ("broker.ledger.disruption", "Disruption"),
+    "RepairResult": ("broker.ledger.results", "RepairResult"),
     "SweepResult": ("broker.analysis.sweep", "SweepResult"),
     "run_sweep": ("broker.analysis.sweep", "run_sweep"),
     "run_variant": ("broker.analysis.sweep", "run_variant"),
@@ -77,6 +81,7 @@ if not TYPE_CHECKING:
 __all__ = [
     "Broker",
     "CheckReport",
+    "Disruption",
     "Engine",
     "Method",
     "InputError",
@@ -85,6 +90,7 @@ __all__ = [
     "PlanError",
     "PlanSummary",
     "ProgressEvent",
+    "RepairResult",
     "Scenario",
     "ReplayError",
     "ScenarioError",

@@ -21,6 +21,10 @@ __all__ = ["Engine", "Formulation", "Method", "ProgressEvent", "SolveOptions", "
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     """Solve `scenario` exactly (SPEC sections 4 to 6) and return a plan (section 7)."""
+    if options is not None and options.keep is not None:
+        from solvers.repair import solve_keeping
+
+        return solve_keeping(scenario, options)
     from solvers.pipeline import solve as run
 
     return run(scenario, options)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -102,6 +102,11 @@ class SolveOptions:
     stop: StopFlag | None = field(default=None, compare=False)
     # More lower bounds of the SPEC model to take the best of (see BoundProvider).
     bound_providers: tuple[BoundProvider, ...] = field(default=(), compare=False)
+    # Repair with minimal change (solvers/repair.py): units booked per (request, step,
+    # workshop, period), each unit not kept there costing `change_penalty` on top of the
+    # SPEC cost. Solved by the exact model; the plan's cost stays the SPEC cost.
+    keep: Mapping[tuple[str, int, str, int], int] | None = field(default=None, compare=False)
+    change_penalty: float = 0.0
 
     def describe(self) -> dict[str, Any]:
         """The options that shape the plan, as recorded in the plan file."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from broker.ledger import history, planning
 from broker.ledger import quote as _quote
 from broker.ledger import registry as _registry
+from broker.ledger import repair as _repair
 from broker.ledger import requests as _requests
 from broker.ledger.store import Store
 
@@ -43,7 +44,13 @@ class Broker(Store):
     residual_scenario = planning.residual_scenario
     plan = planning.plan
     stored_plan = planning.stored_plan
+
     commit = planning.commit
+
+    # disruptions and repair
+    disrupt = _repair.disrupt
+    commit_repair = _repair.commit
+    is_repair = _repair.is_repair_id
 
     # quote
     quote = _quote.quote

@@ -205,3 +205,64 @@ class LedgerExport(Result):
     scenario: Scenario
     plan: Plan
 
+
+
+@dataclass(frozen=True)
+class Move(Result):
+    """Units of one step moved off their booked (workshop, period); `to_workshop` None:
+    no longer made at home (imported or unmet)."""
+
+    step: int
+    from_workshop: str
+    from_period: int
+    to_workshop: str | None
+    to_period: int | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RequestRepair(Result):
+    """What a repair does to one freed request. Units are counted per step (a unit of a
+    two-step request kept at both steps counts twice), as the change penalty is."""
+
+    request: str
+    quantity: int
+    broken: list[str]  # why its bookings no longer fit (empty: freed to make room)
+    kept_units: int
+    moved_units: int
+    moves: list[Move]
+    imported_before: int
+    imported_after: int
+    unmet_before: int
+    unmet_after: int
+    unmet_reasons: list[str]
+
+
+@dataclass(frozen=True)
+class RepairResult(Result):
+    """A disruption and its repair (docs/ledger.md, "Disruptions and repair")."""
+
+    repair_id: int
+    event: dict[str, Any]
+    description: str
+    ledger_version: int  # the version the repair was made at
+    broken: dict[str, list[str]]  # request -> why its bookings no longer fit
+    freed: list[str]  # requests re-planned (the broken ones, and any freed to make room)
+    requests: list[RequestRepair]
+    change_penalty: float  # per step-unit moved
+    moved_units: int
+    cost_before: float | None  # SPEC cost of the whole ledger before the event
+    cost_after: float | None  # SPEC cost of the whole ledger after the repair
+    penalised_cost: float | None  # the freed requests' SPEC cost plus the change penalty
+    seconds: float
+    rounds: int
+    plan: Plan  # the freed requests' rows (SPEC section 7)
+    committed: bool
+    commit_run_id: int | None
+    actor: str
+
+    @property
+    def cost_delta(self) -> float | None:
+        if self.cost_before is None or self.cost_after is None:
+            return None
+        return self.cost_after - self.cost_before
