@@ -13,7 +13,7 @@ from typing import Any
 from ledger_support import assert_checked, registry, request
 
 import models
-from broker import Broker
+from broker import Broker, Disruption
 from broker.ledger import results
 
 
@@ -70,6 +70,13 @@ def test_every_ledger_result_is_json(tmp_path: Path) -> None:
         for run in b.runs():
             doc = roundtrip(run, seen)
             assert datetime.fromisoformat(doc["created_at"]) == run.created_at
+
+        # A disruption of the workshop that makes R1's last step: a repair with moves.
+        last = max(b.export().plan.production, key=lambda p: p.step)
+        repair = b.disrupt(Disruption.leave(last.workshop), dry_run=True)
+        doc = roundtrip(repair, seen)
+        assert doc["freed"] == ["R1"] and doc["requests"][0]["moves"]
+        assert models.plan_from_dict(doc["plan"]).status.has_plan
 
         export = b.export()
         doc = roundtrip(export, seen)
