@@ -15,6 +15,9 @@ Reductions that provably lose nothing (docs/solver.md):
 - `x` only where the workshop has capacity for the step's process in that period; a
   capacity row only where the variables in it could exceed it.
 
+The inclusive-supply rules of SPEC 8.2-8.5 (minimum lots, sourcing floors, spread,
+regional shares) are families of their own, added only where a field binds.
+
 `direct=True` writes the SPEC formulation as written instead (the benchmarks' baseline).
 """
 
@@ -117,6 +120,8 @@ def build(scenario: Scenario, d: Derived, *, all_capacity_rows: bool = False,
     add_engagement_links(ctx)
     add_materials(ctx)
     add_policies(ctx)
+    add_lots_and_floors(ctx)
+    add_spread_and_regions(ctx)
     return ctx.b
 
 
@@ -434,3 +439,88 @@ def add_policies(ctx: Context) -> None:
         share = 1 - pol.min_local_content
         m.row([c for c, _ in ctx.foreign] + [c for c, _ in ctx.total],
               [k for _, k in ctx.foreign] + [-share * k for _, k in ctx.total], ub=0.0)
+
+
+def add_lots_and_floors(ctx: Context) -> None:
+    """Minimum lots (SPEC 8.2) and sourcing floors (8.3), only where they bind, so that a
+    version 1 scenario builds the same model column for column and row for row:
+
+    - a binary `y[r,s,w]` ("makes the step", shared with the sourcing limit's where that
+      made one) with `X[r,s,w] <= U * y` (U = the units that fit at `w`, at most the
+      quantity; with the per-period links of the other fixed costs) and
+      `X[r,s,w] >= max(min_lot, 1) * y`; where not even one lot fits, the workshop's
+      columns for the step are fixed at 0;
+    - for `min_suppliers_per_step` k > 1, a binary `h[r]` ("makes any unit at home") with
+      `sum_w X[r,S-1,w] <= quantity * h[r]` and, for every step, `sum_w y[r,s,w] >= k h[r]`;
+      `y[r,s,w] <= h[r]` tightens the LP (a workshop that makes a unit of any step makes
+      the request's units at home)."""
+    sc, d, m, b = ctx.sc, ctx.d, ctx.m, ctx.b
+    floors = {r.id: sc.min_suppliers(r) for r in sc.requests if sc.min_suppliers(r) > 1}
+    lots_bind = any(st.min_lot > 1 for c in sc.components for st in c.routing) or any(
+        (o.min_lot or 0) > 1 for o in sc.offers)
+    if not floors and not lots_bind:
+        return
+    makes: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for key, cols in ctx.X.items():
+        rid, s, wid = key
+        cid = ctx.request[rid].component
+        lot = d.step_info(ctx.workshop[wid], cid, s).min_lot if lots_bind else 0
+        if lot <= 1 and rid not in floors:
+            continue
+        if lot > ctx.big_m(key):
+            # Not even one lot fits (or the request is smaller than a lot).
+            for v in cols:
+                m.ub[v] = 0.0
+            continue
+        y = b.src.get(key)
+        if y is None:
+            y = m.var(0, 1, integer=True)
+            b.src[key] = y
+            ctx.link(key, y)
+        m.row(cols + [y], [1.0] * len(cols) + [-float(max(lot, 1))], lb=0.0)
+        if rid in floors:
+            makes[(rid, s)].append(y)
+    for r in sc.requests:
+        k = floors.get(r.id)
+        if k is None:
+            continue
+        n = ctx.n_steps(r)
+        finals = [v for w in ctx.ws_of.get((r.id, n - 1), []) for v in ctx.X[(r.id, n - 1, w)]]
+        if not finals:
+            continue
+        # Fewer than k workshops could make some step: nothing of it is made at home.
+        possible = all(len(makes.get((r.id, s), ())) >= k for s in range(n))
+        h = m.var(0, 1 if possible else 0, integer=True)
+        b.home[r.id] = h
+        m.row(finals + [h], [1.0] * len(finals) + [-float(r.quantity)], ub=0.0)
+        for s in range(n):
+            ys = makes.get((r.id, s), [])
+            m.row(ys + [h], [1.0] * len(ys) + [-float(k)], lb=0.0)
+            for y in ys:
+                m.row([y, h], [1.0, -1.0], ub=0.0)
+
+
+def add_spread_and_regions(ctx: Context) -> None:
+    """The spread (SPEC 8.4) and regional shares (8.5), only where they bind: one
+    continuous column D = domestic units (5.8) with the row that defines it, then per
+    workshop `F[w] <= max_workshop_share * D` and per location
+    `sum_{w at loc} F[w] >= share * D`, F being the final-step units made at `w`. Through
+    D every row has a few terms instead of all the domestic columns."""
+    sc, d, m = ctx.sc, ctx.d, ctx.m
+    pol = sc.policy
+    shares = {loc: v for loc, v in pol.min_location_share.items() if v > 0}
+    if pol.max_workshop_share >= 1 and not shares:
+        return
+    final_at: dict[str, list[int]] = defaultdict(list)
+    for (rid, s, wid, _t), v in ctx.b.x.items():
+        if s == ctx.n_steps(ctx.request[rid]) - 1:
+            final_at[wid].append(v)
+    domestic = [v for vs in final_at.values() for v in vs]
+    total = m.var(0, sc.total_quantity())
+    m.row(domestic + [total], [1.0] * len(domestic) + [-1.0], 0.0, 0.0)
+    if pol.max_workshop_share < 1:
+        for vs in final_at.values():
+            m.row(vs + [total], [1.0] * len(vs) + [-pol.max_workshop_share], ub=0.0)
+    for loc, share in shares.items():
+        vs = [v for wid, cols in final_at.items() if d.location_of[wid] == loc for v in cols]
+        m.row(vs + [total], [1.0] * len(vs) + [-share], lb=0.0)

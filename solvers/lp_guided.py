@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt.python import mathopt
 
+from models.check import inclusion_violations
 from models.derived import Derived
 from models.evaluate import compute_kpis
 from models.plan import Cost, Plan, Status
@@ -424,19 +425,22 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
 
 def evaluate(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float | None:
     """The SPEC cost of a constructive answer, from its rows, or None when it misses a
-    policy (it meets every other constraint by construction). The policies are judged on
-    the KPIs the checker computes, from the same rows."""
+    policy or an inclusive-supply rule (SPEC 5.8, 8.2-8.5; it meets every other
+    constraint by construction). Both are judged by the checker, from the same rows."""
     shipments = shipment_rows(sc, d, b, raw)
     materials = material_rows(sc, b, raw)
     terms = cost_terms(sc, d, raw, shipments, materials)
     pol = sc.policy
-    if pol.min_domestic_share > 0 or pol.min_local_content > 0:
+    inclusion = sc.has_inclusion_rules()
+    if pol.min_domestic_share > 0 or pol.min_local_content > 0 or inclusion:
         plan = Plan(scenario=sc.name, status=Status.FEASIBLE, cost=Cost.from_dict(terms),
                     production=production_rows(sc, raw), shipments=shipments,
                     materials=materials, imports=import_rows(sc, raw))
         kpis = compute_kpis(sc, plan, terms)
         if (kpis["domestic_share"] < pol.min_domestic_share - 1e-9
                 or kpis["local_content"] < pol.min_local_content - 1e-9):
+            return None
+        if inclusion and inclusion_violations(sc, plan):
             return None
     return sum(terms.values())
 

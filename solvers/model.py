@@ -40,6 +40,8 @@ class Built:
     eng: dict[str, int] = field(default_factory=dict)
     tool: dict[tuple[str, str, int], int] = field(default_factory=dict)
     src: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    # "Makes any unit at home" of the requests with a sourcing floor (SPEC 8.3).
+    home: dict[str, int] = field(default_factory=dict)
     # Cumulative units of (request, step) by period, in a compact model's precedence rows.
     cum: dict[tuple[str, int, int], int] = field(default_factory=dict)
     # The node each workshop's flows and materials are aggregated at: its location, or

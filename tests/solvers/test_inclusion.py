@@ -1,0 +1,188 @@
+"""One small hand-built scenario per rule of SPEC 8.2-8.5, solved exactly and checked.
+
+Every optimum is worked out by hand in the comment above its test. Unless a test says
+otherwise: one period, one step (casting, 1 hour per unit, so a workshop's unit cost is
+its rate), no transport cost, no import, unmet_penalty 100.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from models import Derived, Plan, Scenario, scenario_from_dict
+from solvers import Engine, Formulation, Method
+from solvers.constraints import build
+
+EXACT = Method.EXACT
+
+Doc = dict[str, Any]
+SolveChecked = Callable[..., Plan]
+
+
+def doc(rates: dict[str, float], quantity: int, *, loc: dict[str, str] | None = None,
+        capacity: dict[str, float] | None = None, **extra: Any) -> Doc:
+    """Workshops named by `rates` (all at L1 unless `loc` says), capacity 100 h each
+    unless `capacity` says, one request R of `quantity` units of component c."""
+    loc = loc or {}
+    capacity = capacity or {}
+    out: Doc = {
+        "name": "inclusion",
+        "horizon": {"periods": 1},
+        "locations": [{"id": "L1"}, {"id": "L2"}],
+        "policy": {"unmet_penalty": 100},
+        "workshops": [{"id": w, "location": loc.get(w, "L1"),
+                       "capacity": {"casting": capacity.get(w, 100)},
+                       "rate": {"casting": rate}} for w, rate in rates.items()],
+        "components": [{"id": "c", "routing": [{"process": "casting", "hours": 1}]}],
+        "requests": [{"id": "R", "component": "c", "quantity": quantity}],
+    }
+    for key, value in extra.items():
+        out[key] = value
+    return out
+
+
+def units(plan: Plan, step: int = 0) -> dict[str, int]:
+    got: dict[str, int] = defaultdict(int)
+    for p in plan.production:
+        if p.step == step:
+            got[p.workshop] += p.quantity
+    return dict(got)
+
+
+def lot_case() -> Doc:
+    """wA (rate 1) has room for 10 units, wB (rate 3) for 100; 12 units, min_lot 5."""
+    d = doc({"wA": 1, "wB": 3}, 12, capacity={"wA": 10})
+    d["components"][0]["routing"][0]["min_lot"] = 5
+    return d
+
+
+# Without the lot: wA 10 + wB 2 = 10 + 6 = 16. With min_lot 5, wB's 2 are not allowed:
+# wA 7 + wB 5 = 7 + 15 = 22; wA 10 + 2 unmet = 10 + 200 = 210; wB 12 = 36. Optimum 22.
+def test_min_lot(solve_checked: SolveChecked) -> None:
+    plan = solve_checked(lot_case(), method=EXACT)
+    assert plan.status.value == "optimal"
+    assert plan.objective == pytest.approx(22)
+    assert units(plan) == {"wA": 7, "wB": 5}
+
+
+# wB's offer asks for no minimum lot: back to wA 10 + wB 2 = 16.
+def test_offer_min_lot_replaces_the_steps(solve_checked: SolveChecked) -> None:
+    d = lot_case()
+    d["offers"] = [{"workshop": "wB", "component": "c", "step": 0, "min_lot": 0}]
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(16)
+
+
+# A lot of 13 is more than the 12 requested: nothing can be made, all 12 unmet = 1200.
+def test_min_lot_above_the_quantity(solve_checked: SolveChecked) -> None:
+    d = lot_case()
+    d["components"][0]["routing"][0]["min_lot"] = 13
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(1200)
+    assert plan.production == []
+
+
+# Dual sourcing, 10 units at wA (1), wB (2), wC (5): at least two workshops each make >= 1
+# unit: wA 9 + wB 1 = 11 (one supplier alone: wA 10 = 10).
+def test_min_suppliers(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 5}, 10)
+    d["requests"][0]["min_suppliers_per_step"] = 2
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(11)
+    assert units(plan) == {"wA": 9, "wB": 1}
+
+
+# Dual sourcing with a minimum lot of 4: wA 6 + wB 4 = 6 + 8 = 14.
+def test_min_suppliers_with_min_lot(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 5}, 10)
+    d["requests"][0].update(min_suppliers_per_step=2, max_suppliers_per_step=2)
+    d["components"][0]["routing"][0]["min_lot"] = 4
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(14)
+    assert units(plan) == {"wA": 6, "wB": 4}
+
+
+# Two steps; only wA can machine, so no second supplier for step 1: nothing is made at
+# home and the 10 units are imported at 50 each = 500 (cheaper than unmet at 100).
+def test_min_suppliers_unreachable_means_nothing_at_home(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2}, 10)
+    d["workshops"][0]["capacity"]["machining"] = 100
+    d["workshops"][0]["rate"]["machining"] = 1
+    d["components"][0]["routing"].append({"process": "machining", "hours": 1})
+    d["components"][0]["import"] = {"price": 50}
+    d["requests"][0]["min_suppliers_per_step"] = 2
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(500)
+    assert plan.production == []
+
+
+# Spread 0.4 over wA (1), wB (2), wC (4), 10 units: no workshop more than 4: wA 4 + wB 4
+# + wC 2 = 4 + 8 + 8 = 20 (leaving units unmet costs 100 each, so all 10 are made).
+def test_max_workshop_share(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 4}, 10)
+    d["policy"]["max_workshop_share"] = 0.4
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(20)
+    assert units(plan) == {"wA": 4, "wB": 4, "wC": 2}
+
+
+# The spread counts final-step units over all requests: R (10) and R2 (10) at wA (1) and
+# wB (3) with share 0.6: wA at most 12 of 20: wA 12 + wB 8 = 12 + 24 = 36.
+def test_max_workshop_share_over_all_requests(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 3}, 10)
+    d["requests"].append({"id": "R2", "component": "c", "quantity": 10})
+    d["policy"]["max_workshop_share"] = 0.6
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(36)
+    assert units(plan) == {"wA": 12, "wB": 8}
+
+
+# Region: wA (1) at L1, wB (3) at L2, at least 0.3 of the domestic units at L2:
+# wA 7 + wB 3 = 7 + 9 = 16.
+def test_min_location_share(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 3}, 10, loc={"wB": "L2"})
+    d["policy"]["min_location_share"] = {"L2": 0.3}
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(16)
+    assert units(plan) == {"wA": 7, "wB": 3}
+
+
+# All four at once, 10 units at wA (1, L1), wB (2, L1), wC (4, L2): min_lot 2, two
+# suppliers, spread 0.5, L2 at least 0.3: wC >= 3, wA <= 5, and wB takes the rest:
+# wA 5 + wB 2 + wC 3 = 5 + 4 + 12 = 21 (wB 0 would need wC 5: 5 + 20 = 25).
+@pytest.mark.parametrize(("engine", "formulation"), [
+    (Engine.HIGHS, Formulation.REDUCED), (Engine.SCIP, Formulation.REDUCED),
+    (Engine.HIGHS, Formulation.DIRECT)])
+def test_all_four_together(solve_checked: SolveChecked, engine: Engine,
+                           formulation: Formulation) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 4}, 10, loc={"wC": "L2"})
+    d["components"][0]["routing"][0]["min_lot"] = 2
+    d["requests"][0]["min_suppliers_per_step"] = 2
+    d["policy"].update(max_workshop_share=0.5, min_location_share={"L2": 0.3})
+    plan = solve_checked(d, method=EXACT, engine=engine, formulation=formulation)
+    assert plan.objective == pytest.approx(21)
+    assert units(plan) == {"wA": 5, "wB": 2, "wC": 3}
+
+
+def _model(sc: Scenario) -> tuple[int, int, bytes]:
+    b = build(sc, Derived(sc))
+    return b.model.num_vars, b.model.num_rows, b.model.to_proto().SerializeToString()
+
+
+def test_neutral_values_build_the_version_1_model() -> None:
+    """min_lot 0 or 1, min_suppliers_per_step 1, max_workshop_share 1 and shares of 0 bind
+    nothing, so the model is the version 1 model byte for byte."""
+    base = doc({"wA": 1, "wB": 3}, 12, capacity={"wA": 10}, loc={"wB": "L2"})
+    neutral = copy.deepcopy(base)
+    neutral["components"][0]["routing"][0]["min_lot"] = 1
+    neutral["requests"][0]["min_suppliers_per_step"] = 1
+    neutral["policy"].update(max_workshop_share=1.0, min_location_share={"L2": 0.0})
+    neutral["offers"] = [{"workshop": "wA", "component": "c", "step": 0, "min_lot": 0}]
+    without_offer = copy.deepcopy(base)
+    without_offer["offers"] = [{"workshop": "wA", "component": "c", "step": 0}]
+    assert _model(scenario_from_dict(neutral)) == _model(scenario_from_dict(without_offer))
