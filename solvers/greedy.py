@@ -38,6 +38,11 @@ SCAN_WORKSHOPS = 200
 ORDERS = ("due", "regret", "release")
 
 
+# Rounds of the spread (SPEC 8.4): each caps every workshop's final-step units at the
+# share of the domestic units the round before made.
+SPREAD_ROUNDS = 4
+
+
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None,
                 order_by: str = "due",
                 by_period: dict[tuple[str, int, str, int], float] | None = None
@@ -45,13 +50,43 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     """A plan (as a solver answer) and the Built that its rows are extracted with;
     `order_by` is one of ORDERS; `by_period` spreads the guide over periods (an LP
     solution with periods): the first pass then makes no more by a period than the guide
-    had made by then, rounded up."""
+    had made by then, rounded up.
+
+    With a spread (`max_workshop_share` v < 1) every workshop makes at most v times the
+    domestic units of final steps; those are known only once the plan is made, so the
+    first round caps at v times all requested units and each further round at v times
+    what the round before made at home, until the plan meets the spread (or
+    SPREAD_ROUNDS have passed; a plan that misses it is then dropped by the caller)."""
+    v = sc.policy.max_workshop_share
+    if v >= 1:
+        return _greedy_once(sc, d, guide, order_by, by_period, None)
+    domestic = sc.total_quantity()
+    for _round in range(SPREAD_ROUNDS):
+        cap = math.floor(v * domestic + 1e-9)
+        b, raw = _greedy_once(sc, d, guide, order_by, by_period, cap)
+        steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
+        at: dict[str, int] = defaultdict(int)
+        for (rid, s, wid, _t), q in raw.x.items():
+            if s == steps[rid] - 1:
+                at[wid] += q
+        domestic = sum(at.values())
+        if all(q <= v * domestic + 1e-9 for q in at.values()):
+            break
+    return b, raw
+
+
+def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
+                 order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
+                 final_cap: int | None) -> tuple[Built, Raw]:
+    """`greedy_plan` with every workshop's final-step units capped at `final_cap`."""
     b = Built(model=ArrayModel(sc.name))
     for w in sc.workshops:
         b.node_of[w.id] = w.location
         b.node_loc[w.location] = w.location
     raw = Raw(status="feasible", bound=None, solver_objective=None)
     state = CapacityState(sc, d)
+    if final_cap is not None:
+        state.final_left = defaultdict(lambda: final_cap)
     # Requests the guide makes at home go first: the others would take its capacity.
     # Then those that cannot be imported: scarce material and capacity go where nothing
     # else can stand in (on the large generated instance, rail brake blocks whose cast
@@ -71,10 +106,14 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
 
     # Workshops each request uses per step so far, for its sourcing limit.
     used: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    # What each request made, pass by pass, so that one that misses its minimum lots or
+    # sourcing floor can be placed again.
+    made_of: dict[str, list[_Made]] = defaultdict(list)
 
     def take(r: Request, made: _Made | None) -> None:
         if made is None:
             return
+        made_of[r.id].append(made)
         for key, q in made.x.items():
             raw.x[key] = raw.x.get(key, 0) + q
         for gkey, q in made.G.items():
@@ -124,6 +163,28 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
                 take(r, _route_best(state, r, None, rest[r.id]))
             else:
                 take(r, _route(state, r, None, rest[r.id], keep_to=used[r.id]))
+    redone = False
+    if _lots_or_floors(sc):
+        for r in order:
+            if made_of[r.id] and not _meets_lots_and_floors(state, r, made_of[r.id]):
+                for made in made_of[r.id]:
+                    _undo(state, r, made)
+                again = _route_lots_and_floors(state, r)
+                made_of[r.id] = [again] if again is not None else []
+                rest[r.id] = r.quantity - (again.final if again is not None else 0)
+                redone = True
+    if any(v > 0 for v in sc.policy.min_location_share.values()):
+        redone |= _meet_regions(state, order, made_of, rest, regret)
+    if redone:
+        raw.x, raw.G, raw.M = {}, {}, {}
+        for r in order:
+            for made in made_of[r.id]:
+                for key, q in made.x.items():
+                    raw.x[key] = raw.x.get(key, 0) + q
+                for gkey, q in made.G.items():
+                    raw.G[gkey] = raw.G.get(gkey, 0) + q
+                for mkey, kg in made.M.items():
+                    raw.M[mkey] = raw.M.get(mkey, 0.0) + kg
     for r in order:
         left = rest[r.id]
         if left > 0:
@@ -132,6 +193,109 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
             else:
                 raw.u[r.id] = left
     return b, raw
+
+
+def _meet_regions(st: CapacityState, order: list[Request], made_of: dict[str, list[_Made]],
+                  rest: dict[str, int], regret: dict[str, float]) -> bool:
+    """Regional shares (SPEC 8.5): while a location makes less than its share of the
+    domestic units, the request that loses least by it (least regret) among those made
+    elsewhere is not made at home after all, which lowers the domestic units. It ends:
+    with nothing made outside the short locations every share is met. True if any
+    request was taken back."""
+    sc = st.sc
+    shares = {loc: v for loc, v in sc.policy.min_location_share.items() if v > 0}
+    loc_of = st.d.location_of
+    steps = {r.id: len(sc.component(r.component).routing) for r in order}
+    at_loc: dict[str, int] = defaultdict(int)
+    final_of: dict[str, dict[str, int]] = {}
+    for r in order:
+        per: dict[str, int] = defaultdict(int)
+        for made in made_of[r.id]:
+            for (_rid, s, wid, _t), q in made.x.items():
+                if s == steps[r.id] - 1:
+                    per[loc_of[wid]] += q
+                    at_loc[loc_of[wid]] += q
+        final_of[r.id] = per
+    domestic = sum(at_loc.values())
+    taken_back = False
+    for r in sorted(order, key=lambda r: (regret[r.id], r.id)):
+        short = {loc for loc, v in shares.items() if at_loc[loc] < v * domestic - 1e-9}
+        if not short:
+            break
+        per = final_of[r.id]
+        if not per or all(loc in short for loc in per):
+            continue
+        for made in made_of[r.id]:
+            _undo(st, r, made)
+        made_of[r.id] = []
+        rest[r.id] = r.quantity
+        for loc, q in per.items():
+            at_loc[loc] -= q
+            domestic -= q
+        taken_back = True
+    return taken_back
+
+
+def _lots_or_floors(sc: Scenario) -> bool:
+    return any(sc.min_suppliers(r) > 1 for r in sc.requests) or any(
+        st.min_lot > 1 for c in sc.components for st in c.routing) or any(
+        (o.min_lot or 0) > 1 for o in sc.offers)
+
+
+def _below_lot(st: CapacityState, r: Request, made: list[_Made]) -> set[Triple]:
+    """The (request, step, workshop)s of `made` with fewer units than their minimum lot."""
+    total: dict[Triple, int] = defaultdict(int)
+    for part in made:
+        for (rid, s, wid, _t), q in part.x.items():
+            total[(rid, s, wid)] += q
+    return {key for key, q in total.items()
+            if q < st.d.step_info(st.workshop[key[2]], r.component, key[1]).min_lot}
+
+
+def _meets_lots_and_floors(st: CapacityState, r: Request, made: list[_Made]) -> bool:
+    if _below_lot(st, r, made):
+        return False
+    k = st.sc.min_suppliers(r)
+    if k <= 1 or not any(part.final for part in made):
+        return True
+    n = len(st.sc.component(r.component).routing)
+    makers: dict[int, set[str]] = defaultdict(set)
+    for part in made:
+        for (_rid, s, wid, _t) in part.x:
+            makers[s].add(wid)
+    return all(len(makers[s]) >= k for s in range(n))
+
+
+def _route_lots_and_floors(st: CapacityState, r: Request) -> _Made | None:
+    """Route `r` again so that it meets its minimum lots and sourcing floor (SPEC 8.2,
+    8.3), or not at all: with a floor of k, no workshop makes more than 1/k of the
+    request per step, so the units are spread over at least k; a workshop left below
+    its lot is excluded from that step and the request routed again (a few times). None
+    when no such routing is found: the request is then imported or left unmet."""
+    sc = st.sc
+    n = len(sc.component(r.component).routing)
+    k = sc.min_suppliers(r)
+    if k > 1:
+        share = math.ceil(r.quantity / k)
+        for s in range(n):
+            for w in final_eligible(st.d, r, s, n):
+                st.unit_cap[(r.id, s, w)] = share
+    found = None
+    for _attempt in range(4):
+        made = _route(st, r, None, r.quantity, by_room=True)
+        if made is None or made.final <= 0:
+            break
+        below = _below_lot(st, r, [made])
+        if _meets_lots_and_floors(st, r, [made]):
+            found = made
+            break
+        _undo(st, r, made)
+        if not below:
+            break
+        st.excluded |= below
+    for key in [key for key in st.unit_cap if key[0] == r.id]:
+        del st.unit_cap[key]
+    return found
 
 
 def _regret(st: CapacityState, r: Request) -> float:
@@ -172,6 +336,12 @@ class CapacityState:
         self._centers: dict[tuple[str, str], list[tuple[float, str, float]]] = {}
         self._ranked: dict[tuple[object, ...], list[tuple[float, str]]] = {}
         self._skip: dict[tuple[object, ...], int] = {}
+        # SPEC 8.2-8.4 while placing: (request, step, workshop)s a step may not use (a
+        # lot would not fill there), the most units one may make (dual sourcing spreads
+        # a request), and what each workshop may still make of final steps (the spread).
+        self.excluded: set[Triple] = set()
+        self.unit_cap: dict[Triple, int] = {}
+        self.final_left: dict[str, int] | None = None
 
     def ranked(self, r: Request, s: int) -> list[tuple[float, str]]:
         """(unit cost, workshop) of the workshops eligible for step s of r, cheapest
@@ -363,6 +533,8 @@ def _choose_workshops(st: CapacityState, r: Request, guide: dict[Triple, float] 
         ws = []
         start = st.first_with_room(r, s)
         for _c, w in ranked[start:start + SCAN_WORKSHOPS]:
+            if (r.id, s, w) in st.excluded:
+                continue
             h = d.step_info(st.workshop[w], comp.id, s).hours
             if h <= 0 or any(st.free_hours(w, proc, t) >= h for t in window_s):
                 ws.append(w)
@@ -445,6 +617,11 @@ def _make_units(st: CapacityState, r: Request, chosen: list[list[str]],
                             made_by = upto[s].get(wid)
                             by_t = math.ceil(made_by[t] - 1e-6) if made_by is not None else 0
                             can = min(can, by_t - given[s][wid])
+                    cap = st.unit_cap.get((r.id, s, wid))
+                    if cap is not None:
+                        can = min(can, cap - given[s][wid])
+                    if s == n - 1 and st.final_left is not None:
+                        can = min(can, st.final_left[wid] - given[s][wid])
                     if info.hours > 0:
                         can = min(can, math.floor(st.free_hours(wid, step.process, t)
                                                   / info.hours + 1e-9))
@@ -490,6 +667,8 @@ def _trim(st: CapacityState, r: Request, per: list[dict[int, list[tuple[str, int
                     continue
                 keep -= q
                 out.x[(r.id, s, wid, t)] = out.x.get((r.id, s, wid, t), 0) + q
+                if s == len(comp.routing) - 1 and st.final_left is not None:
+                    st.final_left[wid] -= q
                 info = st.d.step_info(st.workshop[wid], comp.id, s)
                 if info.hours > 0:
                     st.hours[(wid, step.process, t)] -= q * info.hours
@@ -555,6 +734,8 @@ def _undo(st: CapacityState, r: Request, out: _Made) -> _Made:
         info = st.d.step_info(st.workshop[wid], comp.id, s)
         if info.hours > 0:
             st.hours[(wid, comp.routing[s].process, t)] += q * info.hours
+        if s == len(comp.routing) - 1 and st.final_left is not None:
+            st.final_left[wid] += q
     for (c, _loc, mat), kg in out.M.items():
         st.stock[(c, mat)] += kg
     return _Made()

@@ -186,3 +186,62 @@ def test_neutral_values_build_the_version_1_model() -> None:
     without_offer = copy.deepcopy(base)
     without_offer["offers"] = [{"workshop": "wA", "component": "c", "step": 0}]
     assert _model(scenario_from_dict(neutral)) == _model(scenario_from_dict(without_offer))
+
+
+# --------------------------------------------------------------------------------------
+# The constructive plan (the LP-guided method's path for large scenarios, forced here as
+# in tests/solvers/test_greedy.py: no full model, no one-period LP to guide it).
+
+
+@pytest.fixture(name="unguided")
+def unguided_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    import solvers.lp_guided as lp_guided
+
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
+    return {"method": Method.LP_GUIDED, "time_limit": 30}
+
+
+# The cheapest-first plan puts 10 at wA and 2 at wB, below wB's lot of 5: the request is
+# placed again without wB at that step: wA 10 and 2 unmet = 10 + 200 = 210.
+def test_constructive_plan_keeps_to_min_lot(solve_checked: SolveChecked,
+                                            unguided: dict[str, Any]) -> None:
+    plan = solve_checked(lot_case(), **unguided)
+    assert plan.solver["plan"] == "constructive"
+    assert plan.objective == pytest.approx(210)
+    assert units(plan) == {"wA": 10}
+
+
+# Dual sourcing: no workshop makes more than half of the 10: wA 5 + wB 5 = 5 + 10 = 15.
+def test_constructive_plan_keeps_to_min_suppliers(solve_checked: SolveChecked,
+                                                  unguided: dict[str, Any]) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 5}, 10)
+    d["requests"][0]["min_suppliers_per_step"] = 2
+    plan = solve_checked(d, **unguided)
+    assert plan.objective == pytest.approx(15)
+    assert units(plan) == {"wA": 5, "wB": 5}
+
+
+# Spread 0.4: every workshop capped at 4 of the 10: wA 4 + wB 4 + wC 2 = 20, the optimum.
+def test_constructive_plan_keeps_to_the_spread(solve_checked: SolveChecked,
+                                               unguided: dict[str, Any]) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 4}, 10)
+    d["policy"]["max_workshop_share"] = 0.4
+    plan = solve_checked(d, **unguided)
+    assert plan.objective == pytest.approx(20)
+
+
+# Region L2 at least 0.3: R (10) is made at wA (L1) for 10, R2 (10, may be imported at 5)
+# also at wA; L2 makes nothing, so the request that loses least by it, R2 (regret 5 - 1),
+# is taken back and imported; then R alone is still all at L1 and is taken back too
+# (a constructive plan does not move work to L2): 10 unmet at 100 + 10 imported at 5 =
+# 1050, a plan that meets the share (no domestic units).
+def test_constructive_plan_keeps_to_regional_shares(solve_checked: SolveChecked,
+                                                    unguided: dict[str, Any]) -> None:
+    d = doc({"wA": 1, "wB": 30}, 10, loc={"wB": "L2"})
+    d["components"][0]["import"] = {"price": 5}
+    d["requests"].append({"id": "R2", "component": "c", "quantity": 10})
+    d["requests"][0]["allow_import"] = False
+    d["policy"]["min_location_share"] = {"L2": 0.3}
+    plan = solve_checked(d, **unguided)
+    assert plan.objective == pytest.approx(1050)
