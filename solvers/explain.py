@@ -14,6 +14,7 @@ from collections import defaultdict
 from models.derived import Derived
 from models.plan import MaterialRow
 from models.scenario import Request, Scenario
+from solvers.explain_rules import RuleContext
 from solvers.mip import final_eligible, step_window
 
 
@@ -76,6 +77,8 @@ def explain_unmet(sc: Scenario, d: Derived, x: dict[tuple[str, int, str, int], i
     for mr in materials:
         stock_used[(mr.center, mr.material)] += mr.kg
 
+    # Minimum lots, sourcing floors, spread and regional shares (SPEC 8.2-8.5).
+    rules = RuleContext(sc, d, x, hours_used, unmet) if sc.has_inclusion_rules() else None
     reasons: dict[str, str] = {}
     # A unit's cost estimate depends on the request only through its component and
     # certifications (eligibility before the delivery leg): shared between requests.
@@ -83,7 +86,7 @@ def explain_unmet(sc: Scenario, d: Derived, x: dict[tuple[str, int, str, int], i
     for rid in unmet:
         r = sc.request(rid)
         reasons[rid] = _explain_one(sc, d, r, hours_used, suppliers, stock_used, proven,
-                                    estimates)
+                                    estimates, rules)
     return reasons
 
 
@@ -91,7 +94,8 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
                  hours_used: dict[tuple[str, str, int], float],
                  suppliers: dict[tuple[str, int], set[str]],
                  stock_used: dict[tuple[str, str], float], proven: bool,
-                 estimates: dict[tuple[str, tuple[str, ...]], float]) -> str:
+                 estimates: dict[tuple[str, tuple[str, ...]], float],
+                 rules: RuleContext | None = None) -> str:
     comp = sc.component(r.component)
     n = len(comp.routing)
     for s in range(n):
@@ -106,6 +110,8 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
         return (f"horizon too short: {n} steps with a lag of {lag} period(s) from release "
                 f"period {r.release} would end in period {last}, after the last period "
                 f"{sc.horizon.periods - 1}")
+    if rules is not None and (why := rules.structural(r)) is not None:
+        return why
     for s, step in enumerate(comp.routing):
         elig = final_eligible(d, r, s, n)
         limit = r.max_suppliers_per_step
@@ -146,6 +152,8 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
                 return (f"material '{step.material}' short: {max(0.0, left_kg):,.1f} kg left at "
                         f"the centers that reach eligible workshops, {step.material_kg:g} kg "
                         f"needed per unit (step {s})")
+    if rules is not None and (why := rules.at_the_margin(r)) is not None:
+        return why
     penalty = sc.unmet_penalty(r)
     key = (r.component, tuple(sorted(r.requires)))
     if key not in estimates:

@@ -139,7 +139,7 @@ def _best_plan(search: Search, options: SolveOptions, started: float,
         solver["rejected"] = rejected
     bound = search.bound if math.isfinite(search.bound) else None
     return Plan(scenario=sc.name, status=status, bound=bound, solver=solver,
-                diagnosis=diagnose_infeasible(sc) if status is Status.INFEASIBLE else None,
+                diagnosis=diagnose_infeasible(sc, search.d) if status is Status.INFEASIBLE else None,
                 timings=_timings(started, t_solved))
 
 
@@ -170,19 +170,11 @@ def lp_guided_columns(sc: Scenario, d: Derived, options: SolveOptions) -> int | 
     return columns
 
 
-def diagnose_infeasible(sc: Scenario) -> str:
-    """Why no plan exists. Unmet demand can absorb every other constraint (a plan that
-    makes nothing meets capacity, flow, precedence, materials and sourcing), and such a plan
-    has local content 1 (total 0); so only the domestic-share policy, alone or together
-    with local content, can make a scenario infeasible."""
-    pol = sc.policy
-    need = pol.min_domestic_share * sc.total_quantity()
-    text = (f"policy.min_domestic_share {pol.min_domestic_share:g} needs {need:,.0f} of the "
-            f"{sc.total_quantity():,} requested units made at home, more than eligibility, "
-            f"capacity, materials and time allow")
-    if pol.min_local_content > 0:
-        text += f" together with policy.min_local_content {pol.min_local_content:g}"
-    return text
+def diagnose_infeasible(sc: Scenario, d: Derived | None = None) -> str:
+    """Why no plan exists, naming the policy that cannot be met (solvers/diagnose.py)."""
+    from solvers.diagnose import diagnose_infeasible as diagnose
+
+    return diagnose(sc, d)
 
 
 def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Raw,

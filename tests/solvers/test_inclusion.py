@@ -245,3 +245,124 @@ def test_constructive_plan_keeps_to_regional_shares(solve_checked: SolveChecked,
     d["policy"]["min_location_share"] = {"L2": 0.3}
     plan = solve_checked(d, **unguided)
     assert plan.objective == pytest.approx(1050)
+
+
+# --------------------------------------------------------------------------------------
+# Infeasible scenarios: the diagnosis names the rule and the best value reachable.
+
+ALL_HOME = "(with policy.min_domestic_share 1 (at least 10 of the 10 requested units made " \
+           "at home))"
+
+
+# Three workshops can make final steps; a spread of 0.3 needs ceil(1 / 0.3) = 4.
+def test_spread_needs_more_workshops_than_are_eligible(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 4}, 10)
+    d["policy"].update(max_workshop_share=0.3, min_domestic_share=1.0)
+    plan = solve_checked(d, method=EXACT)
+    assert plan.status.value == "infeasible"
+    assert plan.diagnosis == (
+        "policy.max_workshop_share 0.3 needs 4 workshops making final steps; 3 are "
+        "eligible; the smallest share reachable is 1/3 = 0.3333 " + ALL_HOME)
+
+
+def test_region_without_an_eligible_workshop(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2}, 10)
+    d["policy"].update(min_location_share={"L2": 0.2}, min_domestic_share=1.0)
+    plan = solve_checked(d, method=EXACT)
+    assert plan.diagnosis == (
+        "policy.min_location_share.L2 0.2 needs final steps made at L2, but no workshop "
+        "there is eligible for any final step, so the share reachable is 0 " + ALL_HOME)
+
+
+# wA has room for 2 units only: with all 10 made at home, wB and wC make at least 8, so
+# one of them makes at least 4: the smallest spread with a plan is 0.4 (wA 2, wB 4, wC 4),
+# found by bisection between 0.34 and 1 to within (1 - 0.34) / 2^6 = 0.0103.
+def test_spread_best_reachable_value(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2, "wC": 4}, 10, capacity={"wA": 2})
+    d["policy"].update(max_workshop_share=0.34, min_domestic_share=1.0)
+    plan = solve_checked(d, method=EXACT)
+    assert plan.diagnosis is not None
+    head = "policy.max_workshop_share 0.34 cannot be met: the smallest share with a plan " \
+           "is about "
+    assert plan.diagnosis.startswith(head)
+    best = float(plan.diagnosis[len(head):].split()[0])
+    assert 0.4 <= best <= 0.4 + 0.0103
+
+
+def test_min_lot_too_large_for_the_domestic_share(solve_checked: SolveChecked) -> None:
+    d = lot_case()
+    d["components"][0]["routing"][0]["min_lot"] = 13
+    d["policy"]["min_domestic_share"] = 0.5
+    plan = solve_checked(d, method=EXACT)
+    assert plan.diagnosis == (
+        "the minimum lots (min_lot) cannot be met: without them a plan exists (with "
+        "policy.min_domestic_share 0.5 (at least 6 of the 12 requested units made at home))")
+
+
+# --------------------------------------------------------------------------------------
+# Unmet rows name the rule that keeps their units from being made.
+
+
+def _reason(plan: Plan) -> tuple[int, str]:
+    assert len(plan.unmet) == 1
+    return plan.unmet[0].quantity, plan.unmet[0].reason
+
+
+def test_unmet_reason_lot_at_the_only_workshop(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1}, 150)
+    d["components"][0]["routing"][0]["min_lot"] = 200
+    d["workshops"][0]["capacity"]["casting"] = 1000
+    plan = solve_checked(d, method=EXACT)
+    assert _reason(plan) == (150, "min_lot 200 at the only eligible workshop for step 0 "
+                                  "(casting) (wA), 150 units requested")
+
+
+def test_unmet_reason_lot_at_every_workshop(solve_checked: SolveChecked) -> None:
+    d = lot_case()
+    d["components"][0]["routing"][0]["min_lot"] = 13
+    assert _reason(solve_checked(d, method=EXACT)) == (
+        12, "min_lot of at least 13 at all 2 eligible workshops for step 0 (casting), 12 "
+            "units requested")
+
+
+# wA (room for 10) makes 10; wB has room for 3, fewer than its lot of 5: 2 units unmet.
+def test_unmet_reason_lot_at_the_margin(solve_checked: SolveChecked) -> None:
+    d = lot_case()
+    d["workshops"][1]["capacity"]["casting"] = 3
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(10 + 200)
+    assert _reason(plan) == (2, "min_lot: the 2 unit(s) left are fewer than the minimum "
+                                "lot (5) of every eligible workshop with room for step 0 "
+                                "(casting) (wB)")
+
+
+def test_unmet_reason_sourcing_floor(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2}, 10)
+    d["requests"][0]["min_suppliers_per_step"] = 3
+    assert _reason(solve_checked(d, method=EXACT)) == (
+        10, "min_suppliers_per_step 3: step 0 (casting) has only 2 eligible workshop(s) "
+            "(wA, wB), so none of it can be made at home")
+
+
+# Spread 0.5 with wB's room at 2: wA may make no more than wB, so 2 + 2 are made and 6
+# left unmet: 2 + 4 + 600 = 606.
+def test_unmet_reason_spread(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 2}, 10, capacity={"wB": 2})
+    d["policy"]["max_workshop_share"] = 0.5
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(606)
+    assert _reason(plan) == (6, "max_workshop_share 0.5: every eligible workshop with room "
+                                "for the final step (wA) already makes its share of the 4 "
+                                "domestic units")
+
+
+# L2 must make half; its only workshop wB has room for 3: 3 + 3 made, 4 unmet:
+# 3 + 9 + 400 = 412.
+def test_unmet_reason_regional_share(solve_checked: SolveChecked) -> None:
+    d = doc({"wA": 1, "wB": 3}, 10, capacity={"wB": 3}, loc={"wB": "L2"})
+    d["policy"]["min_location_share"] = {"L2": 0.5}
+    plan = solve_checked(d, method=EXACT)
+    assert plan.objective == pytest.approx(412)
+    assert _reason(plan) == (4, "min_location_share L2 0.5: 3 of the 6 domestic units are "
+                                "made at L2; one more unit elsewhere needs more there, and "
+                                "no eligible workshop at L2 has room")
