@@ -184,6 +184,8 @@ class _Req:
     requires: tuple[str, ...] = ()
     max_suppliers: int | None = None
     allow_import: bool | None = None
+    # Dual sourcing (SPEC 8.3): at least this many workshops per step.
+    min_suppliers: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -249,7 +251,8 @@ _REQUESTS: tuple[_Req, ...] = (
     _Req("hmmi", "bd-12", 1500, 0, 5, "kbi-purwakarta", ("ISO9001",)),
     _Req("isuzu", "bd-12", 1200, 1, 6, "karawang", ("ISO9001",)),
     _Req("mmki", "bd-12", 800, 2, 7, "cikarang", ("ISO9001",)),
-    _Req("tmmin", "cs-80", 3000, 0, 5, "sunter", ("ISO9001",)),
+    # Toyota dual-sources its liners: no single foundry carries a whole order.
+    _Req("tmmin", "cs-80", 3000, 0, 5, "sunter", ("ISO9001",), min_suppliers=2),
     # ADM's engine line takes liners from IATF 16949 plants only
     _Req("adm", "cs-80", 2500, 2, 7, "karawang", ("IATF16949",)),
     _Req("kai", "bb-k1", 3000, 0, 4, "balai-yasa-yk", ("SNI",), allow_import=False),
@@ -318,6 +321,12 @@ def _centers(materials: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+# Minimum lots (SPEC 8.2): a foundry does not set up a pattern and melt a ladle for a few
+# pieces. A green-sand line pours a grey-iron pattern for about a shift (100 pieces) at the
+# least; a die-casting cell changes dies and warms them for 200 shots at the least.
+_MIN_LOT = {"casting": 100, "al_casting": 200}
+
+
 def _component_dict(cid: str) -> dict[str, Any]:
     c = cat.COMPONENT_BY_ID[cid]
     routing: list[dict[str, Any]] = []
@@ -326,6 +335,8 @@ def _component_dict(cid: str) -> dict[str, Any]:
         if s.material is not None:
             step["material"] = s.material
             step["material_kg"] = s.material_kg
+        if s.process in _MIN_LOT:
+            step["min_lot"] = _MIN_LOT[s.process]
         routing.append(step)
     d: dict[str, Any] = {"id": c.id, "name": c.name, "weight_kg": c.weight_kg}
     if c.import_price is not None:
@@ -393,6 +404,8 @@ def build() -> dict[str, Any]:
         }
         if r.max_suppliers is not None:
             req["max_suppliers_per_step"] = r.max_suppliers
+        if r.min_suppliers is not None:
+            req["min_suppliers_per_step"] = r.min_suppliers
         if r.allow_import is not None:
             req["allow_import"] = r.allow_import
         # A buyer charges about 1% of the part's value per week late.

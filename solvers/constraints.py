@@ -517,6 +517,7 @@ def add_spread_and_regions(ctx: Context) -> None:
             final_at[wid].append(v)
     domestic = [v for vs in final_at.values() for v in vs]
     total = m.var(0, sc.total_quantity())
+    ctx.b.domestic = total
     m.row(domestic + [total], [1.0] * len(domestic) + [-1.0], 0.0, 0.0)
     if pol.max_workshop_share < 1:
         for vs in final_at.values():

@@ -42,6 +42,9 @@ class Built:
     src: dict[tuple[str, int, str], int] = field(default_factory=dict)
     # "Makes any unit at home" of the requests with a sourcing floor (SPEC 8.3).
     home: dict[str, int] = field(default_factory=dict)
+    # The domestic units of SPEC 5.8 as one column, where the spread or a regional share
+    # needs it (SPEC 8.4, 8.5).
+    domestic: int | None = None
     # Cumulative units of (request, step) by period, in a compact model's precedence rows.
     cum: dict[tuple[str, int, int], int] = field(default_factory=dict)
     # The node each workshop's flows and materials are aggregated at: its location, or

@@ -30,6 +30,11 @@ def test_default_scenario_proves_optimal(
     assert 0.9 < plan.kpis["domestic_share"] < 1.0
     # The Idul Fitri week is busy for the foundries that stay open.
     assert any(row.period == 2 for row in plan.production)
+    # TMMIN dual-sources its liners (casting, heat treatment, machining): two workshops
+    # or more at every step; the checker has verified the minimum lots.
+    for step in range(3):
+        assert len({row.workshop for row in plan.production
+                    if row.request == "REQ-0004" and row.step == step}) >= 2
 
 
 def test_mini_scenario(solve_checked: Callable[..., Plan]) -> None:

@@ -145,6 +145,17 @@ def test_default_scenario_shape() -> None:
     buyers = {r["buyer"] for r in reqs}
     assert {"PT Astra Daihatsu Motor", "PT INKA (Persero)", "PT PLN (Persero)"} <= buyers
 
+    # Inclusive supply (SPEC 8.2, 8.3): minimum lots on every casting step, and a
+    # carmaker that dual-sources.
+    for c in comps:
+        for st in c["routing"]:
+            if st["process"] in ("casting", "al_casting"):
+                assert st["min_lot"] >= 100, c["id"]
+            else:
+                assert "min_lot" not in st
+    dual = [r for r in reqs if r.get("min_suppliers_per_step", 1) >= 2]
+    assert dual and all(r["buyer"] == "PT Toyota Motor Manufacturing Indonesia" for r in dual)
+
 
 def test_default_scenario_eligibility_is_selective() -> None:
     """Each step is open to a handful of shops, not to every one: realistic, and it keeps
