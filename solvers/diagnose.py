@@ -56,7 +56,10 @@ def diagnose_infeasible(sc: Scenario, d: Derived | None = None) -> str:
     found = _drop_rules(sc)
     if found is not None:
         return f"{found} (with {domestic})"
-    text = (f"{domestic}: more than eligibility, capacity, materials and time allow")
+    # The version 1 wording, unchanged where no SPEC 8 rule is set.
+    text = (f"policy.min_domestic_share {pol.min_domestic_share:g} needs {need:,.0f} of the "
+            f"{sc.total_quantity():,} requested units made at home, more than eligibility, "
+            f"capacity, materials and time allow")
     if pol.min_local_content > 0:
         text += f" together with policy.min_local_content {pol.min_local_content:g}"
     if sc.has_inclusion_rules():

@@ -207,6 +207,7 @@ def _run_variant(doc: dict[str, Any], options: dict[str, Any], started: float
         "unmet_units": sum(u.quantity for u in plan.unmet) if plan.status.has_plan else None,
         "imported_units": (sum(i.quantity for i in plan.imports)
                            if plan.status.has_plan else None),
+        **(_spread(sc, plan) if plan.status.has_plan else {}),
         "check": "ok" if report.ok else f"FAILED ({len(report.violations)} violations)",
         "message": plan.diagnosis or ("" if report.ok else report.violations[0].message),
     })
@@ -220,10 +221,27 @@ def _run_variant(doc: dict[str, Any], options: dict[str, Any], started: float
 # The sweep
 
 
+def _spread(sc: models.Scenario, plan: models.Plan) -> dict[str, Any]:
+    """What inclusion looks like in a plan (SPEC 8.4, 8.5): how many workshops and
+    locations get any work, and the largest share of the domestic (final-step) units one
+    workshop makes (None without domestic units)."""
+    steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
+    at: dict[str, int] = {}
+    for p in plan.production:
+        if p.step == steps[p.request] - 1:
+            at[p.workshop] = at.get(p.workshop, 0) + p.quantity
+    working = {p.workshop for p in plan.production}
+    domestic = sum(at.values())
+    return {"workshops_used": len(working),
+            "locations_used": len({sc.workshop(w).location for w in working}),
+            "max_workshop_share": max(at.values()) / domestic if domestic else None}
+
+
 RESULT_COLUMNS = ("status", "objective", "bound", "gap",
                   *(f"cost_{t}" for t in COST_TERMS),
                   "domestic_share", "local_content", "on_time_share", "unmet_units",
-                  "imported_units", "check", "message")
+                  "imported_units", "workshops_used", "locations_used",
+                  "max_workshop_share", "check", "message")
 
 
 @dataclass

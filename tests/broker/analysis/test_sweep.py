@@ -112,10 +112,11 @@ def test_sweep_rows_match_the_hand_worked_objectives(tiny_file: Path, tmp_path: 
         # The scale path has a comma, so CSV quotes it.
         f'variant,{SHARE},"{SCALE}",status,objective,bound,gap,cost_production,cost_material,'
         "cost_transport,cost_tooling,cost_engagement,cost_import,cost_tardiness,cost_unmet,"
-        "domestic_share,local_content,on_time_share,unmet_units,imported_units,check,message")
+        "domestic_share,local_content,on_time_share,unmet_units,imported_units,"
+        "workshops_used,locations_used,max_workshop_share,check,message")
     assert text.splitlines()[3] == (
         "2,0.25,1,optimal,86.0,86.0,0.0,30.0,0.0,0.0,0.0,0.0,56.0,0.0,0.0,0.3,"
-        f"{1 - 56 / 86!r},1.0,0,7,ok,")
+        f"{1 - 56 / 86!r},1.0,0,7,1,1,1.0,ok,")
     assert sorted(p.name for p in out.glob("*.png")) == [
         "cost_vs_policy.min_domestic_share.png",
         "cost_vs_scale.capacity_cluster_ceper_process_casting.png",
@@ -136,7 +137,7 @@ def test_invalid_variant_is_reported_in_its_row(tiny_file: Path) -> None:
     assert res.results[1].plan is None
     text = outputs.results_csv(res)
     assert text.splitlines()[2] == (
-        "1,1.5,error,,,,,,,,,,,,,,,,,,policy.min_domestic_share: must be <= 1 (got 1.5)")
+        "1,1.5,error,,,,,,,,,,,,,,,,,,,,,policy.min_domestic_share: must be <= 1 (got 1.5)")
 
 
 def test_worker_exception_becomes_an_error_row() -> None:
@@ -194,3 +195,37 @@ def test_sweep_command_bad_vary_exit_2(tiny_file: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "--vary.policy.min_dom: unknown key 'min_dom' in policy" in res.stderr
     assert "Traceback" not in res.output
+
+
+# Two locations: w1 (10 a unit, room for 6) at ceper, w2 (12 a unit) at tegal; 10 units
+# that cost 20 each imported. Spread v: each workshop at most 10 v units, so
+#   v = 1: w1 6 + w2 4 = 108; 0.5: 5 + 5 = 110; 0.3: two workshops make at most
+#   0.6 of the domestic units, so none are made: 10 imported = 200.
+# A regional share for tegal of 0.7 (spread 1): w2 >= 0.7 (w1 + w2): w1 3 + w2 7 = 114.
+INCLUSION: dict[str, Any] = {
+    "name": "inclusion",
+    "horizon": {"periods": 1},
+    "locations": [{"id": "ceper"}, {"id": "tegal"}],
+    "workshops": [{"id": "w1", "location": "ceper", "capacity": {"casting": 6},
+                   "rate": {"casting": 10}},
+                  {"id": "w2", "location": "tegal", "capacity": {"casting": 100},
+                   "rate": {"casting": 12}}],
+    "components": [{"id": "bd", "import": {"price": 20},
+                    "routing": [{"process": "casting", "hours": 1}]}],
+    "requests": [{"id": "R1", "component": "bd", "quantity": 10}],
+}
+
+
+def test_sweep_over_the_spread_and_a_regional_share() -> None:
+    res = sw.run_sweep(INCLUSION, ["policy.max_workshop_share=1,0.5,0.3"])
+    check_rows(res)
+    got = [(r.row["objective"], r.row["workshops_used"], r.row["locations_used"],
+            r.row["max_workshop_share"]) for r in res.results]
+    assert got == [(108.0, 2, 2, 0.6), (110.0, 2, 2, 0.5), (200.0, 0, 0, None)]
+    res = sw.run_sweep(INCLUSION, ["policy.min_location_share.tegal=0,0.7"])
+    check_rows(res)
+    assert [(r.row["objective"], r.row["max_workshop_share"]) for r in res.results] == [
+        (108.0, 0.6), (114.0, 0.7)]
+    # Dual sourcing on the request: at least 2 workshops, as the plan without it has.
+    res = sw.run_sweep(INCLUSION, ["requests[R1].min_suppliers_per_step=1,2"])
+    assert [r.row["objective"] for r in res.results] == [108.0, 108.0]
