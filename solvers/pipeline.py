@@ -139,7 +139,8 @@ def _best_plan(search: Search, options: SolveOptions, started: float,
         solver["rejected"] = rejected
     bound = search.bound if math.isfinite(search.bound) else None
     return Plan(scenario=sc.name, status=status, bound=bound, solver=solver,
-                diagnosis=diagnose_infeasible(sc, search.d) if status is Status.INFEASIBLE else None,
+                diagnosis=(diagnose_infeasible(sc, search.d) if status is Status.INFEASIBLE
+                           else None),
                 timings=_timings(started, t_solved))
 
 
