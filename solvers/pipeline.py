@@ -11,7 +11,16 @@ from ortools.init.python import init
 from models.check import check
 from models.derived import Derived
 from models.evaluate import compute_kpis
-from models.plan import Cost, Plan, Status, UnmetRow
+from models.plan import (
+    Cost,
+    ImportRow,
+    MaterialRow,
+    Plan,
+    ProductionRow,
+    ShipmentRow,
+    Status,
+    UnmetRow,
+)
 from models.scenario import Scenario
 from solvers.explain import explain_unmet
 from solvers.extract import (
@@ -178,12 +187,11 @@ def diagnose_infeasible(sc: Scenario, d: Derived | None = None) -> str:
     return diagnose(sc, d)
 
 
-def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Raw,
-                 source: str, options: SolveOptions) -> dict[str, Any]:
-    """Everything a Plan is made of, for one candidate of the search; RuntimeError when the
+def plan_rows(sc: Scenario, d: Derived, built: Built, raw: Raw
+              ) -> tuple[list[ProductionRow], list[ShipmentRow], list[MaterialRow],
+                         list[ImportRow], dict[str, float]]:
+    """The rows of a solver's answer and their SPEC cost terms; RuntimeError when the
     model's objective and the cost of its rows disagree."""
-    solver_info = {**options.describe(), **_info(search), "plan": source,
-                   "ortools": ortools_version()}
     production = production_rows(sc, raw)
     shipments = shipment_rows(sc, d, built, raw)
     materials = material_rows(sc, built, raw)
@@ -196,6 +204,17 @@ def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Ra
         if abs(raw.solver_objective - objective) > max(tol, 1e-3):
             raise RuntimeError(f"model objective {raw.solver_objective!r} differs from the "
                                f"cost of its rows {objective!r}")
+    return production, shipments, materials, imports, terms
+
+
+def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Raw,
+                 source: str, options: SolveOptions) -> dict[str, Any]:
+    """Everything a Plan is made of, for one candidate of the search; RuntimeError when the
+    model's objective and the cost of its rows disagree."""
+    solver_info = {**options.describe(), **_info(search), "plan": source,
+                   "ortools": ortools_version()}
+    production, shipments, materials, imports, terms = plan_rows(sc, d, built, raw)
+    objective = sum(terms.values())
     bound = search.bound if math.isfinite(search.bound) else None
     status = Status.FEASIBLE
     if bound is not None:

@@ -26,11 +26,10 @@ from models.evaluate import compute_kpis
 from models.plan import Cost, Plan, Status, UnmetRow
 from models.scenario import Scenario
 from solvers.explain import explain_unmet
-from solvers.extract import cost_terms, import_rows, material_rows, production_rows, shipment_rows
 from solvers.mip import build, solve_model
 from solvers.model import Built, Raw
 from solvers.options import SolveOptions
-from solvers.pipeline import ortools_version
+from solvers.pipeline import ortools_version, plan_rows
 
 Key = tuple[str, int, str, int]
 
@@ -92,17 +91,8 @@ def _plan(sc: Scenario, d: Derived, built: Built, raw: Raw, options: SolveOption
     if raw.status not in ("optimal", "feasible"):
         return Plan(scenario=sc.name, status=Status(raw.status), solver=solver,
                     timings={"total": seconds})
-    production = production_rows(sc, raw)
-    shipments = shipment_rows(sc, d, built, raw)
-    materials = material_rows(sc, built, raw)
-    imports = import_rows(sc, raw)
-    terms = cost_terms(sc, d, raw, shipments, materials)
+    production, shipments, materials, imports, terms = plan_rows(sc, d, built, raw)
     objective = sum(terms.values())
-    if raw.solver_objective is not None and abs(raw.solver_objective - objective) > max(
-            1e-6 * max(1.0, abs(objective)), 1e-3):
-        # The model and the row-by-row cost are written apart: disagreement is a bug.
-        raise RuntimeError(f"repair model objective {raw.solver_objective!r} differs from "
-                           f"the cost of its rows {objective!r}")
     reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=False)
     unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])
              for r in sc.requests if r.id in raw.u]
