@@ -113,7 +113,7 @@ def commit(store: Store, plan: int | str | Path | Plan) -> CommitResult:
     try:
         return _commit(store, p, plan_id)
     except LedgerConflict as e:
-        _record_refusal(store, plan_id, e)
+        record_refusal(store, plan_id, e)
         raise
 
 
@@ -193,7 +193,10 @@ def _commit(store: Store, p: Plan, plan_id: int) -> CommitResult:
                             math.fsum(kg.values()), dict(report.cost), st.version)
 
 
-def _record_refusal(store: Store, plan_id: int, e: LedgerConflict) -> None:
+def record_refusal(store: Store, plan_id: int, e: LedgerConflict,
+                   options: dict[str, Any] | None = None) -> None:
+    """Keep a refused commit of plan (or repair) `plan_id` in the history; `options`
+    replaces the plan run's own in the record (a repair records who tried)."""
     with Session(store.writer) as s, s.begin():
         run = s.get(t.Run, plan_id)
         if run is None:
@@ -201,8 +204,9 @@ def _record_refusal(store: Store, plan_id: int, e: LedgerConflict) -> None:
         s.add(t.Run(kind="commit", plan_id=plan_id, created_at=now(),
                     ledger_version=settings(s).version, scenario_name=run.scenario_name,
                     scenario_hash=run.scenario_hash, request_ids=run.request_ids,
-                    options=run.options, solver_version=run.solver_version,
-                    status="refused", objective=None, bound=run.bound, timings={},
+                    options=run.options if options is None else options,
+                    solver_version=run.solver_version, status="refused", objective=None,
+                    bound=run.bound, timings={},
                     message=str(e)))
 
 

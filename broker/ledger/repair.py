@@ -14,6 +14,7 @@ refused as stale (`LedgerConflict`) when the ledger changed in between.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import math
@@ -32,7 +33,7 @@ from broker.ledger.bookings import plan_bookings, residual_doc, scenario_hash
 from broker.ledger.db import schema as t
 from broker.ledger.db.registry import now, registry_doc
 from broker.ledger.disruption import Disruption, LedgerRows, apply_event, broken_requests
-from broker.ledger.planning import _write_rows, ledger_plan
+from broker.ledger.planning import _write_rows, ledger_plan, record_refusal
 from broker.ledger.registry import after_registry_change
 from broker.ledger.results import Move, RepairResult, RequestRepair
 from broker.ledger.store import Store, require_registry, settings
@@ -225,7 +226,7 @@ def commit(store: Store, repair_id: int, *, actor: str | None = None,
             s.flush()
             return _with(result, committed=True, commit_run_id=commit_run.id)
     except LedgerConflict as e:
-        _record_refusal(store, repair_id, e, actor)
+        record_refusal(store, repair_id, e, {"actor": actor})
         raise
 
 
@@ -440,19 +441,6 @@ def _remove_workshop(s: Session, wid: str) -> None:
     s.flush()
 
 
-def _record_refusal(store: Store, repair_id: int, e: LedgerConflict, actor: str) -> None:
-    with Session(store.writer) as s, s.begin():
-        run = s.get(t.Run, repair_id)
-        if run is None:
-            return
-        s.add(t.Run(kind="commit", plan_id=repair_id, created_at=now(),
-                    ledger_version=settings(s).version, scenario_name=run.scenario_name,
-                    scenario_hash=run.scenario_hash, request_ids=run.request_ids,
-                    options={"actor": actor}, solver_version=run.solver_version,
-                    status="refused", objective=None, bound=None, timings={},
-                    message=str(e)))
-
-
 def _stored_result(run: t.Run) -> RepairResult:
     doc = json.loads(run.document or "{}")
     plan = models.plan_from_dict(doc, f"repair {run.id}")
@@ -468,9 +456,7 @@ def _stored_result(run: t.Run) -> RepairResult:
 
 
 def _with(result: RepairResult, **changes: Any) -> RepairResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)
+    return dataclasses.replace(result, **changes)
 
 
 def _default_actor() -> str:
