@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -34,7 +34,9 @@ app = typer.Typer(
 scenario_app = typer.Typer(help="Built-in scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 
-out = Console(soft_wrap=True)
+# Piped or redirected, a table is printed at full width: a cut id or number is useless to
+# the program reading it (a terminal keeps its own width).
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_NO_PLAN = 0, 1, 2, 3
@@ -45,6 +47,20 @@ def fail_input(e: models.InputError) -> NoReturn:
     for p in e.problems:
         err.print(f"  {p}", highlight=False, markup=False)
     raise typer.Exit(EXIT_INPUT)
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON document on stdout "
+                                      "(docs/cli.md).")]
+
+
+def print_json(kind: str, doc: dict[str, Any]) -> None:
+    """One JSON document on stdout: `format` names what it is (`imc-broker/KIND@1`), then
+    the command's data with stable keys (docs/cli.md); dates as ISO text."""
+    from broker.ledger.results import to_json
+
+    body = {"format": f"imc-broker/{kind}@1", **to_json(doc)}
+    sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
 
 
 class SchemaKind(StrEnum):
@@ -77,6 +93,7 @@ def solve(
     db: DbUrl = None,
     record: Annotated[bool, typer.Option(help="Keep the run in the database's history.")
                       ] = True,
+    as_json: AsJson = False,
 ) -> None:
     """Solve a scenario, write its plan and keep the run in the history (`broker runs`).
     Exit 0: optimal or feasible; 3: infeasible or no solution in time (the plan file is
@@ -90,6 +107,7 @@ def solve(
         fail_input(e)
     from solvers.interrupt import EXIT_INTERRUPTED, solve_interruptibly
 
+    quiet = quiet or as_json
     live = _live_progress() if not quiet and out.is_terminal else None
     options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads,
                                   engine=engine, method=method, started=started,
@@ -101,8 +119,10 @@ def solve(
     if not quiet:
         print_summary(broker.summarize(sc, plan))
         out.print(f"plan written to [bold]{target}[/]", highlight=False)
-    if record:
-        _record(db, sc, plan, options, quiet)
+    run_id = _record(db, sc, plan, options, quiet) if record else None
+    if as_json:
+        print_json("solve", broker.summarize(sc, plan).to_dict()
+                   | {"plan_file": str(target), "run": run_id})
     if interrupted:
         out.file.flush()
         # The search may still be inside an engine call: leave without waiting for it.
@@ -111,8 +131,9 @@ def solve(
 
 
 def _record(db: str | None, sc: models.Scenario, plan: models.Plan,
-            options: broker.SolveOptions, quiet: bool) -> None:
-    """Keep the run; a database that cannot be written costs the history, not the plan."""
+            options: broker.SolveOptions, quiet: bool) -> int | None:
+    """Keep the run; a database that cannot be written costs the history, not the plan.
+    The run's id, or None when it was not recorded."""
     from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -123,9 +144,10 @@ def _record(db: str | None, sc: models.Scenario, plan: models.Plan,
     except (SQLAlchemyError, models.InputError, OSError) as e:
         reason = getattr(e, "orig", None) or e
         err.print(f"warning: run not recorded: {reason}", highlight=False, markup=False)
-        return
+        return None
     if not quiet:
         out.print(f"run {run.id} recorded in {where}", highlight=False)
+    return run.id
 
 
 class _live_progress:
@@ -161,9 +183,19 @@ def _money(v: float | None, currency: str = "") -> str:
     return "-" if v is None else f"{v:,.0f}" + (f" {currency}" if currency else "")
 
 
+# The summary lists each request's deliveries up to this many requests (all in --json).
+MAX_DELIVERY_LINES = 30
+
+
+def _when(period: int, day: str | None) -> str:
+    """A period as a planner reads it: its first day when the scenario has dates."""
+    return f"{day} (period {period})" if day else f"period {period}"
+
+
 def print_summary(sm: broker.PlanSummary) -> None:
+    dates = f" ({sm.start_date} .. {sm.end_date})" if sm.start_date else ""
     out.print(f"[bold]{sm.scenario}[/]: {sm.workshops} workshops, {sm.requests} requests, "
-              f"{sm.periods} periods", highlight=False)
+              f"{sm.periods} periods{dates}", highlight=False)
     out.print(
         f"status [bold]{sm.status}[/]  objective {_money(sm.objective, sm.currency)}  "
         f"bound {_money(sm.bound)}  gap {'-' if sm.gap is None else f'{sm.gap:.4%}'}  "
@@ -182,6 +214,17 @@ def print_summary(sm: broker.PlanSummary) -> None:
     out.print(f"domestic share {k.get('domestic_share', 0):.1%}  local content "
               f"{k.get('local_content', 0):.1%}  on-time share {k.get('on_time_share', 0):.1%}  "
               f"imported units {sm.imported_units:,}", highlight=False)
+    if sm.deliveries and len(sm.deliveries) <= MAX_DELIVERY_LINES:
+        t = Table(title="Deliveries against due dates", show_edge=False)
+        for col in ("request", "units", "due", "delivered (units in period)", "unmet"):
+            t.add_column(col, justify="right" if col in ("units", "unmet") else "left")
+        for ln in sm.deliveries:
+            t.add_row(ln.request, f"{ln.quantity:,}", _when(ln.due, ln.due_date),
+                      ", ".join(f"{q:,} on {ln.delivered_dates.get(p) or f'period {p}'}"
+                                + (" (late)" if p > ln.due else "")
+                                for p, q in ln.delivered.items()) or "-",
+                      f"{ln.unmet:,}" if ln.unmet else "")
+        out.print(t)
     if sm.unmet:
         t = Table(title="Unmet demand", show_edge=False)
         t.add_column("request")
@@ -204,6 +247,7 @@ def print_summary(sm: broker.PlanSummary) -> None:
 def check(
     scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
     plan: Annotated[Path, typer.Argument(help="Plan file (JSON).")],
+    as_json: AsJson = False,
 ) -> None:
     """Check a plan against its scenario with no solver: feasibility and every cost term.
     Exit 0 when feasible and its costs agree, 1 otherwise, 2 for invalid input."""
@@ -213,6 +257,12 @@ def check(
     except models.InputError as e:
         fail_input(e)
     report = broker.check(sc, p)
+    if as_json:
+        print_json("check", {"scenario": sc.name, "plan_file": str(plan), "ok": report.ok,
+                             "objective": report.objective, "cost": report.cost,
+                             "kpis": report.kpis,
+                             "violations": [dataclasses.asdict(v) for v in report.violations]})
+        raise typer.Exit(EXIT_OK if report.ok else EXIT_VIOLATIONS)
     if report.ok:
         out.print(f"[green]OK[/]: plan {plan} is feasible for '{sc.name}' and its costs agree"
                   f" (objective {_money(report.objective, sc.currency)})", highlight=False)
@@ -232,8 +282,13 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file format.")
 
 
 @scenario_app.command("list")
-def scenario_list() -> None:
+def scenario_list(as_json: AsJson = False) -> None:
     """Name the built-in scenarios."""
+    if as_json:
+        print_json("scenarios", {"scenarios": [
+            {"name": name, "description": desc, "default": name == DEFAULT_SCENARIO}
+            for name, (desc, _) in BUILTIN.items()]})
+        return
     for name, (desc, _) in BUILTIN.items():
         mark = " (default)" if name == DEFAULT_SCENARIO else ""
         out.print(f"{name}{mark}: {desc}", highlight=False)
@@ -404,10 +459,15 @@ def registry_import(
 
 @registry_app.command("list")
 def registry_list(kind: Annotated[RegistryKind, typer.Argument(help="What to list.")],
-                  db: DbUrl = None) -> None:
+                  db: DbUrl = None, as_json: AsJson = False) -> None:
     """List workshops (hours and booked hours over the horizon), centers (stock and
     booked kg) or components."""
     with _ledger(db) as b:
+        if as_json:
+            items = (b.workshops() if kind is RegistryKind.workshops else b.centers()
+                     if kind is RegistryKind.centers else b.components())
+            print_json(f"registry-{kind.value}", {kind.value: items})
+            return
         table = Table(show_edge=False)
         if kind is RegistryKind.workshops:
             for col in ("workshop", "location", "process", "rate", "hours", "booked"):
@@ -460,39 +520,60 @@ def registry_capacity(
 def request_submit(
     file: Annotated[Path, typer.Argument(help="YAML/JSON list of requests, or a scenario "
                                          "file whose requests are taken.")],
-    db: DbUrl = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
     """Store requests. A request whose idempotency key (`idempotency_key`, default its id)
     is already stored is returned as stored; nothing new is written for it."""
     with _ledger(db) as b:
         results = b.submit(file)
+    if as_json:
+        print_json("submitted", {"requests": [
+            r.request.to_dict() | {"created": r.created} for r in results]})
+        return
     for r in results:
         what = "submitted" if r.created else "already stored"
         out.print(f"{r.request.id}: {what} ({r.request.status})", highlight=False)
 
 
+class RequestStatus(StrEnum):
+    open = "open"
+    committed = "committed"
+    cancelled = "cancelled"
+
+
 @request_app.command("list")
 def request_list(
-    status: Annotated[str | None, typer.Option(help="open, committed or cancelled.")] = None,
-    db: DbUrl = None,
+    status: Annotated[RequestStatus | None, typer.Option(help="Only requests in this state.")
+                      ] = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
-    """List requests with their state."""
+    """List requests with their state and due dates."""
     with _ledger(db) as b:
+        rows = b.requests(None if status is None else status.value)
+        if as_json:
+            print_json("requests", {"requests": rows})
+            return
         table = Table(show_edge=False)
-        for col in ("request", "component", "quantity", "due", "status", "plan", "submitted"):
+        for col in ("request", "component", "quantity", "due", "due date", "status", "plan",
+                    "submitted"):
             table.add_column(col)
-        for r in b.requests(status):
-            table.add_row(r.id, r.component, f"{r.quantity:,}", str(r.document.get("due", "-")),
+        for r in rows:
+            table.add_row(r.id, r.component, f"{r.quantity:,}",
+                          "-" if r.due is None else str(r.due),
+                          "-" if r.due_date is None else r.due_date.isoformat(),
                           r.status, str(r.plan_id or "-"), f"{r.submitted_at:%Y-%m-%d %H:%M}")
     out.print(table)
 
 
 @request_app.command("cancel")
 def request_cancel(request_id: Annotated[str, typer.Argument(help="Request id.")],
-                   db: DbUrl = None) -> None:
+                   db: DbUrl = None, as_json: AsJson = False) -> None:
     """Cancel a request; a committed one gives back the capacity and material it booked."""
     with _ledger(db) as b:
         r = b.cancel(request_id)
+    if as_json:
+        print_json("request", r.to_dict())
+        return
     out.print(f"{r.id}: {r.status}", highlight=False)
 
 
@@ -504,7 +585,7 @@ def ledger_plan(
     time_limit: Annotated[float | None, typer.Option(help="Seconds.", min=0.01)] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
-    db: DbUrl = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
     """Plan open requests against the capacity and stock left by committed ones; the
     proposal is stored and written, nothing is booked (see `broker commit`). Exit 3 when
@@ -513,6 +594,12 @@ def ledger_plan(
     with _ledger(db) as b:
         res = b.plan(request or None, options)
     models.write_plan(res.plan, out_file)
+    if as_json:
+        print_json("proposal", {"plan_id": res.plan_id, "plan_file": str(out_file),
+                                "requests": res.requests, "ledger_version": res.ledger_version,
+                                "timings": res.timings}
+                   | broker.summarize(res.scenario, res.plan).to_dict())
+        raise typer.Exit(EXIT_OK if res.plan.status.has_plan else EXIT_NO_PLAN)
     out.print(f"plan {res.plan_id} of {len(res.requests)} request(s) at ledger version "
               f"{res.ledger_version}: {res.plan.status.value}, objective "
               f"{_money(res.plan.objective, res.scenario.currency)}, "
@@ -529,15 +616,18 @@ def ledger_plan(
 def ledger_commit(
     plan: Annotated[str, typer.Argument(
         help="Plan file made by `broker plan`, or its id, or the id of a repair.")],
-    db: DbUrl = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
     """Book a plan's capacity and material, all or nothing. Exit 4 when the ledger has
     changed so that the plan no longer fits (plan again); nothing is written then."""
     with _ledger(db) as b:
         if b.is_repair(plan):
-            _print_repair(b.commit_repair(int(plan)), as_json=False)
+            _print_repair(b.commit_repair(int(plan)), as_json=as_json)
             return
         res = b.commit(plan)
+    if as_json:
+        print_json("commit", res.to_dict())
+        return
     if res.already:
         out.print(f"plan {res.plan_id} was already committed (run {res.run_id})",
                   highlight=False)
@@ -559,7 +649,6 @@ ChangePenalty = Annotated[float | None, typer.Option(
     "the ledger's median unit cost (docs/ledger.md).", min=0)]
 RepairLimit = Annotated[float, typer.Option("--time-limit", help="Seconds for the repair.",
                                             min=0.5)]
-AsJson = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 
 
 def _disrupt(event: broker.Disruption, db: str | None, dry_run: bool,
@@ -668,19 +757,24 @@ def disrupt_route(
 def ledger_quote(
     file: Annotated[Path, typer.Argument(help="YAML/JSON file with one request.")],
     time_limit: Annotated[float, typer.Option(help="Seconds per solve.", min=0.01)] = 0.5,
-    db: DbUrl = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
     """Cost and earliest on-time period of one new request against the committed ledger;
     nothing is stored or booked."""
     with _ledger(db) as b:
         q = b.quote(file, time_limit=time_limit)
+    if as_json:
+        print_json("quote", q.to_dict())
+        raise typer.Exit(EXIT_NO_PLAN if q.cost is None else EXIT_OK)
     if q.cost is None:
         out.print(f"{q.request}: no plan ({q.status})", highlight=False)
         raise typer.Exit(EXIT_NO_PLAN)
-    when = "not within the horizon" if q.earliest_period is None else (
-        f"period {q.earliest_period}" + (f" ({q.earliest_date})" if q.earliest_date else ""))
+    when = "not within the horizon" if q.earliest_period is None else _when(
+        q.earliest_period, q.earliest_date.isoformat() if q.earliest_date else None)
+    due = "" if q.due is None else ", due " + _when(
+        q.due, q.due_date.isoformat() if q.due_date else None)
     out.print(f"{q.request}: {q.quantity:,} unit(s), cost {_money(q.cost)}"
-              f"{' (on time)' if q.on_time else ' (NOT on time)'}, earliest on-time {when}"
+              f"{' (on time)' if q.on_time else ' (NOT on time)'}{due}, earliest on-time {when}"
               + (f", {q.unmet} unmet" if q.unmet else "")
               + (f", {q.imported} imported" if q.imported else "")
               + f" [{q.seconds:.2f}s]", highlight=False)
@@ -690,7 +784,7 @@ def ledger_quote(
 def ledger_export(
     scenario_out: Annotated[Path, typer.Option(help="Scenario file (.yaml/.json).")],
     plan_out: Annotated[Path, typer.Option(help="Plan file (JSON).")],
-    db: DbUrl = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
     """Write the registry with every committed request as a scenario, and every committed
     booking as one plan, for `broker check`."""
@@ -698,15 +792,26 @@ def ledger_export(
         ex = b.export()
     models.dump_document(models.scenario_to_dict(ex.scenario), scenario_out)
     models.write_plan(ex.plan, plan_out)
+    if as_json:
+        print_json("export", {"requests": len(ex.scenario.requests),
+                              "scenario_file": str(scenario_out), "plan_file": str(plan_out),
+                              "objective": ex.plan.objective})
+        return
     out.print(f"{len(ex.scenario.requests)} committed request(s): scenario {scenario_out}, "
               f"plan {plan_out} (objective {_money(ex.plan.objective)})", highlight=False)
 
 
 @runs_app.command("list")
-def runs_list(limit: Annotated[int, typer.Option(help="Most recent N.")] = 50,
-              db: DbUrl = None) -> None:
+def runs_list(limit: Annotated[int, typer.Option(help="Most recent N.", min=1)] = 50,
+              db: DbUrl = None, as_json: AsJson = False) -> None:
     """Plans and commits, newest first."""
     with _ledger(db) as b:
+        if as_json:
+            # The stored documents stay out of a listing (`broker runs show ID` has them).
+            print_json("runs", {"runs": [
+                {k: v for k, v in r.to_dict().items()
+                 if k not in ("document", "scenario_document")} for r in b.runs(limit)]})
+            return
         table = Table(show_edge=False)
         for col in ("id", "kind", "plan", "when", "version", "status", "objective",
                     "requests"):
@@ -741,6 +846,7 @@ def bottlenecks_cmd(
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve.", min=0.01)
                           ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    as_json: AsJson = False,
 ) -> None:
     """Rank the capacity and stock that limit a plan by what one more unit would save, and
     re-solve the most valuable expansions: where to invest."""
@@ -758,6 +864,12 @@ def bottlenecks_cmd(
             fail_input(models.InputError(str(plan), [f"{v.where}: {v.message}" for v in bad]))
     rep = analyse(sc, p, options=broker.SolveOptions(time_limit=time_limit, seed=seed),
                   verify=verify, expand=expand)
+    if as_json:
+        doc = {k: v for k, v in dataclasses.asdict(rep).items() if k != "plan"}
+        for key in ("capacity", "clusters", "stock", "invest"):
+            doc[key] = doc[key][:top]
+        print_json("bottlenecks", doc | {"currency": sc.currency})
+        raise typer.Exit(EXIT_NO_PLAN if rep.lp_objective is None else EXIT_OK)
     out.print(f"[bold]{sc.name}[/]: objective {_money(rep.objective, sc.currency)}, LP with "
               f"the plan's choices fixed {_money(rep.lp_objective)}", highlight=False)
     if rep.lp_objective is None:
@@ -845,6 +957,7 @@ def sweep_cmd(
     db: DbUrl = None,
     record: Annotated[bool, typer.Option(help="Keep each variant's run in the history.")
                       ] = True,
+    as_json: AsJson = False,
 ) -> None:
     """Solve every combination of the varied values and write DIR/results.csv (one row per
     variant, in grid order), DIR/runs.csv (seconds, run ids), plans, scenarios and plots.
@@ -883,6 +996,14 @@ def sweep_cmd(
             reason = getattr(e, "orig", None) or e
             err.print(f"warning: runs not recorded: {reason}", highlight=False, markup=False)
     files = outputs.write_outputs(res, out_dir, plots=plots)
+    no_plan = any(r.row.get("status") not in ("optimal", "feasible") for r in res.results)
+    if as_json:
+        print_json("sweep", {"axes": [a.path for a in res.axes], "out_dir": str(out_dir),
+                             "files": [str(f) for f in files], "variants": [
+            {"variant": r.variant.index, "values": dict(zip((a.path for a in res.axes),
+                                                            r.variant.values, strict=True)),
+             "run": r.run_id, "seconds": r.seconds, **r.row} for r in res.results]})
+        raise typer.Exit(EXIT_NO_PLAN if no_plan else EXIT_OK)
     table = Table(show_edge=False)
     for col in ("#", *(a.path for a in res.axes), "status", "objective", "gap",
                 "local content", "unmet", "run"):
@@ -902,13 +1023,12 @@ def sweep_cmd(
                       highlight=False, markup=False)
     out.print(f"{len(res.results)} variant(s), {len(files)} file(s) in {out_dir}",
               highlight=False)
-    no_plan = any(r.row.get("status") not in ("optimal", "feasible") for r in res.results)
     raise typer.Exit(EXIT_NO_PLAN if no_plan else EXIT_OK)
 
 
 @app.command("replay")
 def replay_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `broker runs list`).")],
-               db: DbUrl = None) -> None:
+               db: DbUrl = None, as_json: AsJson = False) -> None:
     """Solve a recorded run again (same scenario, options, seed and threads) and compare
     the plan with the stored one. Exit 0 when reproduced bit for bit, 1 when it differs,
     2 when the run cannot be replayed."""
@@ -916,6 +1036,11 @@ def replay_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `broker r
 
     with _ledger(db) as b:
         rep = replay(b, run_id)
+    if as_json:
+        print_json("replay", {"run": run_id, "reproduced": rep.reproduced,
+                              "status": rep.plan.status.value, "objective": rep.plan.objective,
+                              "notes": rep.notes, "differences": rep.differences})
+        raise typer.Exit(EXIT_OK if rep.reproduced else EXIT_VIOLATIONS)
     for note in rep.notes:
         out.print(f"note: {note}", highlight=False, markup=False)
     if rep.reproduced:
@@ -934,7 +1059,7 @@ def compare_cmd(
     run_a: Annotated[int, typer.Argument(help="Run id A.")],
     run_b: Annotated[int, typer.Argument(help="Run id B.")],
     show_all: Annotated[bool, typer.Option("--all", help="Also rows that are equal.")] = False,
-    db: DbUrl = None,
+    db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
     """Cost terms, KPIs and allocation (final-step units and hours by workshop and by
     cluster) of two runs: A, B and B-A, only rows that differ unless --all."""
@@ -942,28 +1067,35 @@ def compare_cmd(
 
     with _ledger(db) as b:
         cmp = compare(b, run_a, run_b)
+    if as_json:
+        print_json("compare", {"a": run_a, "b": run_b, "notes": cmp.notes, "lines": [
+            {"section": ln.section, "name": ln.name, "a": ln.a, "b": ln.b, "delta": ln.delta,
+             "differs": ln.differs} for ln in cmp.lines if show_all or ln.differs]})
+        return
     for note in cmp.notes:
         out.print(f"note: {note}", highlight=False, markup=False)
     titles = {"cost": "Cost terms", "kpi": "KPIs", "workshop": "Allocation by workshop",
               "cluster": "Allocation by cluster"}
-
-    def fmt(section: str, v: float | None) -> str:
-        if v is None:
-            return "-"
-        if section == "kpi" and not float(v).is_integer():
-            return f"{v:.4f}"
-        return f"{v:,.2f}" if not float(v).is_integer() else f"{v:,.0f}"
 
     shown = 0
     for section, title in titles.items():
         lines = [ln for ln in cmp.lines if ln.section == section and (show_all or ln.differs)]
         if not lines:
             continue
+        # One format per table: shares with 4 decimals; money, units and hours whole
+        # unless some value of the table has cents, then all with 2 decimals.
+        values = [v for ln in lines for v in (ln.a, ln.b, ln.delta) if v is not None]
+        spec = (".4f" if section == "kpi" else
+                ",.0f" if all(abs(v - round(v)) < 5e-3 for v in values) else ",.2f")
+
+        def fmt(v: float | None, spec: str = spec) -> str:
+            return "-" if v is None else format(v, spec)
+
         t = Table(title=title, show_edge=False)
         for col in ("", f"A (run {run_a})", f"B (run {run_b})", "B-A"):
             t.add_column(col, justify="left" if not col else "right")
         for ln in lines:
-            t.add_row(ln.name, fmt(section, ln.a), fmt(section, ln.b), fmt(section, ln.delta))
+            t.add_row(ln.name, fmt(ln.a), fmt(ln.b), fmt(ln.delta))
         out.print(t)
         shown += len(lines)
     if not shown:
@@ -1173,12 +1305,15 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (see `broker 
 
 
 @keys_app.command("list")
-def keys_list(db: DbUrl = None) -> None:
+def keys_list(db: DbUrl = None, as_json: AsJson = False) -> None:
     """List keys (never the secrets)."""
     from broker.service.auth import KeyStore
 
     with _ledger(db) as b:
         keys = KeyStore(b.engine).list()
+    if as_json:
+        print_json("keys", {"keys": keys})
+        return
     table = Table(show_edge=False)
     for col in ("key", "role", "party", "label", "created", "revoked"):
         table.add_column(col)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from models.dates import period_start
 from models.derived import Derived
 from models.plan import Plan, Status
 from models.scenario import Scenario
@@ -63,6 +65,52 @@ class UnmetLine:
 
 
 @dataclass(frozen=True)
+class RequestLine:
+    """When a request's units arrive against its due period; dates with `horizon.start`."""
+
+    request: str
+    quantity: int
+    due: int
+    due_date: str | None
+    delivered: dict[int, int]  # period -> units arriving (made or imported)
+    delivered_dates: dict[int, str]  # period -> its first day (dated scenarios only)
+    unmet: int
+
+    @property
+    def last(self) -> int | None:
+        return max(self.delivered) if self.delivered else None
+
+
+def request_lines(scenario: Scenario, plan: Plan) -> list[RequestLine]:
+    """Per request: due period and date, units arriving per period, units unmet."""
+    start, days = scenario.horizon.start, scenario.horizon.period_days
+
+    def on(t: int) -> str | None:
+        return None if start is None else period_start(start, days, t).isoformat()
+
+    arriving: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in plan.production:
+        r = scenario.request(row.request)
+        if row.step == len(scenario.component(r.component).routing) - 1:
+            arriving[r.id][row.period] += row.quantity
+    for imp in plan.imports:
+        comp = scenario.component(scenario.request(imp.request).component)
+        lead = comp.import_.lead_periods if comp.import_ is not None else 0
+        arriving[imp.request][lead] += imp.quantity
+    unmet: dict[str, int] = defaultdict(int)
+    for u in plan.unmet:
+        unmet[u.request] += u.quantity
+    lines = []
+    for r in scenario.requests:
+        got = dict(sorted(arriving.get(r.id, {}).items()))
+        due = scenario.due(r)
+        lines.append(RequestLine(r.id, r.quantity, due, on(due), got,
+                                 {t: d for t in got if (d := on(t)) is not None},
+                                 unmet[r.id]))
+    return lines
+
+
+@dataclass(frozen=True)
 class PlanSummary:
     """The rows of a plan summary. Without a plan, `cost` is None and `no_plan` says why
     in a planner's words."""
@@ -72,6 +120,9 @@ class PlanSummary:
     workshops: int
     requests: int
     periods: int
+    # SPEC 8.1: first and last day of the horizon, when it has a start.
+    start_date: str | None
+    end_date: str | None
     status: str
     objective: float | None
     bound: float | None
@@ -83,12 +134,17 @@ class PlanSummary:
     unmet: list[UnmetLine]
     utilization: list[Utilization]
     no_plan: str | None
+    deliveries: list[RequestLine] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         doc = dataclasses.asdict(self)
         doc["utilization"] = [dict(row, share=u.share)
                               for row, u in zip(doc["utilization"], self.utilization,
                                                 strict=True)]
+        # JSON object keys are text: periods as strings, in period order.
+        for line in doc["deliveries"]:
+            line["delivered"] = {str(t): q for t, q in line["delivered"].items()}
+            line["delivered_dates"] = {str(t): d for t, d in line["delivered_dates"].items()}
         return doc
 
 
@@ -102,10 +158,14 @@ def no_plan_reason(plan: Plan) -> str:
 def summarize(scenario: Scenario, plan: Plan) -> PlanSummary:
     """Everything the summary of `plan` shows, computed once."""
     has_plan = plan.status.has_plan and plan.cost is not None
+    h = scenario.horizon
+    end = (None if h.start is None
+           else period_start(h.start, h.period_days, h.periods) - timedelta(days=1))
     return PlanSummary(
         scenario=scenario.name, currency=scenario.currency,
         workshops=len(scenario.workshops), requests=len(scenario.requests),
-        periods=scenario.horizon.periods, status=plan.status.value,
+        periods=h.periods, start_date=None if h.start is None else h.start.isoformat(),
+        end_date=None if end is None else end.isoformat(), status=plan.status.value,
         objective=plan.objective, bound=plan.bound, gap=plan.gap,
         seconds=float((plan.timings or {}).get("total", 0.0)),
         cost=plan.cost.as_dict() if has_plan and plan.cost is not None else None,
@@ -113,4 +173,5 @@ def summarize(scenario: Scenario, plan: Plan) -> PlanSummary:
         imported_units=sum(i.quantity for i in plan.imports),
         unmet=[UnmetLine(u.request, u.quantity, u.reason) for u in plan.unmet],
         utilization=utilization(scenario, plan) if has_plan else [],
-        no_plan=None if has_plan else no_plan_reason(plan))
+        no_plan=None if has_plan else no_plan_reason(plan),
+        deliveries=request_lines(scenario, plan) if has_plan else [])

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 
@@ -54,6 +55,7 @@ KINDS = (
     "bound",
     "kpi",
     "reason",
+    "date",
 )
 
 KPI_NAMES = ("domestic_share", "local_content", "on_time_share")
@@ -78,7 +80,7 @@ class Violation:
 # what it does. A plan wrong only in these has a usable allocation: the ledger books it at
 # the cost it recomputes (another commit may have paid a fixed cost in between, which
 # makes the plan cheaper than it says), and the bottleneck analysis reads its rows.
-CLAIM_KINDS = frozenset({"cost", "objective", "kpi", "bound"})
+CLAIM_KINDS = frozenset({"cost", "objective", "kpi", "bound", "date"})
 
 
 def blocking(violations: Iterable[Violation]) -> list[Violation]:
@@ -432,6 +434,72 @@ def _check_kpis(plan: Plan, kpis: dict[str, float], out: list[Violation]) -> Non
                 f"plan says {plan.kpis[name]:.6g}, the rows give {kpis[name]:.6g}"))
 
 
+def _check_dates(sc: Scenario, plan: Plan, out: list[Violation]) -> None:
+    """SPEC 8.1: the optional `date` of a production row is its period's first day, and a
+    plan's `requests` give each request's release, due and delivery dates as the scenario
+    and the rows do. Recomputed here from the horizon, not with `models.dates`."""
+    h = sc.horizon
+    has_dates = (any(row.date is not None for row in plan.production)
+                 or plan.requests is not None)
+    if not has_dates:
+        return
+    start = h.start
+    if start is None:
+        out.append(Violation("date", "horizon.start",
+                             "the plan carries dates but the scenario has no horizon.start"))
+        return
+
+    def day(t: int) -> str:
+        return (start + timedelta(days=t * h.period_days)).isoformat()
+
+    for i, row in enumerate(plan.production):
+        if row.date is not None and row.date != day(row.period):
+            out.append(Violation("date", f"production[{i}].date",
+                                 f"{row.date} is not the first day of period {row.period} "
+                                 f"({day(row.period)})"))
+    if plan.requests is None:
+        return
+    finals: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    known = {r.id: r for r in sc.requests}
+    comps = {c.id: c for c in sc.components}
+    for row in plan.production:
+        r = known.get(row.request)
+        if r is not None and r.component in comps and \
+                row.step == len(comps[r.component].routing) - 1:
+            finals[row.request][row.period] += row.quantity
+    seen: set[str] = set()
+    for i, rd in enumerate(plan.requests):
+        where = f"requests[{i}]"
+        r = known.get(rd.request)
+        if r is None:
+            out.append(Violation("date", f"{where}.request", f"unknown request '{rd.request}'"))
+            continue
+        seen.add(r.id)
+        due = h.periods - 1 if r.due is None else r.due
+        for name, got, want in (("release", rd.release, r.release), ("due", rd.due, due),
+                                ("release_date", rd.release_date, day(r.release)),
+                                ("due_date", rd.due_date, day(due))):
+            if got != want:
+                out.append(Violation("date", f"{where}.{name}",
+                                     f"plan says {got}, the scenario gives {want}"))
+        made = {(d.period, d.quantity) for d in rd.deliveries if d.source == "made"}
+        want_made = set(finals.get(r.id, {}).items())
+        if made != want_made:
+            out.append(Violation("date", f"{where}.deliveries",
+                                 f"made units by period {sorted(made)} differ from the "
+                                 f"final-step rows {sorted(want_made)}"))
+        for j, d in enumerate(rd.deliveries):
+            if d.date != day(d.period):
+                out.append(Violation("date", f"{where}.deliveries[{j}].date",
+                                     f"{d.date} is not the first day of period {d.period} "
+                                     f"({day(d.period)})"))
+    missing = [r.id for r in sc.requests if r.id not in seen]
+    if missing:
+        out.append(Violation("date", "requests",
+                             f"no dates for request(s) {', '.join(missing[:5])}"
+                             + (" ..." if len(missing) > 5 else "")))
+
+
 def inclusion_violations(scenario: Scenario, plan: Plan) -> list[Violation]:
     """Only the SPEC 8.2-8.5 checks (minimum lots, sourcing floors, spread, regional
     shares) of `plan`: what a constructive plan, which meets the rest by construction,
@@ -471,5 +539,6 @@ def check(scenario: Scenario, plan: Plan, *, rel_tol: float = 1e-6) -> CheckRepo
     _check_bound(plan, rel_tol, out)
     recomputed = kpis(ctx, d, cost)
     _check_kpis(plan, recomputed, out)
+    _check_dates(scenario, plan, out)
     return CheckReport(violations=out, cost=cost, objective=math.fsum(cost.values()),
                        kpis=recomputed)

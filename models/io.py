@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from models.dates import resolve_dates
 from models.documents import load_json, load_yaml
 from models.errors import DocumentError, InputError, PlanError, ScenarioError
 from models.plan import Plan
@@ -63,7 +64,8 @@ def scenario_from_dict(doc: Any, source: str = "<scenario>") -> Scenario:
     """Validate a parsed document; raise ScenarioError with every problem found."""
     if not isinstance(doc, dict):
         raise ScenarioError(source, ["(document): a scenario must be a mapping of keys"])
-    problems: list[str] = []
+    # SPEC 8.1: ISO dates of release and due become period numbers before validation.
+    doc, problems = resolve_dates(doc)
     scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(doc)

@@ -42,6 +42,8 @@ class ProductionRow(_Row):
     workshop: str
     period: int
     quantity: int
+    # SPEC 8.1: the ISO first day of the period, in plans of dated scenarios.
+    date: str | None = None
 
 
 class ShipmentRow(_Row):
@@ -68,6 +70,26 @@ class UnmetRow(_Row):
     request: str
     quantity: int
     reason: str
+
+
+class Delivery(_Row):
+    period: int
+    date: str
+    quantity: int
+    source: Literal["made", "imported"]
+
+
+class RequestDates(_Row):
+    """A request's calendar in a dated plan (SPEC 8.1): release and due with their dates,
+    and when its units arrive."""
+
+    request: str
+    release: int
+    release_date: str
+    due: int
+    due_date: str
+    deliveries: list[Delivery] = Field(default_factory=list)
+    unmet: int = 0
 
 
 class Cost(BaseModel):
@@ -114,6 +136,8 @@ class Plan(BaseModel):
     # Engine, versions and options that made the plan (no wall-clock values, so that the
     # same scenario, seed and thread count give the same file).
     solver: dict[str, Any] | None = None
+    # Per request, in plans of dated scenarios (SPEC 8.1): due date and delivery dates.
+    requests: list[RequestDates] | None = None
     # Why there is no plan, for status infeasible.
     diagnosis: str | None = None
     # Value of one more hour of capacity / kg of stock (solve with duals=True).
@@ -132,9 +156,12 @@ class Plan(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json", by_alias=True)
         # Optional extensions stay out of the file when empty; SPEC keys are always there.
-        for key in ("solver", "diagnosis", "sensitivity"):
+        for key in ("requests", "solver", "diagnosis", "sensitivity"):
             if d.get(key) is None:
                 d.pop(key, None)
+        for row in d["production"]:
+            if row.get("date") is None:
+                row.pop("date", None)
         return d
 
     def to_json(self) -> str:

@@ -18,6 +18,7 @@ from pydantic import (
     Strict,
     StrictBool,
     StringConstraints,
+    WithJsonSchema,
 )
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -59,6 +60,12 @@ NonNeg = Money  # a number >= 0 with no more specific limit
 Share = Annotated[float, Strict(), Field(ge=0, le=1)]
 Period = Annotated[int, Strict(), Field(ge=0, le=MAX_PERIODS)]
 Count = Annotated[int, Strict(), Field(ge=1, le=MAX_UNITS)]
+# A request's release or due: a period number, or (SPEC 8.1, with horizon.start) an ISO
+# date, which `models.dates` turns into its period before validation; so the model holds a
+# period and the schema says both are accepted.
+DatedPeriod = Annotated[int, Strict(), Field(ge=0, le=MAX_PERIODS), WithJsonSchema({
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_PERIODS},
+              {"type": "string", "format": "date"}]})]
 # Whole units, >= 0 (SPEC 8.2).
 Units = Annotated[int, Strict(), Field(ge=0, le=MAX_UNITS)]
 
@@ -187,9 +194,9 @@ class Request(_Strict):
     buyer: str | None = None
     component: Id
     quantity: Count
-    release: Period = 0
+    release: DatedPeriod = 0
     # Without a due period the request is on time anywhere in the horizon.
-    due: Period | None = None
+    due: DatedPeriod | None = None
     destination: Id | None = None
     requires: list[str] = Field(default_factory=list)
     max_suppliers_per_step: Annotated[int, Strict(), Field(ge=1, le=MAX_ENTRIES)] | None = None

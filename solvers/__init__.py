@@ -20,11 +20,14 @@ __all__ = ["Engine", "Formulation", "Method", "ProgressEvent", "SolveOptions", "
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
-    """Solve `scenario` exactly (SPEC sections 4 to 6) and return a plan (section 7)."""
+    """Solve `scenario` exactly (SPEC sections 4 to 6) and return a plan (section 7),
+    with the calendar of a dated scenario (SPEC 8.1, `models.dates.with_dates`)."""
+    from models.dates import with_dates
+
     if options is not None and options.keep is not None:
         from solvers.repair import solve_keeping
 
-        return solve_keeping(scenario, options)
+        return with_dates(scenario, solve_keeping(scenario, options))
     from solvers.pipeline import solve as run
 
     return run(scenario, options)

@@ -9,6 +9,7 @@ from typing import Any
 from ortools.init.python import init
 
 from models.check import check
+from models.dates import with_dates
 from models.derived import Derived
 from models.evaluate import compute_kpis
 from models.plan import (
@@ -51,7 +52,12 @@ def ortools_version() -> str:
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
-    """Solve `scenario` (SPEC sections 4 to 6) and return a plan (section 7)."""
+    """Solve `scenario` (SPEC sections 4 to 6) and return a plan (section 7), with the
+    calendar of a dated scenario (SPEC 8.1, `models.dates.with_dates`)."""
+    return with_dates(scenario, _solve(scenario, options))
+
+
+def _solve(scenario: Scenario, options: SolveOptions | None) -> Plan:
     options = options or SolveOptions()
     started = options.started if options.started is not None else time.perf_counter()
     deadline = None if options.time_limit is None else started + options.time_limit

@@ -15,6 +15,7 @@ from broker.ledger.db.registry import now, registry_doc
 from broker.ledger.planning import ledger_plan
 from broker.ledger.results import LedgerExport, RunRecord
 from broker.ledger.store import Store, require_registry, settings, settings_version, utc
+from models.dates import with_dates
 from models.plan import Plan
 from models.scenario import Scenario
 from solvers import SolveOptions, ortools_version
@@ -52,7 +53,8 @@ def export(store: Store) -> LedgerExport:
             .order_by(t.Request.id))]
         sc = models.scenario_from_dict(registry_doc(s) | {"requests": committed},
                                        "ledger")
-        plan = ledger_plan(s, sc)
+        # The calendar of a dated registry, as a solved plan has it (SPEC 8.1).
+        plan = with_dates(sc, ledger_plan(s, sc))
         return LedgerExport(sc, plan)
 
 

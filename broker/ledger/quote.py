@@ -4,7 +4,7 @@ ledger, without storing or booking anything."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +102,16 @@ def quote_in(sc: Scenario, time_limit: float, t0: float | None = None) -> Quote:
     on_time = unmet == 0 and completion <= due
     earliest = _earliest(sc, time_limit, completion if on_time else None)
     start = sc.horizon.start
-    when = (start + timedelta(days=earliest * sc.horizon.period_days)
-            if start is not None and earliest is not None else None)
+
+    def day(t: int | None) -> date | None:
+        return (start + timedelta(days=t * sc.horizon.period_days)
+                if start is not None and t is not None else None)
+
     assert plan.cost is not None and plan.objective is not None
+    done = completion if completion >= 0 else None
     return Quote(req.id, req.quantity, plan.status.value, plan.objective,
-                 plan.cost.as_dict(), on_time, completion if completion >= 0 else None,
-                 earliest, when, unmet, imported, time.perf_counter() - t0)
+                 plan.cost.as_dict(), on_time, done, earliest, day(earliest), unmet, imported,
+                 time.perf_counter() - t0, due, day(due), day(done))
 
 
 def _completion(sc: Scenario, plan: Plan) -> int:

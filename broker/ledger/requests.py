@@ -16,6 +16,7 @@ from broker.ledger.db import schema as t
 from broker.ledger.db.registry import now, registry_doc
 from broker.ledger.results import RequestRecord, SubmitResult
 from broker.ledger.store import Store, require_registry, utc
+from models.dates import period_start
 from models.scenario import Request as RequestModel
 
 
@@ -61,7 +62,7 @@ def submit(store: Store, source: str | Path | list[dict[str, Any]] | dict[str, A
                     problems.append(f"{prefix}[{i}]: idempotency key '{key}' was used for "
                                     f"a different request (stored as '{old.id}')")
                 else:
-                    results.append(SubmitResult(request_record(old), created=False))
+                    results.append(SubmitResult(request_record(old, s), created=False))
                 continue
             if s.get(t.Request, req.id) is not None:
                 problems.append(f"{prefix}[{i}].id: request '{req.id}' already exists "
@@ -71,18 +72,24 @@ def submit(store: Store, source: str | Path | list[dict[str, Any]] | dict[str, A
                             component_id=req.component, quantity=req.quantity,
                             status="open", submitted_at=stamp)
             s.add(row)
-            results.append(SubmitResult(request_record(row), created=True))
+            results.append(SubmitResult(request_record(row, s), created=True))
         if problems:
             raise models.InputError(name, problems)
     return results
 
 
+STATUSES = ("open", "committed", "cancelled")
+
+
 def requests(store: Store, status: str | None = None) -> list[RequestRecord]:
+    if status is not None and status not in STATUSES:
+        raise models.InputError("--status", [f"unknown status '{status}' (known: "
+                                             f"{', '.join(STATUSES)})"])
     with store.snapshot() as s:
         q = select(t.Request).order_by(t.Request.submitted_at, t.Request.id)
         if status is not None:
             q = q.where(t.Request.status == status)
-        return [request_record(r) for r in s.scalars(q)]
+        return [request_record(r, s) for r in s.scalars(q)]
 
 
 def request(store: Store, request_id: str) -> RequestRecord:
@@ -90,7 +97,7 @@ def request(store: Store, request_id: str) -> RequestRecord:
         row = s.get(t.Request, request_id)
         if row is None:
             raise models.InputError("request", [f"unknown request '{request_id}'"])
-        return request_record(row)
+        return request_record(row, s)
 
 
 def cancel(store: Store, request_id: str) -> RequestRecord:
@@ -100,14 +107,14 @@ def cancel(store: Store, request_id: str) -> RequestRecord:
         if row is None:
             raise models.InputError("request", [f"unknown request '{request_id}'"])
         if row.status == "cancelled":
-            return request_record(row)
+            return request_record(row, s)
         if row.status == "committed":
             for table in t.LEDGER_TABLES:
                 s.execute(delete(table).where(table.request_id == request_id))
             st.version += 1
         row.status = "cancelled"
         row.cancelled_at = now()
-        return request_record(row)
+        return request_record(row, s)
 
 
 def request_items(source: str | Path | list[dict[str, Any]] | dict[str, Any]
@@ -143,9 +150,20 @@ def _request_doc(r: RequestModel) -> dict[str, Any]:
         | {"id": r.id, "component": r.component, "quantity": r.quantity}
 
 
-def request_record(r: t.Request) -> RequestRecord:
+def request_record(r: t.Request, s: Session | None = None) -> RequestRecord:
+    """The record of a stored request; with a session, its effective due period and, when
+    the registry's horizon has a start, its release and due dates (SPEC 8.1)."""
+    doc = dict(r.document)
+    due = release_date = due_date = None
+    if s is not None:
+        st = s.get(t.Settings, 1)
+        if st is not None and st.periods:
+            due = doc.get("due", st.periods - 1)
+            if st.start is not None:
+                release_date = period_start(st.start, st.period_days, doc.get("release", 0))
+                due_date = period_start(st.start, st.period_days, due)
     return RequestRecord(r.id, r.idempotency_key, r.component_id, r.quantity, r.status,
-                         utc(r.submitted_at), r.plan_id, dict(r.document))
+                         utc(r.submitted_at), r.plan_id, doc, due, release_date, due_date)
 
 
 def open_docs(s: Session, request_ids: Sequence[str] | None) -> list[dict[str, Any]]:

@@ -120,6 +120,11 @@ class RequestRecord(Result):
     submitted_at: datetime
     plan_id: int | None
     document: dict[str, Any]
+    # SPEC 8.1: the first days of its release and due periods, when the registry's
+    # horizon has a start; `due` is the effective due period (the horizon's last without one).
+    due: int | None = None
+    release_date: date | None = None
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,9 @@ class Quote(Result):
     unmet: int
     imported: int
     seconds: float
+    due: int | None = None  # the request's effective due period
+    due_date: date | None = None  # its first day, with horizon.start (SPEC 8.1)
+    completion_date: date | None = None  # first day of completion_period
 
 
 @dataclass(frozen=True)

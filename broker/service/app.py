@@ -632,7 +632,8 @@ def _request_out(r: RequestRecord) -> RequestOut:
     return RequestOut(id=r.id, idempotency_key=r.idempotency_key,
                       buyer=r.document.get("buyer"), component=r.component,
                       quantity=r.quantity, status=r.status, submitted_at=r.submitted_at,
-                      plan_id=r.plan_id, document=r.document)
+                      plan_id=r.plan_id, document=r.document, due=r.due,
+                      due_date=r.due_date)
 
 
 def _workshop_ids(s: Service) -> set[str]:

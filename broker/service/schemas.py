@@ -87,6 +87,10 @@ class RequestOut(_Out):
     submitted_at: datetime
     plan_id: int | None
     document: dict[str, Any] = Field(description="The request as stored (SPEC section 2).")
+    due: int | None = Field(None, description="Effective due period (the horizon's last "
+                            "without a due).")
+    due_date: date | None = Field(None, description="First day of the due period, when the "
+                                  "registry's horizon has a start (SPEC 8.1).")
 
 
 class RequestPage(_Out):
@@ -111,6 +115,10 @@ class QuoteOut(_Out):
     unmet: int
     imported: int
     seconds: float
+    due: int | None = Field(None, description="The request's effective due period.")
+    due_date: date | None = Field(None, description="First day of the due period (SPEC 8.1).")
+    completion_date: date | None = Field(None, description="First day of the completion "
+                                         "period.")
     ledger_version: int
 
 

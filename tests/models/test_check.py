@@ -463,15 +463,20 @@ def test_bound_above_objective() -> None:
 
 
 def test_claims_alone_do_not_block() -> None:
-    # Wrong cost, objective, KPIs and bound: every claim is off, the allocation is sound.
+    # Wrong cost, objective, KPIs, bound and a row's date: every claim is off, the
+    # allocation is sound.
     def claims(d: Doc) -> None:
         d["cost"]["production"] += 1.0
         d["objective"] += 5.0
         d["kpis"]["on_time_share"] = 0.5
         d["bound"] = 1e9
+        d["production"][0]["date"] = "2027-01-01"
 
-    report = check(scenario(), plan(claims))
-    assert kinds(report) == {"cost", "objective", "kpi", "bound"} == CLAIM_KINDS
+    def dated(d: Doc) -> None:
+        d["horizon"]["start"] = "2027-03-01"
+
+    report = check(scenario(dated), plan(claims))
+    assert kinds(report) == {"cost", "objective", "kpi", "bound", "date"} == CLAIM_KINDS
     assert report.blocking == [] == blocking(report.violations)
     assert not report.ok
 
