@@ -16,7 +16,9 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 import broker
 import models
@@ -42,8 +44,15 @@ err = Console(stderr=True, soft_wrap=True)
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_NO_PLAN = 0, 1, 2, 3
 
 
+def say_error(label: str, message: str) -> None:
+    """`label` in bold red, then `message` as plain text: a message may hold anything a file
+    or a database said (square brackets included), so it is never read as markup. Without a
+    terminal (a pipe, a log) the style is dropped and the line stays plain."""
+    err.print(Text.assemble((label, "bold red"), " ", message), highlight=False)
+
+
 def fail_input(e: models.InputError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {e.source}: {len(e.problems)} problem(s)", highlight=False)
+    say_error("error:", f"{e.source}: {len(e.problems)} problem(s)")
     for p in e.problems:
         err.print(f"  {p}", highlight=False, markup=False)
     raise typer.Exit(EXIT_INPUT)
@@ -243,10 +252,19 @@ def print_summary(sm: broker.PlanSummary) -> None:
     out.print(util)
 
 
+# `broker check` lists every violation up to this many; beyond, a summary by kind (a plan
+# checked against the wrong scenario has thousands, all saying the same few things).
+CHECK_LIST_ALL_UP_TO = 20
+CHECK_EXAMPLES_PER_KIND = 3
+
+
 @app.command()
 def check(
     scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
     plan: Annotated[Path, typer.Argument(help="Plan file (JSON).")],
+    show_all: Annotated[bool, typer.Option(
+        "--all", help=f"List every violation (by default, beyond {CHECK_LIST_ALL_UP_TO}, "
+        f"a count per kind and {CHECK_EXAMPLES_PER_KIND} examples of each).")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Check a plan against its scenario with no solver: feasibility and every cost term.
@@ -264,13 +282,25 @@ def check(
                              "violations": [dataclasses.asdict(v) for v in report.violations]})
         raise typer.Exit(EXIT_OK if report.ok else EXIT_VIOLATIONS)
     if report.ok:
-        out.print(f"[green]OK[/]: plan {plan} is feasible for '{sc.name}' and its costs agree"
+        out.print(f"[green]OK[/]: plan {escape(str(plan))} is feasible for "
+                  f"'{escape(sc.name)}' and its costs agree"
                   f" (objective {_money(report.objective, sc.currency)})", highlight=False)
         raise typer.Exit(EXIT_OK)
-    out.print(f"[red]FAILED[/]: {len(report.violations)} violation(s) in plan {plan}",
+    vs = report.violations
+    out.print(f"[red]FAILED[/]: {len(vs):,} violation(s) in plan {escape(str(plan))}",
               highlight=False)
-    for v in report.violations:
-        out.print(f"  [{v.kind}] {v.where}: {v.message}", highlight=False, markup=False)
+    if show_all or len(vs) <= CHECK_LIST_ALL_UP_TO:
+        for v in vs:
+            out.print(f"  {v}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_VIOLATIONS)
+    for kind, n, examples in report.by_kind(CHECK_EXAMPLES_PER_KIND):
+        out.print(f"  [{kind}] {n:,} violation(s)" + (", for example:" if n > len(examples)
+                                                       else ":"), highlight=False, markup=False)
+        for v in examples:
+            out.print(f"    {v.where}: {v.message}", highlight=False, markup=False)
+        if n > len(examples):
+            out.print(f"    ... and {n - len(examples):,} more", highlight=False, markup=False)
+    out.print("(every violation: `broker check --all`)", highlight=False, markup=False)
     raise typer.Exit(EXIT_VIOLATIONS)
 
 
@@ -410,13 +440,13 @@ def _ledger(db: str | None, check_schema: bool = True) -> Iterator[broker.Broker
     except models.InputError as e:
         fail_input(e)
     except broker.LedgerConflict as e:
-        err.print(f"[bold red]conflict:[/] {e.message}", highlight=False, soft_wrap=True)
+        say_error("conflict:", e.message)
         for p in e.problems:
             err.print(f"  {p}", highlight=False, markup=False)
         raise typer.Exit(EXIT_CONFLICT) from None
     except SQLAlchemyError as e:
         reason = getattr(e, "orig", None) or e
-        err.print(f"[bold red]error:[/] database: {reason}", highlight=False, markup=False)
+        say_error("error:", f"database: {reason}")
         raise typer.Exit(EXIT_INPUT) from None
 
 
@@ -1172,8 +1202,8 @@ def bench_cmd(
         err.print(f"{r.instance} {r.formulation}: {r.status}"
                   + ("" if r.seconds is None else f" in {r.seconds:.1f} s"), highlight=False)
         if r.check_ok is False:
-            err.print(f"[bold red]CHECKER REJECTS the plan of {r.instance} "
-                      f"({r.formulation}):[/] {r.message}", highlight=False)
+            say_error(f"CHECKER REJECTS the plan of {r.instance} ({r.formulation}):",
+                      str(r.message))
 
     rows = bench.run_bench(insts, forms, seed=seed, threads=threads, busy=busy,
                            progress=progress)
@@ -1186,8 +1216,8 @@ def bench_cmd(
         _bench_table(rows, lines, out_file)
     rejected = [r for r in rows if r.check_ok is False]
     for r in rejected:
-        err.print(f"[bold red]CHECKER REJECTS the plan of {r.instance} ({r.formulation}, "
-                  f"limit {r.time_limit}):[/] {r.message}", highlight=False)
+        say_error(f"CHECKER REJECTS the plan of {r.instance} ({r.formulation}, "
+                  f"limit {r.time_limit}):", str(r.message))
     broken = rejected or any(r.status in ("error", "killed") for r in rows)
     raise typer.Exit(EXIT_VIOLATIONS if broken else EXIT_OK)
 
@@ -1325,8 +1355,15 @@ def keys_list(db: DbUrl = None, as_json: AsJson = False) -> None:
 
 
 def main() -> None:
+    from solvers.engine_output import hidden
+
+    # The engines' own lines (HiGHS prints some from C++ whatever its options say) stay
+    # off the terminal; `broker serve` keeps its process's streams as they are, for its
+    # jobs' logs. BROKER_ENGINE_OUTPUT=1 shows them (solvers/engine_output.py).
+    serving = next((a for a in sys.argv[1:] if not a.startswith("-")), None) == "serve"
     try:
-        app()
+        with nullcontext() if serving else hidden():
+            app()
     except models.InputError as e:  # pragma: no cover - every command catches its own
         err.print(f"error: {e}", markup=False)
         sys.exit(EXIT_INPUT)

@@ -105,6 +105,17 @@ class CheckReport:
         """`blocking(self.violations)`: what keeps this plan from being booked or used."""
         return blocking(self.violations)
 
+    def by_kind(self, examples: int = 3) -> list[tuple[str, int, list[Violation]]]:
+        """Per kind of violation, in the order the kinds first appear: how many there are
+        and the first `examples` of them (a summary of thousands of similar rows)."""
+        kinds: dict[str, tuple[list[int], list[Violation]]] = {}
+        for v in self.violations:
+            count, first = kinds.setdefault(v.kind, ([0], []))
+            count[0] += 1
+            if len(first) < examples:
+                first.append(v)
+        return [(k, c[0], first) for k, (c, first) in kinds.items()]
+
     def summary(self) -> str:
         if self.ok:
             # A plan without rows has nothing to cost; calling it "feasible" would mislead.

@@ -25,8 +25,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, on_sigint)
     options = SolveOptions.from_description(json.loads(sys.argv[1]), threads=1,
                                             started=started, stop=stop)
+    from solvers.engine_output import hidden
+
     sc = scenario_from_dict(json.loads(sys.stdin.read()))
-    print(solve(sc, options).to_json())
+    # Stdout carries the plan: an engine's own line there would make it unreadable.
+    with hidden():
+        print(solve(sc, options).to_json())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ would leave a committed booking without the capacity or stock it holds."""
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -227,7 +228,9 @@ def _read_workshops_csv(path: Path) -> list[WorkshopModel]:
         raise models.InputError(str(path), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as e:
         raise models.InputError(str(path), [f"cannot read file: {e}"]) from None
-    reader = csv.DictReader(text_.splitlines())
+    # The csv module splits the records itself: a quoted field may hold a line break (a
+    # name on two lines), which splitting the text into lines first would cut in two.
+    reader = csv.DictReader(io.StringIO(text_, newline=""))
     header = reader.fieldnames or []
     problems: list[str] = []
     for col in ("id", "location"):

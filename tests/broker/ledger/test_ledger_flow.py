@@ -206,6 +206,24 @@ def test_capacity_changes_and_registry_changes_guard_bookings(ledger: Broker,
     assert "row 2, column capacity:casting: 'abc' is not a number" in e.value.problems
 
 
+def test_csv_quoted_field_keeps_its_line_break(ledger: Broker, tmp_path: Path) -> None:
+    # A spreadsheet cell on two lines is one quoted field with a line break in it.
+    csv = tmp_path / "ws.csv"
+    csv.write_text('id,name,location,capacity:casting,rate:casting\r\n'
+                   'ws-n,"CV Logam\r\nJaya, Ceper",loc-c,40,95000\r\n'
+                   'ws-m,"Tiga\u2028Putra",loc-c,10,90000\r\n', newline="")
+    res = ledger.import_workshops_csv(csv)
+    assert res.created == {"workshops": 2}
+    names = {w.id: w.name for w in ledger.workshops()}
+    assert names["ws-n"] == "CV Logam\nJaya, Ceper"
+    assert names["ws-m"] == "Tiga\u2028Putra"
+    csv.write_text('id,location,capacity:casting\nws-x,loc-c,40\n"ws-y\n",loc-c,abc\n')
+    with pytest.raises(models.InputError) as e:
+        ledger.import_workshops_csv(csv)
+    assert e.value.problems == ["row 2, column capacity:casting: no rate:casting given",
+                                "row 3, column capacity:casting: 'abc' is not a number"]
+
+
 def test_quote_books_nothing(ledger: Broker) -> None:
     ledger.submit([request("R1", 30)])
     ledger.commit(ledger.plan(time_limit=10).plan_id)
