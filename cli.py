@@ -937,20 +937,24 @@ def bottlenecks_cmd(
     if rep.lp_objective is None:
         out.print("no plan to analyse")
         raise typer.Exit(EXIT_NO_PLAN)
-    t = Table(title="Capacity that binds: saving per extra hour", show_edge=False)
+    t = Table(title="Capacity that binds: saving per extra hour in that period",
+              show_edge=False)
     for col in ("workshop", "cluster", "process", "period", "saving/h", "hours"):
         t.add_column(col, justify="right" if col in ("period", "saving/h", "hours") else "left")
     for c in rep.capacity[:top]:
         t.add_row(c.workshop, c.cluster, c.process, str(c.period), _money(c.value_per_hour),
                   f"{c.available_hours:,.0f}")
     out.print(t)
-    t = Table(title="By cluster and process: saving per extra hour in each binding period",
-              show_edge=False)
-    for col in ("cluster", "process", "periods", "saving/h", "hours"):
-        t.add_column(col, justify="right" if col in ("saving/h", "hours") else "left")
+    t = Table(title="By cluster and process: saving per extra hour in the best binding "
+              "period, and for one extra hour in each binding period", show_edge=False)
+    for col in ("cluster", "process", "periods", "saving/h (best period)",
+                "saving, +1 h each period", "hours"):
+        t.add_column(col, justify="left" if col in ("cluster", "process", "periods")
+                     else "right")
     for cv in rep.clusters[:top]:
         t.add_row(cv.cluster, cv.process, ", ".join(map(str, cv.periods)),
-                  _money(cv.value_per_hour), f"{cv.available_hours:,.0f}")
+                  _money(cv.best_value_per_hour), _money(cv.value_hour_each_period),
+                  f"{cv.available_hours:,.0f}")
     out.print(t)
     if rep.stock:
         t = Table(title="Stock that binds: saving per extra kg", show_edge=False)
@@ -959,16 +963,21 @@ def bottlenecks_cmd(
         for st in rep.stock[:top]:
             t.add_row(st.center, st.material, f"{st.value_per_kg:,.2f}", f"{st.stock_kg:,.0f}")
         out.print(t)
-    if rep.invest:
-        t = Table(title=f"Where to invest: capacity x {1 + expand:g}, re-solved",
-                  show_edge=False)
+    saving = [i for i in rep.invest if i.note is None]
+    if saving:
+        t = Table(title=f"Where to invest: capacity x {1 + expand:g} over the horizon, "
+                  "re-solved", show_edge=False)
         for col in ("cluster", "process", "extra hours", "saving (duals)", "saving (re-solved)"):
             t.add_column(col, justify="left" if col in ("cluster", "process") else "right")
-        for i in rep.invest:
+        for i in saving:
             t.add_row(i.cluster, i.process, f"{i.extra_hours:,.0f}", _money(i.estimated_saving),
-                      _money(i.saving) + ("" if i.proven or i.saving is None
-                                          else " (not proven)"))
+                      _money(i.saving) + ("" if i.proven else " (not proven)"))
         out.print(t)
+    for i in rep.invest:
+        if i.note is not None:
+            out.print(f"{i.cluster} {i.process} x {1 + expand:g} ({i.extra_hours:,.0f} extra "
+                      f"hours, {_money(i.estimated_saving)} by the duals): {i.note}",
+                      highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------------------

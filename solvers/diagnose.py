@@ -56,6 +56,14 @@ def diagnose_infeasible(sc: Scenario, d: Derived | None = None) -> str:
     found = _drop_rules(sc)
     if found is not None:
         return f"{found} (with {domestic})"
+    reach = _reachable(sc) if pol.min_local_content == 0 else None
+    if reach is not None:
+        most, limits = reach
+        total = sc.total_quantity()
+        text = (f"policy.min_domestic_share {pol.min_domestic_share:g} needs {need:,.0f} of "
+                f"the {total:,} requested units made at home; at most {most:,} "
+                f"({_share(most, total)}) can be")
+        return text + (f", limited by {limits}" if limits else "")
     # The version 1 wording, unchanged where no SPEC 8 rule is set.
     text = (f"policy.min_domestic_share {pol.min_domestic_share:g} needs {need:,.0f} of the "
             f"{sc.total_quantity():,} requested units made at home, more than eligibility, "
@@ -65,6 +73,73 @@ def diagnose_infeasible(sc: Scenario, d: Derived | None = None) -> str:
     if sc.has_inclusion_rules():
         text += " and the minimum lots, sourcing floors, spread and regional shares"
     return text
+
+
+def _share(part: int, total: int) -> str:
+    """687 of 1000 -> '68.7%', never rounded up to a share it falls short of."""
+    return f"{math.floor(1000 * part / total) / 10:.1f}%" if total else "0%"
+
+
+# Unmet reasons that name no resource: in the zero-cost solve below nothing is "cheaper to
+# leave", so such a reason means no single resource explains the units left.
+_NO_RESOURCE = ("cheaper to leave it", "not placed when the search stopped")
+
+
+def _reachable(sc: Scenario) -> tuple[int, str] | None:
+    """The most units the scenario can make at home, and what holds them there, from one
+    solve in which nothing costs anything but an unmade unit (1 each) and nothing may be
+    imported: its optimum makes as many units as eligibility, capacity, materials, time
+    and the inclusive-supply rules allow, and its unmet reasons name what binds. None when
+    that solve is not proven optimal in `FEASIBILITY_SECONDS` (a larger count could then
+    exist). Only without `min_local_content`, which a zero-cost plan would meet trivially."""
+    from models.io import scenario_from_dict, scenario_to_dict
+    from solvers.explain import explain_unmet
+    from solvers.extract import material_rows
+    from solvers.mip import solve_model
+
+    doc = scenario_to_dict(sc)
+    doc["transport"] = {"cost_per_kg_km": 0.0}
+    doc["policy"] = dict(doc.get("policy", {}), min_domestic_share=0.0, import_tariff=0.0)
+    for w in doc.get("workshops", []):
+        w["rate"] = {p: 0.0 for p in w.get("rate", {})}
+        w["engagement_cost"] = 0.0
+    for o in doc.get("offers", []):
+        o["tooling_cost"] = 0.0
+        if "unit_price" in o:
+            o["unit_price"] = 0.0
+    for c in doc.get("material_centers", []):
+        for st in c.get("materials", {}).values():
+            st["price_per_kg"] = 0.0
+    doc["requests"] = [dict(r, allow_import=False, late_penalty=0.0, unmet_penalty=1.0)
+                       for r in doc.get("requests", [])]
+    probe = scenario_from_dict(doc, "diagnosis")
+    d = Derived(probe)
+    b = build(probe, d)
+    # The objective counts unmade units: a gap below one unit proves the count.
+    raw = solve_model(b, SolveOptions(time_limit=FEASIBILITY_SECONDS, gap=1e-9),
+                      time.perf_counter())
+    if raw.status != "optimal":
+        return None
+    why = explain_unmet(probe, d, raw.x, material_rows(probe, b, raw), raw.u, proven=True)
+    unmet: dict[str, int] = {}
+    reasons: dict[str, list[str]] = {}
+    for rid, q in raw.u.items():
+        if q <= 0:
+            continue
+        reason = why[rid]
+        if reason.startswith(_NO_RESOURCE):
+            reason = "capacity, materials and time together (no single one used up)"
+        unmet[reason] = unmet.get(reason, 0) + q
+        reasons.setdefault(reason, []).append(rid)
+    best = sc.total_quantity() - sum(unmet.values())
+    parts = []
+    for reason in sorted(unmet, key=lambda k: -unmet[k])[:3]:
+        rids = reasons[reason]
+        who = ", ".join(rids[:3]) + (f" and {len(rids) - 3} more" if len(rids) > 3 else "")
+        parts.append(f"{reason} ({unmet[reason]:,} unit(s) of {who} left)")
+    if len(unmet) > 3:
+        parts.append(f"{len(unmet) - 3} other reason(s)")
+    return best, "; ".join(parts)
 
 
 def _final_workshops(sc: Scenario, d: Derived) -> set[str]:

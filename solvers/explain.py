@@ -3,12 +3,14 @@
 The reasons are tried from the most structural to the most economic: a step no workshop
 may do; a horizon too short for the routing; capacity of a process used up at every
 eligible workshop in every period the step could run; material stock used up; the
-sourcing limit; and, when the plan could have made more, that leaving it is cheaper at the
-given penalty than making or importing it.
+sourcing limit; local content that no unit of the request can reach (its materials only
+from foreign stock); and, when the plan could have made more, that leaving it is cheaper
+at the given penalty than making or importing it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from models.derived import Derived
@@ -138,8 +140,12 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
             if limited:
                 return (f"sourcing limit: step {s} ({step.process}) may use at most {limit} "
                         f"workshops and {_names(elig)} have no '{step.process}' capacity left")
-            return (f"capacity of process '{step.process}' short in periods {_periods(window)} "
-                    f"at all {len(elig)} eligible workshops ({_names(elig)}) for step {s}")
+            when = (f"period {window[0]}" if len(window) == 1
+                    else f"periods {_periods(window)}")
+            at = (f"the only eligible workshop ({elig[0]})" if len(elig) == 1
+                  else f"all {len(elig)} eligible workshops ({_names(elig)})")
+            return (f"capacity of process '{step.process}' short in {when} at {at} for step "
+                    f"{s}")
         if step.material is not None and step.material_kg:
             left_kg = 0.0
             for c in sc.material_centers:
@@ -153,6 +159,8 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
                         f"the centers that reach eligible workshops, {step.material_kg:g} kg "
                         f"needed per unit (step {s})")
     if rules is not None and (why := rules.at_the_margin(r)) is not None:
+        return why
+    if sc.policy.min_local_content > 0 and (why := _local_content_cap(sc, d, r, stock_used)):
         return why
     penalty = sc.unmet_penalty(r)
     key = (r.component, tuple(sorted(r.requires)))
@@ -177,6 +185,70 @@ def _explain_one(sc: Scenario, d: Derived, r: Request,
     if sc.policy.min_local_content > 0:
         text += f" (and the plan must keep local content >= {sc.policy.min_local_content:g})"
     return text
+
+
+def _local_content_cap(sc: Scenario, d: Derived, r: Request,
+                       stock_used: dict[tuple[str, str], float]) -> str | None:
+    """The reason when no unit of `r` can reach `policy.min_local_content` on its own: the
+    highest local content of a unit made at home (the dearest eligible workshop per step,
+    whose cost is domestic, and per material step domestic stock where some is left within
+    reach, else the cheapest foreign stock), and an import is wholly foreign. None when a
+    unit can reach it. Transport and fixed costs, domestic too, are left out: they are
+    what the named figure would gain at most from, and say so."""
+    comp = sc.component(r.component)
+    domestic = foreign = 0.0
+    foreign_steps: list[str] = []
+    for s, step in enumerate(comp.routing):
+        elig = d.eligible[(r.id, s)]
+        domestic += max((d.step_info(sc.workshop(w), comp.id, s).unit_cost for w in elig),
+                        default=0.0)
+        if step.material is None or not step.material_kg:
+            continue
+        kg = step.material_kg
+        home: list[float] = []
+        abroad: list[tuple[float, str]] = []
+        empty: list[str] = []
+        for c in sc.material_centers:
+            st = c.materials.get(step.material)
+            if st is None or not any(d.dist.km(c.location, sc.workshop(w).location) is not None
+                                     for w in elig):
+                continue
+            left = st.stock_kg - stock_used.get((c.id, step.material), 0.0)
+            if st.domestic:
+                if left >= kg - 1e-9:
+                    home.append(st.price_per_kg)
+                else:
+                    empty.append(f"{c.id} {max(0.0, left):,.0f} kg")
+            elif left >= kg - 1e-9:
+                abroad.append((st.price_per_kg, c.id))
+        if home:
+            domestic += kg * max(home)
+        elif abroad:
+            price, center = min(abroad)
+            foreign += kg * price
+            dom_note = (f"the domestic centers within reach have too little left "
+                        f"({_names(empty)})" if empty else "no domestic center within reach "
+                        "holds it")
+            foreign_steps.append(f"'{step.material}' for step {s} comes only from foreign "
+                                 f"stock ({center}, {price:,.0f} per kg): {dom_note}")
+    if not foreign_steps or domestic + foreign <= 0:
+        return None
+    cap = domestic / (domestic + foreign)
+    need = sc.policy.min_local_content
+    if cap >= need - 1e-12:
+        return None
+    text = (f"no unit of it reaches policy.min_local_content {need:g}: "
+            f"{'; '.join(foreign_steps)}, so a unit made at home has at most about "
+            f"{_pct(cap)} local content (domestic cost {domestic:,.0f} of "
+            f"{domestic + foreign:,.0f} per unit, before transport and fixed costs)")
+    if sc.import_allowed(r):
+        text += "; importing it is wholly foreign content"
+    return text
+
+
+def _pct(v: float) -> str:
+    """0.9574 -> '95.7%'; never rounded up to the threshold it falls short of."""
+    return f"{math.floor(v * 1000) / 10:.1f}%"
 
 
 def _unit_cost_estimate(sc: Scenario, d: Derived, r: Request) -> float:

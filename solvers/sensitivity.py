@@ -65,6 +65,12 @@ def shadow_prices(b: Built, bounds: tuple[np.ndarray, np.ndarray],
     used_by_row = am.matrix().times(ans.x, am.num_rows)
     capacity: list[dict[str, Any]] = []
     for (wid, proc, t), row in b.cap_rows.items():
+        if wid in b.eng and ub[b.eng[wid]] < 0.5:
+            # The row of a workshop the plan does not engage reads hours - cap * 0 <= 0:
+            # its dual is what engaging it would be worth, not an hour more of capacity
+            # (more capacity times an engagement of 0 is still 0 hours), so it is no
+            # saving per hour; the re-solved expansions showed such rows saving nothing.
+            continue
         # A minimisation's dual of a <= row is <= 0: the objective falls by -dual per hour.
         saving = -float(duals[row])
         if saving > 1e-9:

@@ -4,7 +4,12 @@ Capacity and stock are priced by the dual values of the LP with the plan's discr
 choices fixed (`SolveOptions(duals=True)` or `fixed_plan=`). Duals are exact for small
 changes of that LP, but a plan in whole units with fixed costs can react to a larger
 expansion quite differently; so the best candidates for investment are re-solved with the
-capacity really added, and both numbers are reported.
+capacity really added, and both numbers are reported; an expansion whose re-solve saves
+nothing (or cannot say, out of time) carries a note saying why.
+
+Units: a workshop's figure is what one more hour in one period saves. A cluster's row
+gives both the best period's figure (per extra hour, in one period) and the sum over its
+binding periods (one extra hour in each of them), never the sum as "per hour".
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ class CapacityValue:
 class ClusterValue:
     cluster: str
     process: str
-    periods: list[int]
-    # One more hour in each of `periods` at the best-placed workshop of the cluster.
-    value_per_hour: float
+    periods: list[int]  # the periods where the cluster's capacity of `process` binds
+    # The best-placed workshop's saving for one more hour, in the best of `periods`.
+    best_value_per_hour: float
+    # The saving of one more hour in each of `periods` (the sum of the periods' best).
+    value_hour_each_period: float
     available_hours: float  # over the horizon
 
 
@@ -58,6 +65,8 @@ class Investment:
     status: str | None  # of the re-solve
     # Both solves proven optimal: the saving is exact, not a difference of two incumbents.
     proven: bool = False
+    # Why the re-solve saves nothing or cannot say; None when it saves what it says.
+    note: str | None = None
 
 
 @dataclass
@@ -103,9 +112,9 @@ def bottlenecks(scenario: Scenario, plan: Plan | None = None, *,
         per[c.period] = max(per.get(c.period, 0.0), c.value_per_hour)
     for (cluster, proc), per in best.items():
         report.clusters.append(ClusterValue(
-            cluster, proc, sorted(per), sum(per.values()), _cluster_hours(scenario, cluster,
-                                                                          proc)))
-    report.clusters.sort(key=lambda c: (-c.value_per_hour, c.cluster, c.process))
+            cluster, proc, sorted(per), max(per.values()), sum(per.values()),
+            _cluster_hours(scenario, cluster, proc)))
+    report.clusters.sort(key=lambda c: (-c.value_hour_each_period, c.cluster, c.process))
 
     base = plan.objective
     for cv in report.clusters[:max(0, verify)]:
@@ -121,10 +130,34 @@ def bottlenecks(scenario: Scenario, plan: Plan | None = None, *,
                 saving = base - after.objective
         proven = status == "optimal" and plan.status.value == "optimal"
         report.invest.append(Investment(cv.cluster, cv.process, expand, extra, estimate,
-                                        saving, status, proven))
+                                        saving, status, proven,
+                                        _why_no_saving(saving, status, proven, base)))
     report.invest.sort(key=lambda i: -(i.saving if i.saving is not None
                                        else i.estimated_saving))
     return report
+
+
+# A re-solved saving within this of the objective (relative) is no saving: the two solves
+# are equally good plans up to the engine's tolerances.
+NO_SAVING_REL = 1e-9
+
+
+def _why_no_saving(saving: float | None, status: str | None, proven: bool,
+                   base: float | None) -> str | None:
+    """A note for an expansion whose re-solve shows no saving, or none that can be trusted."""
+    if status is None:
+        return "not re-solved: the analysed plan has no objective"
+    if saving is None:
+        return f"the re-solve found no plan ({status})"
+    tol = NO_SAVING_REL * max(1.0, abs(base or 0.0))
+    if saving > tol:
+        return None
+    if proven:
+        return ("re-solved to proven optimality, the added hours save nothing: the dual "
+                "value prices hours in the LP with the plan's choices fixed and units "
+                "continuous, and no plan in whole units gains from them")
+    return ("the re-solve stopped at its time limit with a plan no better than the one "
+            "analysed: the saving is not known (a longer --time-limit may find it)")
 
 
 def _cluster_hours(sc: Scenario, cluster: str, process: str) -> float:

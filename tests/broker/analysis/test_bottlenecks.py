@@ -59,12 +59,80 @@ def test_capacity_value_and_reresolved_expansion() -> None:
         ("w1", 0, pytest.approx(8.0)), ("w1", 1, pytest.approx(8.0))]
     (cluster,) = rep.clusters
     assert (cluster.cluster, cluster.process, cluster.periods) == ("a", "cast", [0, 1])
-    assert cluster.value_per_hour == pytest.approx(16.0)
+    # 8 per extra hour in one period; 16 for one more hour in each of the two.
+    assert cluster.best_value_per_hour == pytest.approx(8.0)
+    assert cluster.value_hour_each_period == pytest.approx(16.0)
     (inv,) = rep.invest
     assert inv.extra_hours == pytest.approx(2.0)
     assert inv.estimated_saving == pytest.approx(16.0)
     assert inv.saving == pytest.approx(16.0)
-    assert inv.proven
+    assert inv.proven and inv.note is None
+
+
+# w2 is cheaper per unit (1 an hour against 5 at w1) but costs 1,000 to engage: the plan
+# makes the 10 units at w1 (50). w2's capacity row in the LP with w2 left out reads
+# hours - 100 * 0 <= 0; its dual (4 per hour) is what engaging w2 would be worth, not what
+# an hour more there saves: the expansion re-solves to the same 50. w1's 100 h do not bind.
+UNENGAGED = {
+    "name": "bn-unengaged",
+    "horizon": {"periods": 1},
+    "locations": [{"id": "a"}, {"id": "b"}],
+    "routes": [{"from": "a", "to": "b", "km": 1}],
+    "workshops": [
+        {"id": "w1", "location": "a", "capacity": {"cast": 100}, "rate": {"cast": 5}},
+        {"id": "w2", "location": "b", "capacity": {"cast": 100}, "rate": {"cast": 1},
+         "engagement_cost": 1000},
+    ],
+    "components": [{"id": "c", "routing": [{"process": "cast", "hours": 1}]}],
+    "requests": [{"id": "R", "component": "c", "quantity": 10}],
+}
+
+
+def test_capacity_of_an_unengaged_workshop_is_no_saving() -> None:
+    sc = models.scenario_from_dict(UNENGAGED)
+    rep = bottlenecks(sc, verify=3)
+    assert rep.plan is not None and check(sc, rep.plan).ok
+    assert rep.objective == pytest.approx(50.0)
+    assert {r.workshop for r in rep.plan.production} == {"w1"}
+    assert rep.capacity == [] and rep.clusters == [] and rep.invest == []
+
+
+# 4 h a unit at 2 an hour (8) against an import at 10, 10 h a period: whole units make 2 a
+# period (16 h of 20 used), the LP with continuous units 2.5 and prices an hour at
+# (10 - 8) / 4 = 0.5. Capacity x 1.1 (11 h) still makes 2 whole units a period: the
+# re-solve, proven optimal, saves nothing, and says why.
+WHOLE_UNITS = {
+    "name": "bn-whole-units",
+    "horizon": {"periods": 2},
+    "locations": [{"id": "a"}],
+    "workshops": [{"id": "w1", "location": "a", "capacity": {"cast": 10},
+                   "rate": {"cast": 2}}],
+    "components": [{"id": "c", "import": {"price": 10},
+                    "routing": [{"process": "cast", "hours": 4}]}],
+    "requests": [{"id": "R", "component": "c", "quantity": 10}],
+}
+
+
+def test_expansion_that_saves_nothing_says_why() -> None:
+    sc = models.scenario_from_dict(WHOLE_UNITS)
+    rep = bottlenecks(sc, verify=1, expand=0.1)
+    assert rep.plan is not None and check(sc, rep.plan).ok
+    assert rep.objective == pytest.approx(4 * 8 + 6 * 10)
+    (inv,) = rep.invest
+    assert inv.estimated_saving == pytest.approx(0.5 * 2 * 1.0)
+    assert inv.saving == pytest.approx(0.0, abs=1e-6) and inv.proven
+    assert inv.note is not None and inv.note.startswith(
+        "re-solved to proven optimality, the added hours save nothing")
+
+
+def test_cli_prints_the_note_instead_of_a_zero_row(tmp_path: Path) -> None:
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(WHOLE_UNITS))
+    res = CliRunner().invoke(app, ["bottlenecks", str(f), "--verify", "1"])
+    assert res.exit_code == 0, res.output
+    assert "Where to invest" not in res.stdout
+    assert ("a cast x 1.1 (2 extra hours, 1 by the duals): re-solved to proven optimality, "
+            "the added hours save nothing") in res.stdout
 
 
 def test_stock_value() -> None:

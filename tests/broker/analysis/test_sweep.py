@@ -103,8 +103,9 @@ def test_sweep_rows_match_the_hand_worked_objectives(tiny_file: Path, tmp_path: 
         0.3, 0, 7)
     assert r.row["local_content"] == pytest.approx(1 - 56 / 86)
     assert res.results[6].row["message"] == (
-        "policy.min_domestic_share 0.75 needs 8 of the 10 requested units made at home, "
-        "more than eligibility, capacity, materials and time allow")
+        "policy.min_domestic_share 0.75 needs 8 of the 10 requested units made at home; at "
+        "most 6 (60.0%) can be, limited by capacity of process 'casting' short in period 0 "
+        "at the only eligible workshop (w1) for step 0 (4 unit(s) of R1 left)")
     out = tmp_path / "out"
     outputs.write_outputs(res, out)
     text = (out / "results.csv").read_text()
