@@ -981,6 +981,102 @@ def bottlenecks_cmd(
 
 
 # --------------------------------------------------------------------------------------
+# A plan to look at and to open in a spreadsheet (docs/cli.md)
+
+
+def _plan_to_show(scenario: str | None, plan: Path | None, ledger: bool, db: str | None
+                  ) -> tuple[models.Scenario, models.Plan, str]:
+    """The scenario and plan of `report` and `export-plan`: files, or the ledger's export;
+    a plan whose rows break the scenario is refused (its pictures would be wrong)."""
+    if ledger:
+        if scenario is not None or plan is not None:
+            fail_input(models.InputError("--ledger", [
+                "give either SCENARIO PLAN or --ledger, not both"]))
+        with _ledger(db) as b:
+            ex = b.export()
+        sc, p, what = ex.scenario, ex.plan, "the committed ledger"
+    else:
+        if scenario is None or plan is None:
+            fail_input(models.InputError("arguments", [
+                "give SCENARIO and PLAN (or --ledger for the committed ledger)"]))
+        try:
+            sc = broker.load_scenario(scenario)
+            p = models.load_plan(plan)
+        except models.InputError as e:
+            fail_input(e)
+        what = str(plan)
+    report = broker.check(sc, p)
+    if report.blocking:
+        fail_input(models.InputError(what, [f"{v.where}: {v.message}"
+                                            for v in report.blocking]))
+    for v in report.violations:
+        err.print(f"warning: {v}", highlight=False, markup=False)
+    return sc, p, what
+
+
+@app.command("report")
+def report_cmd(
+    scenario: Annotated[str | None, typer.Argument(help="Scenario file or built-in name.")
+                        ] = None,
+    plan: Annotated[Path | None, typer.Argument(help="Plan file (JSON).")] = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")
+                        ] = Path("plan.html"),
+    ledger: Annotated[bool, typer.Option("--ledger", help="Report the committed ledger "
+                                         "(`broker export`) instead of files.")] = False,
+    title: Annotated[str | None, typer.Option(help="Page title.")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Write one self-contained HTML page of a plan: KPIs, costs, deliveries, load, flows,
+    a map and unmet units. Works offline."""
+    from broker.analysis.report import plan_report
+
+    sc, p, what = _plan_to_show(scenario, plan, ledger, db)
+    heading = title or (f"Committed ledger of {sc.name}" if ledger else None)
+    out_file.write_text(plan_report(sc, p, heading), encoding="utf-8")
+    out.print(f"report of {what} written to {out_file}", highlight=False, markup=False)
+
+
+@app.command("export-plan")
+def export_plan_cmd(
+    plan: Annotated[Path | None, typer.Argument(help="Plan file (JSON).")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", help="Scenario file or built-in name; default: the built-in "
+        "the plan names.")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Workbook to write, a sheet per table.")
+                    ] = None,
+    csv_dir: Annotated[Path | None, typer.Option("--csv", help="Folder to write, a CSV file "
+                                                 "per table.")] = None,
+    ledger: Annotated[bool, typer.Option("--ledger", help="Export the committed ledger "
+                                         "instead of a plan file.")] = False,
+    db: DbUrl = None,
+) -> None:
+    """Write a plan as spreadsheet tables: schedule, shipments, materials, deliveries and
+    unmet units, with dates."""
+    from broker.analysis.tables import plan_tables, write_csv, write_xlsx
+
+    if xlsx is None and csv_dir is None:
+        fail_input(models.InputError("export-plan", ["give --xlsx FILE or --csv DIR (or both)"]))
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        fail_input(models.InputError(str(xlsx), ["use a .xlsx file name"]))
+    if not ledger and plan is not None and scenario is None:
+        try:
+            scenario = models.load_plan(plan).scenario
+        except models.InputError as e:
+            fail_input(e)
+    sc, p, what = _plan_to_show(scenario, plan, ledger, db)
+    tables = plan_tables(sc, p)
+    written: list[Path] = []
+    if xlsx is not None:
+        write_xlsx(tables, xlsx, f"Plan for {sc.name}")
+        written.append(xlsx)
+    if csv_dir is not None:
+        written += write_csv(tables, csv_dir)
+    counts = ", ".join(f"{len(t.rows)} {t.name}" for t in tables)
+    out.print(f"{what}: {counts}; written to {', '.join(map(str, written))}",
+              highlight=False, markup=False)
+
+
+# --------------------------------------------------------------------------------------
 # Import-substitution analysis: variants, sweeps, replay and compare (docs/analysis.md)
 
 

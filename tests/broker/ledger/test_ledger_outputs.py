@@ -75,6 +75,13 @@ def test_ledger_commands_show_dates_and_speak_json(tmp_path: Path) -> None:
     run("export", "--scenario-out", str(es), "--plan-out", str(ep))
     exported = models.load_plan(ep)
     assert exported.requests is not None and check(models.load_scenario(es), exported).ok
+    # The report and the spreadsheet tables of the committed ledger.
+    page = tmp_path / "ledger.html"
+    assert "committed ledger" in run("report", "--ledger", "--out", str(page))
+    assert "Committed ledger of" in page.read_text() and 'id="map"' in page.read_text()
+    run("export-plan", "--ledger", "--csv", str(tmp_path / "csv"))
+    sched = (tmp_path / "csv" / "schedule.csv").read_text().splitlines()
+    assert len(sched) - 1 == len(exported.production)
     runs = js("runs", "list")["runs"]
     assert runs and "document" not in runs[0] and {"id", "kind", "status"} <= set(runs[0])
     assert js("request", "cancel", r1["id"])["status"] == "cancelled"
