@@ -6,11 +6,13 @@ import dataclasses
 import functools
 import gc
 import importlib
+import inspect
 import json
+import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
@@ -29,10 +31,12 @@ from scenarios import BUILTIN, DEFAULT_SCENARIO
 
 app = typer.Typer(
     name="broker",
+    # Help is plain text: `[cluster=ID,process=NAME]` is an option's syntax, not markup.
+    rich_markup_mode=None,
     help="IMC Broker: allocate requests for manufactured components to workshops and "
     "material centers, optimally, and check the plans.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 scenario_app = typer.Typer(help="Built-in scenarios.", no_args_is_help=True)
@@ -44,6 +48,71 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_NO_PLAN = 0, 1, 2, 3
+
+log = logging.getLogger("broker.cli")
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from broker.version import __version__
+
+        out.print(f"imc-broker {__version__}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version,
+                                          is_eager=True, help="Print the version and exit.")
+                       ] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False,
+                                         help="Logs on stderr: -v info (solver progress), "
+                                         "-vv debug.")] = 0,
+    log_level: Annotated[LogLevel | None, typer.Option(
+        help="Log level on stderr (overrides -v); default warning.")] = None,
+) -> None:
+    """IMC Broker: allocate requests for manufactured components to workshops and
+    material centers, optimally, and check the plans."""
+    level = (log_level.value.upper() if log_level is not None
+             else ("WARNING", "INFO", "DEBUG")[min(verbose, 2)])
+    _configure_logging(level)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (a test runner swaps it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+LOGGERS = ("broker", "solvers", "models", "scenarios")
+
+
+def _configure_logging(level: str) -> None:
+    """The project's loggers (the standard logging module) to stderr at `level`; stdout
+    stays the command's output. Only the project's loggers, not the root: a host program
+    or test runner keeps its own handlers."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            logger.addHandler(handler)
+            logger.propagate = False
 
 
 # Set by `main()`: the process is this command's own (not a test calling `app`), so what it
@@ -150,7 +219,7 @@ def solve(
     live = _live_progress() if not quiet and out.is_terminal else None
     options = broker.SolveOptions(time_limit=time_limit, seed=seed, threads=threads,
                                   engine=engine, method=method, started=started,
-                                  progress=live.event if live else None)
+                                  progress=_progress_logger(live.event if live else None))
     with live or nullcontext():
         plan, interrupted = solve_interruptibly(sc, options)
     target = out_file or Path(f"{sc.name}.plan.json")
@@ -187,6 +256,24 @@ def _record(db: str | None, sc: models.Scenario, plan: models.Plan,
     if not quiet:
         out.print(f"run {run.id} recorded in {where}", highlight=False)
     return run.id
+
+
+def _progress_logger(show: Callable[[broker.ProgressEvent], None] | None
+                     ) -> Callable[[broker.ProgressEvent], None] | None:
+    """The solve's progress events, also logged at INFO (`broker -v solve`): off unless
+    asked for, so a default run prints nothing on stderr."""
+    solve_log = logging.getLogger("broker.solve")
+    if not solve_log.isEnabledFor(logging.INFO):
+        return show
+
+    def event(ev: broker.ProgressEvent) -> None:
+        solve_log.info("%s: incumbent %s, bound %s, gap %s, %.2fs", ev.phase,
+                       _money(ev.incumbent), _money(ev.bound),
+                       "-" if ev.gap is None else f"{ev.gap:.4%}", ev.elapsed)
+        if show is not None:
+            show(ev)
+
+    return event
 
 
 class _live_progress:
@@ -416,7 +503,8 @@ def scenario_generate(
 
 @scenario_app.command("export")
 def scenario_export(
-    name: Annotated[str, typer.Argument(help="Built-in scenario name.")],
+    name: Annotated[str, typer.Argument(help="Built-in scenario name (`broker scenario "
+                                        "list`).")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="File to write (.yaml/.json).")],
 ) -> None:
     """Write a built-in scenario as a scenario file."""
@@ -436,8 +524,8 @@ def scenario_export(
 EXIT_CONFLICT = 4
 
 db_app = typer.Typer(help="The ledger database.", no_args_is_help=True)
-registry_app = typer.Typer(help="Registry: settings, workshops, material centers, "
-                           "components and offers.", no_args_is_help=True)
+registry_app = typer.Typer(help="Registry: workshops, centers, components, offers.",
+                           no_args_is_help=True)
 request_app = typer.Typer(help="Requests for components.", no_args_is_help=True)
 runs_app = typer.Typer(help="History of plans and commits.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -699,8 +787,7 @@ def ledger_commit(
 
 
 disrupt_app = typer.Typer(
-    help="A workshop drops out, a stock falls short, a road closes: find what breaks and "
-    "repair the ledger with as little change as possible.", no_args_is_help=True)
+    help="Disruptions: find what breaks and repair the ledger.", no_args_is_help=True)
 app.add_typer(disrupt_app, name="disrupt")
 
 DryRun = Annotated[bool, typer.Option(
@@ -1126,9 +1213,11 @@ def sweep_cmd(
                       ] = True,
     as_json: AsJson = False,
 ) -> None:
-    """Solve every combination of the varied values and write DIR/results.csv (one row per
-    variant, in grid order), DIR/runs.csv (seconds, run ids), plans, scenarios and plots.
-    Exit 0 when every variant has a plan, 3 when some have none, 2 for invalid input."""
+    """Solve every combination of the varied values; write results, plans and plots.
+
+    DIR/results.csv has one row per variant, in grid order; DIR/runs.csv the seconds and
+    run ids; then the plans, scenarios, PNG plots and plots.html. Exit 0 when every
+    variant has a plan, 3 when some have none, 2 for invalid input."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -1196,8 +1285,9 @@ def sweep_cmd(
 @app.command("replay")
 def replay_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `broker runs list`).")],
                db: DbUrl = None, as_json: AsJson = False) -> None:
-    """Solve a recorded run again (same scenario, options, seed and threads) and compare
-    the plan with the stored one. Exit 0 when reproduced bit for bit, 1 when it differs,
+    """Solve a recorded run again and compare its plan with the stored one.
+
+    Same scenario, options, seed and threads. Exit 0 when reproduced bit for bit, 1 when it differs,
     2 when the run cannot be replayed."""
     from broker.analysis.replay import replay
 
@@ -1228,8 +1318,10 @@ def compare_cmd(
     show_all: Annotated[bool, typer.Option("--all", help="Also rows that are equal.")] = False,
     db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
-    """Cost terms, KPIs and allocation (final-step units and hours by workshop and by
-    cluster) of two runs: A, B and B-A, only rows that differ unless --all."""
+    """Compare two runs: cost terms, KPIs and allocation.
+
+    Allocation is final-step units and hours by workshop and by cluster; columns A, B and
+    B-A, only rows that differ unless --all."""
     from broker.analysis.replay import compare
 
     with _ledger(db) as b:
@@ -1314,12 +1406,14 @@ def bench_cmd(
     seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
 ) -> None:
-    """Solve each instance with the project's solver and the direct baseline, one fresh
-    process per run, and print status, objective, the gap to the known optimum or best
-    bound, the plan's own gap, seconds measured from outside, peak memory, the checker's
-    verdict, the ratios against the baseline, and a verdict per line against the targets
-    (docs/benchmarks.md). Exit 0 when every run finished and every plan passed the checker,
-    1 otherwise, 2 for invalid input."""
+    """Benchmark the project's solver against the direct baseline.
+
+    Each instance is solved by both, one fresh process per run; the table gives status,
+    objective, the gap to the known optimum or best bound, the plan's own gap, seconds
+    measured from outside, peak memory, the checker's verdict, the ratios against the
+    baseline, and a verdict per line against the targets (docs/benchmarks.md). Exit 0
+    when every run finished and every plan passed the checker, 1 otherwise, 2 for invalid
+    input."""
     root = benchmarks or bench.default_benchmarks_dir()
     try:
         insts: list[bench.Instance] = []
@@ -1489,6 +1583,31 @@ def keys_list(db: DbUrl = None, as_json: AsJson = False) -> None:
                       f"{k.created_at:%Y-%m-%d %H:%M}",
                       f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
     out.print(table)
+
+
+def _first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, on one line: what a list of
+    commands shows (the whole text stays in the command's own --help)."""
+    para = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    for i, ch in enumerate(para):
+        if ch in ".;:" and (i + 1 == len(para) or para[i + 1] == " ") and \
+                not para[max(0, i - 3):i + 1].endswith(("e.g.", "i.e.")):
+            return para[:i + 1] if ch == "." else para[:i] + "."
+    return para
+
+
+def _short_helps(t: typer.Typer) -> None:
+    # Help is plain text in every group: `[cluster=ID,process=NAME]` is syntax, not markup.
+    t.rich_markup_mode = None
+    for c in t.registered_commands:
+        if c.short_help is None and c.callback is not None:
+            c.short_help = _first_sentence(c.help or inspect.getdoc(c.callback) or "")
+    for g in t.registered_groups:
+        if g.typer_instance is not None:
+            _short_helps(g.typer_instance)
+
+
+_short_helps(app)
 
 
 def main() -> None:
