@@ -1,6 +1,6 @@
 """The files of a sweep: results.csv (one row per variant, the same bytes on every run),
 runs.csv (what differs between runs: seconds, run ids), the plan and scenario of every
-variant, and the PNG plots (plots.py)."""
+variant, the PNG plots and plots.html, a page of them all (plots.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from broker.analysis.plots import sweep_plots
+from broker.analysis.plots import plots_page, sweep_plots
 from broker.analysis.sweep import RESULT_COLUMNS, SweepResult
 
 
@@ -70,6 +70,7 @@ def write_outputs(sweep: SweepResult, out_dir: str | Path, plots: bool = True) -
                          encoding="utf-8")
             files.append(p)
     if plots:
-        files += sweep_plots(sweep, d)
+        pngs = sweep_plots(sweep, d)
+        files += [*pngs, plots_page(sweep, pngs, d / "plots.html")]
     sweep.out_dir, sweep.files = d, files
     return files

@@ -1,5 +1,11 @@
 """PNG plots of a sweep: cost, local content and unmet units against each varied value, and
-capacity utilization by cluster and process per variant."""
+capacity utilization by cluster and process per variant; and plots.html, one page with
+all of them inline.
+
+Each plot names the scenario in its title and uses its currency; legends sit beside the
+axes, never on the bars; ticks are the varied values themselves; 150 dpi. Figures are
+cropped with savefig's bbox_inches="tight" instead of tight_layout, which warns on
+colorbars and long labels (a warning that would leak into the command's output)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ if TYPE_CHECKING:
 # Cost terms in the order they are stacked; penalties last so that they sit on top.
 _TERMS = ("production", "material", "transport", "tooling", "engagement", "import",
           "tardiness", "unmet")
-_DPI = 100
+_DPI = 150
+_FONT = 9  # tick labels, legends and heat-map numbers: readable at 100 % zoom
 
 
 def _pyplot() -> Any:
@@ -40,10 +47,28 @@ def _groups(sweep: SweepResult, i: int) -> dict[tuple[Any, ...], list[VariantRes
 
 
 def _x(values: list[Any]) -> tuple[list[float], list[str] | None]:
-    """Numeric axis when every value is a number, else evenly spaced categories."""
+    """Numeric axis when every value is a number, else evenly spaced categories; the tick
+    labels are the values themselves (no tick at a value nobody tried)."""
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return [float(v) for v in values], None
+        return [float(v) for v in values], [_label(v) for v in values]
     return [float(k) for k in range(len(values))], [str(v) for v in values]
+
+
+def _ticks(ax: Any, xs: list[float], labels: list[str] | None) -> None:
+    if labels is None:
+        return
+    if len(xs) > 15:  # too many to label each: every k-th, the last always
+        k = -(-len(xs) // 12)
+        keep = sorted(set(range(0, len(xs), k)) | {len(xs) - 1})
+        xs, labels = [xs[i] for i in keep], [labels[i] for i in keep]
+    ax.set_xticks(xs, labels, fontsize=_FONT)
+
+
+def _legend(ax: Any) -> None:
+    """Beside the axes, outside the plotting area: it never covers a bar or a point."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, frameon=False)
 
 
 def _num(r: VariantResult, key: str) -> float | None:
@@ -67,7 +92,8 @@ def _no_plan_marks(ax: Any, xs: list[float], rs: list[VariantResult]) -> None:
 def sweep_plots(sweep: SweepResult, out_dir: Path) -> list[Path]:
     plt = _pyplot()
     files: list[Path] = []
-    currency = "IDR"
+    currency = sweep.currency
+    name = sweep.scenario
     for i, axis in enumerate(sweep.axes):
         if len(axis.values) < 2:
             continue  # a value held fixed is no curve
@@ -92,24 +118,24 @@ def sweep_plots(sweep: SweepResult, out_dir: Path) -> list[Path]:
             py = [y / 1e6 for _, y in pts if y is not None]
             ax.plot(px, py, "k-o" if single else "-o", ms=4, lw=1.2,
                     label="total" if single else _group_label(sweep, i, key))
-            if cats:
-                ax.set_xticks(xs, cats)
+            _ticks(ax, xs, cats)
             _no_plan_marks(ax, xs, rs)
         ax.set_xlabel(axis.path)
         ax.set_ylabel(f"cost (million {currency})")
-        ax.set_title("Total cost" + (" by term" if single else ""))
-        ax.legend(fontsize=7, loc="best")
+        ax.set_title(f"{name}: total cost" + (" by term" if single else ""))
+        ax.tick_params(labelsize=_FONT)
+        _legend(ax)
         ax.grid(alpha=0.3)
         files.append(_save(fig, out_dir / f"cost_vs_{axis.slug}.png"))
 
         files.append(_kpi_plot(
             plt, sweep, i, groups, ("local_content", "domestic_share"), scale=100.0,
             ylim=(0, 105), ylabel="%",
-            title="Local content (cost-based) and domestic share of units",
+            title=f"{name}: local content (cost-based) and domestic share of units",
             path=out_dir / f"local_content_vs_{axis.slug}.png"))
         files.append(_kpi_plot(
             plt, sweep, i, groups, ("unmet_units", "imported_units"), scale=1.0, ylim=None,
-            ylabel="units", title="Unmet and imported units",
+            ylabel="units", title=f"{name}: unmet and imported units",
             path=out_dir / f"unmet_vs_{axis.slug}.png"))
 
     files.append(_utilization(plt, sweep, out_dir / "utilization.png"))
@@ -131,15 +157,17 @@ def _kpi_plot(plt: Any, sweep: SweepResult, i: int, groups: dict[Any, list[Any]]
             ax.plot([x for x, y in pts if y is not None],
                     [scale * y for _, y in pts if y is not None], style, ms=4,
                     label=kpi.replace("_", " ") + suffix)
-        if cats:
-            ax.set_xticks(xs, cats)
+        _ticks(ax, xs, cats)
         _no_plan_marks(ax, xs, rs)
     if ylim is not None:
         ax.set_ylim(*ylim)
+    else:
+        ax.set_ylim(bottom=0)  # counts: no negative tick
     ax.set_xlabel(axis.path)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="best")
+    ax.tick_params(labelsize=_FONT)
+    _legend(ax)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -157,32 +185,68 @@ def _utilization(plt: Any, sweep: SweepResult, path: Path) -> Path:
         for c, p, used, avail in r.utilization:
             if (c, p) in pos and avail > 0:
                 grid[pos[(c, p)]][j] = 100.0 * used / avail
-    height = max(2.5, 0.28 * len(keys) + 1.6)
-    width = max(5.0, min(16.0, 0.55 * len(sweep.results) + 3.5))
+    height = max(2.5, 0.32 * len(keys) + 1.6)
+    width = max(6.0, min(16.0, 0.6 * len(sweep.results) + 4.0))
     fig, ax = plt.subplots(figsize=(width, height))
     if keys:
         im = ax.imshow(grid, aspect="auto", cmap="YlOrRd", vmin=0, vmax=100)
         fig.colorbar(im, ax=ax, label="% of hours used", fraction=0.04)
-        ax.set_yticks(range(len(keys)), [f"{c} / {p}" for c, p in keys], fontsize=7)
+        ax.set_yticks(range(len(keys)), [f"{c} / {p}" for c, p in keys], fontsize=_FONT)
         if len(sweep.results) <= 30:
             for n, row in enumerate(grid):
                 for j, v in enumerate(row):
                     if v == v:  # not NaN
-                        ax.text(j, n, f"{v:.0f}", ha="center", va="center", fontsize=6,
+                        ax.text(j, n, f"{v:.0f}", ha="center", va="center", fontsize=_FONT - 1,
                                 color="white" if v > 60 else "black")
     labels = [", ".join(_label(v) for v in r.variant.values) for r in sweep.results]
-    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=45 if len(labels) > 6
+    ax.set_xticks(range(len(labels)), labels, fontsize=_FONT, rotation=45 if len(labels) > 6
                   else 0, ha="right" if len(labels) > 6 else "center")
     # One axis path per line: several long paths side by side run off the figure.
-    ax.set_xlabel("values of\n" + "\n".join(a.path for a in sweep.axes), fontsize=8)
-    ax.set_title("Capacity utilization by cluster / process (pairs in use)")
+    ax.set_xlabel("values of\n" + "\n".join(a.path for a in sweep.axes), fontsize=_FONT)
+    ax.set_title(f"{sweep.scenario}: capacity utilization by cluster / process (pairs in use)")
     return _save(fig, path)
 
 
 def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
+    # Cropped to what is drawn, the legend beside the axes included (see the module doc).
+    fig.savefig(path, dpi=_DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
+    return path
+
+
+def plots_page(sweep: SweepResult, pngs: list[Path], path: Path) -> Path:
+    """plots.html: every plot inline (base64 PNG), with the axes and the variants' table,
+    one self-contained file to open or send."""
+    import base64
+    from html import escape
+
+    axes = ", ".join(f"{a.path} = {', '.join(_label(v) for v in a.values)}"
+                     for a in sweep.axes)
+    imgs = "".join(
+        f'<figure><img alt="{escape(p.stem)}" src="data:image/png;base64,'
+        f'{base64.b64encode(p.read_bytes()).decode()}"><figcaption>{escape(p.name)}'
+        f'</figcaption></figure>' for p in pngs)
+    head = "".join(f"<th>{escape(a.path)}</th>" for a in sweep.axes)
+    rows = "".join(
+        f"<tr><td>{r.variant.index}</td>"
+        + "".join(f"<td>{escape(_label(v))}</td>" for v in r.variant.values)
+        + f"<td>{escape(str(r.row.get('status')))}</td><td class=n>"
+        + ("-" if r.row.get("objective") is None else f"{r.row['objective']:,.0f}")
+        + "</td></tr>" for r in sweep.results)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Sweep of {escape(sweep.scenario)}</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:24px;color:#1d2530}"
+        "figure{display:inline-block;margin:10px;vertical-align:top}"
+        "img{max-width:100%;border:1px solid #dde3ea}figcaption{font-size:12px;color:#5b6775}"
+        "table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;"
+        "border-bottom:1px solid #eef1f4;text-align:left}td.n{text-align:right}"
+        f"</style></head><body><h1>Sweep of {escape(sweep.scenario)}</h1>"
+        f"<p>{len(sweep.results)} variant(s): {escape(axes)}. Costs in "
+        f"{escape(sweep.currency)}.</p>{imgs}<h2>Variants</h2><table><tr><th>#</th>{head}"
+        f"<th>status</th><th>objective ({escape(sweep.currency)})</th></tr>{rows}</table>"
+        "</body></html>\n")
+    path.write_text(page, encoding="utf-8")
     return path

@@ -264,6 +264,8 @@ class SweepResult:
     options: dict[str, Any] = field(default_factory=dict)
     out_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
+    scenario: str = "scenario"  # the base scenario's name, for titles
+    currency: str = "IDR"  # the base scenario's currency, for axis labels
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.row.get("status") == status)
@@ -312,7 +314,8 @@ def run_sweep(base: str | Path | Mapping[str, Any], vary: Sequence[str | Axis],
 
     if pending:
         _execute(pending, docs, options, workers, executor, finish)
-    return SweepResult(axes, [r for r in results if r is not None], options)
+    return SweepResult(axes, [r for r in results if r is not None], options, scenario=name,
+                       currency=str(base_doc.get("currency", "IDR")))
 
 
 def _axis(spec: str) -> Axis:
