@@ -424,8 +424,10 @@ def check(
 @app.command()
 def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file format.")]) -> None:
     """Print the JSON Schema of the scenario or plan file, for other services."""
-    model = models.Scenario if kind is SchemaKind.scenario else models.Plan
-    out.print_json(json.dumps(model.model_json_schema(by_alias=True)))
+    from models.schema import json_schema
+
+    # Plain JSON on stdout (no colours), a file another service can read as it is.
+    sys.stdout.write(json.dumps(json_schema(kind.value), indent=2, ensure_ascii=False) + "\n")
 
 
 @scenario_app.command("list")

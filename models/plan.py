@@ -33,50 +33,76 @@ class Status(StrEnum):
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True,
+                              use_attribute_docstrings=True)
 
 
 class ProductionRow(_Row):
     request: str
+    """Request id."""
     step: int
+    """Step index in the request's routing (0-based)."""
     workshop: str
+    """Workshop id."""
     period: int
+    """Period number (0-based) the units are made in."""
     quantity: int
+    """Whole units of the step made (x[r,s,w,t], SPEC 4)."""
     # SPEC 8.1: the ISO first day of the period, in plans of dated scenarios.
     date: str | None = None
+    """ISO first day of the period, in plans of dated scenarios (SPEC 8.1; optional)."""
 
 
 class ShipmentRow(_Row):
     request: str
+    """Request id."""
     step: int
+    """Step the units leave (they go on to step + 1)."""
     from_: str = Field(alias="from")
+    """Workshop id where the step was made."""
     to: str
+    """Workshop id of the next step."""
     quantity: int
+    """Whole units shipped (g[r,s,w,v], SPEC 4)."""
 
 
 class MaterialRow(_Row):
     center: str
+    """Material center id."""
     workshop: str
+    """Workshop id the material goes to."""
     material: str
+    """Material id."""
     kg: float
+    """Material drawn, in kg."""
 
 
 class ImportRow(_Row):
     request: str
+    """Request id."""
     quantity: int
+    """Whole units imported (z[r])."""
 
 
 class UnmetRow(_Row):
     request: str
+    """Request id."""
     quantity: int
+    """Whole units not delivered (u[r])."""
     reason: str
+    """Why the units are not made at home or imported, in a planner's words."""
 
 
 class Delivery(_Row):
     period: int
+    """Period number the units arrive in."""
     date: str
+    """ISO first day of that period."""
     quantity: int
+    """Whole units arriving."""
     source: Literal["made", "imported"]
+    """made: final-step units made in the period; imported: imports arriving after their lead time.
+    made: final-step units made in the period; imported: imports arriving after their lead time."""
 
 
 class RequestDates(_Row):
@@ -84,25 +110,41 @@ class RequestDates(_Row):
     and when its units arrive."""
 
     request: str
+    """Request id."""
     release: int
+    """Release period."""
     release_date: str
+    """ISO first day of the release period."""
     due: int
+    """Effective due period (the horizon's last without a due)."""
     due_date: str
+    """ISO first day of the due period."""
     deliveries: list[Delivery] = Field(default_factory=list)
+    """When the request's units arrive, in period order (imports last)."""
     unmet: int = 0
+    """Whole units not delivered."""
 
 
 class Cost(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True,
+                              use_attribute_docstrings=True)
 
     production: float = 0.0
+    """Production cost (rates x hours, or offer unit prices), in the scenario's currency."""
     material: float = 0.0
+    """Material cost (kg x price per kg), in the scenario's currency."""
     transport: float = 0.0
+    """Transport cost (kg x km x cost per kg-km), in the scenario's currency."""
     tooling: float = 0.0
+    """Tooling costs of the offers used, in the scenario's currency."""
     engagement: float = 0.0
+    """Engagement costs of the workshops used, in the scenario's currency."""
     import_: float = Field(default=0.0, alias="import")
+    """Import cost with the tariff, in the scenario's currency."""
     tardiness: float = 0.0
+    """Late penalties (units x periods late x late_penalty), in the scenario's currency."""
     unmet: float = 0.0
+    """Unmet penalties (units x unmet_penalty), in the scenario's currency."""
 
     def as_dict(self) -> dict[str, float]:
         return {t: float(getattr(self, "import_" if t == "import" else t)) for t in COST_TERMS}
@@ -119,31 +161,50 @@ class Plan(BaseModel):
     """A plan: the allocation, its cost and KPIs. Extra keys (solver, options, gap,
     timings) are kept, as SPEC section 7 allows."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True,
+                              use_attribute_docstrings=True)
 
     format: Literal["imc-broker/plan@1"] = "imc-broker/plan@1"
+    """Format of the file: imc-broker/plan@1."""
     scenario: str
+    """Name of the scenario the plan is for."""
     status: Status
+    """optimal, feasible, infeasible or no_solution."""
     objective: float | None = None
+    """Total cost, the sum of the cost terms, in the scenario's currency (null without a plan)."""
     bound: float | None = None
+    """Proven lower bound on the optimum, in the scenario's currency (null when unknown)."""
     cost: Cost | None = None
+    """The cost terms (SPEC 6); null without a plan."""
     production: list[ProductionRow] = Field(default_factory=list)
+    """Units made per request, step, workshop and period."""
     shipments: list[ShipmentRow] = Field(default_factory=list)
+    """Units moving between consecutive steps at different or equal workshops."""
     materials: list[MaterialRow] = Field(default_factory=list)
+    """kg drawn per center, workshop and material."""
     imports: list[ImportRow] = Field(default_factory=list)
+    """Units imported per request."""
     unmet: list[UnmetRow] = Field(default_factory=list)
+    """Units not delivered per request, with the reason."""
     kpis: dict[str, float] = Field(default_factory=dict)
+    """domestic_share, local_content and on_time_share, each 0..1."""
     # Engine, versions and options that made the plan (no wall-clock values, so that the
     # same scenario, seed and thread count give the same file).
     solver: dict[str, Any] | None = None
+    """Engine, versions and options that made the plan (no wall-clock values)."""
     # Per request, in plans of dated scenarios (SPEC 8.1): due date and delivery dates.
     requests: list[RequestDates] | None = None
+    """Per request, in plans of dated scenarios: due date and delivery dates (SPEC 8.1)."""
     # Why there is no plan, for status infeasible.
     diagnosis: str | None = None
+    """Why there is no plan, for status infeasible."""
     # Value of one more hour of capacity / kg of stock (solve with duals=True).
     sensitivity: dict[str, Any] | None = None
+    """Value of one more hour of capacity or kg of stock, in the scenario's currency (solve with
+    duals)."""
     # Seconds per phase; on the object for callers, never in the file.
     timings: dict[str, float] | None = Field(default=None, exclude=True)
+    """Seconds per phase; on the object for callers, never in the file."""
 
     @property
     def gap(self) -> float | None:
