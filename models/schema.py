@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from models.plan import Plan
 from models.scenario import Scenario
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 IDS = {"scenario": "urn:imc-broker:schema:scenario:1.1",
        "plan": "urn:imc-broker:schema:plan:1"}
-MODELS = {"scenario": Scenario, "plan": Plan}
+MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "plan": Plan}
 
 
 def _tidy(node: Any) -> Any:
