@@ -1178,8 +1178,7 @@ def scenario_resolve(
 ) -> None:
     """Print the scenario a variant file stands for: its base with the overrides applied,
     validated like any scenario."""
-    import yaml
-
+    from models.documents import dump_yaml
     from scenarios import variants
 
     try:
@@ -1191,7 +1190,7 @@ def scenario_resolve(
         models.dump_document(doc, out_file)
         out.print(f"wrote the resolved scenario to {out_file}", highlight=False)
         return
-    sys.stdout.write(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(dump_yaml(doc))
 
 
 @app.command("sweep")
@@ -1231,20 +1230,25 @@ def sweep_cmd(
     from broker.analysis import outputs
     from broker.analysis import sweep as sw
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=False) as bar:
-        task = bar.add_task("variants", total=None)
+    # The bar starts with the first variant done: an invalid base or --vary is refused
+    # with the error alone, no empty bar above it.
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=False)
+    task = bar.add_task("variants", total=None)
 
-        def progress(done: int, total: int, r: sw.VariantResult) -> None:
-            bar.update(task, completed=done, total=total,
-                       description=f"variants (last: #{r.variant.index} {r.row['status']})")
+    def progress(done: int, total: int, r: sw.VariantResult) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total,
+                   description=f"variants (last: #{r.variant.index} {r.row['status']})")
 
-        try:
-            res = sw.run_sweep(scenario, vary, time_limit=time_limit, seed=seed,
-                               workers=workers, executor=executor, progress=progress)
-        except models.InputError as e:
-            bar.stop()
-            fail_input(e)
+    try:
+        res = sw.run_sweep(scenario, vary, time_limit=time_limit, seed=seed,
+                           workers=workers, executor=executor, progress=progress)
+    except models.InputError as e:
+        fail_input(e)
+    finally:
+        bar.stop()
     if record:
         from sqlalchemy.exc import SQLAlchemyError
 

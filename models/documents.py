@@ -74,11 +74,37 @@ _BoundedLoader.add_constructor(_TIMESTAMP_TAG,
                                yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]
 
 # YAML 1.2 floats: 1e9, 1E-3, +5e6 as well as 1.0e9 (YAML 1.1 only knows the dotted form).
-_BoundedLoader.add_implicit_resolver(
-    _FLOAT_TAG,
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+_FLOAT_12 = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_BoundedLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_12, list("-+0123456789"))
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that quotes every string the loader above would read as something else:
+    PyYAML's own dumper knows only YAML 1.1 floats, so it wrote a name such as `0E0` or
+    `1e5` bare, and the file read back gave a number (found by the round-trip property
+    test, tests/models/test_properties.py)."""
+
+
+_Dumper.add_implicit_resolver(_FLOAT_TAG, _FLOAT_12, list("-+0123456789"))
+
+# Unicode's line breaks that YAML also reads as line breaks (NEL, LS, PS): in a plain or
+# single-quoted scalar they are folded on reading (a name of one NEL read back as a space);
+# the double-quoted style writes them as escapes.
+_YAML_BREAKS = frozenset("\x85\u2028\u2029")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _YAML_BREAKS.intersection(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(doc: Any) -> str:
+    """`doc` as YAML text that `load_yaml` reads back as the same data."""
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
 def _key(node: Node) -> tuple[str, str] | None:

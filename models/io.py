@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from models.dates import resolve_dates
-from models.documents import load_json, load_yaml
+from models.documents import dump_yaml, load_json, load_yaml
 from models.errors import DocumentError, InputError, PlanError, ScenarioError
 from models.plan import Plan
 from models.scenario import Scenario
@@ -111,7 +111,7 @@ def dump_document(doc: Any, path: str | Path) -> None:
     if p.suffix.lower() == ".json":
         text = json.dumps(doc, indent=2, ensure_ascii=False, default=_json_value) + "\n"
     else:
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        text = dump_yaml(doc)
     p.write_text(text, encoding="utf-8")
 
 

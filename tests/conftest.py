@@ -21,10 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from models import Plan, Scenario, scenario_from_dict
 from models.check import check
 from solvers import SolveOptions, solve
+
+# --------------------------------------------------------------------------------------
+# Property tests (Hypothesis): the same cases on every run by default, so that the suite
+# passes or fails the same way in CI; HYPOTHESIS_PROFILE=explore draws new ones each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # --------------------------------------------------------------------------------------
 # The shared folder (SPEC.md and benchmarks/) lives beside the repository:

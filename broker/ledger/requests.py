@@ -27,6 +27,9 @@ def submit(store: Store, source: str | Path | list[dict[str, Any]] | dict[str, A
     an `idempotency_key` (default: its id); a key already stored returns the stored
     request and writes nothing."""
     name, items, prefix = request_items(source)
+    if not items:
+        # Nothing to store is not a success: an empty list is a file written wrong.
+        raise models.InputError(name, [f"{prefix or '(document)'}: no requests to submit"])
     keys: list[str] = []
     docs: list[dict[str, Any]] = []
     problems: list[str] = []

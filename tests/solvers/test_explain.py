@@ -5,12 +5,14 @@ infeasible domestic share comes with the share reachable and what limits it."""
 from __future__ import annotations
 
 import copy
-
-from conftest import SolveChecked
+from collections.abc import Callable
 
 import models
 from models.derived import Derived
+from models.plan import Plan
 from solvers.explain import explain_unmet
+
+SolveChecked = Callable[..., Plan]
 
 DOC = {
     "name": "explain",

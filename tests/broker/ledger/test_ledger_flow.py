@@ -224,6 +224,17 @@ def test_csv_quoted_field_keeps_its_line_break(ledger: Broker, tmp_path: Path) -
                                 "row 3, column capacity:casting: 'abc' is not a number"]
 
 
+def test_submitting_no_requests_is_refused(ledger: Broker, tmp_path: Path) -> None:
+    with pytest.raises(models.InputError) as e:
+        ledger.submit([])
+    assert e.value.problems == ["(document): no requests to submit"]
+    f = tmp_path / "none.yaml"
+    f.write_text(yaml.safe_dump(registry(requests=[])))
+    with pytest.raises(models.InputError) as e:
+        ledger.submit(f)
+    assert e.value.problems == ["requests: no requests to submit"]
+
+
 def test_quote_books_nothing(ledger: Broker) -> None:
     ledger.submit([request("R1", 30)])
     ledger.commit(ledger.plan(time_limit=10).plan_id)
