@@ -1616,13 +1616,25 @@ def _short_helps(t: typer.Typer) -> None:
 _short_helps(app)
 
 
+def _command_name(argv: list[str]) -> str | None:
+    """The command word of `argv`: the first argument that is neither a global option nor
+    the value of one (`--log-level LEVEL`)."""
+    args = iter(argv)
+    for a in args:
+        if a == "--log-level":
+            next(args, None)
+        elif not a.startswith("-"):
+            return a
+    return None
+
+
 def main() -> None:
     from solvers.engine_output import hidden
 
     # The engines' own lines (HiGHS prints some from C++ whatever its options say) stay
     # off the terminal; `broker serve` keeps its process's streams as they are, for its
     # jobs' logs. BROKER_ENGINE_OUTPUT=1 shows them (solvers/engine_output.py).
-    serving = next((a for a in sys.argv[1:] if not a.startswith("-")), None) == "serve"
+    serving = _command_name(sys.argv[1:]) == "serve"
     global _own_process
     _own_process = True
     preload()  # what importing this module loaded

@@ -157,3 +157,11 @@ def test_engine_output_shown_when_asked() -> None:
     assert res.returncode == 0, res.stderr
     assert res.stdout == "engine line on fd 1\npython line\n"
     assert res.stderr == "engine line on fd 2\npython warning\n"
+
+
+def test_command_name_skips_global_options() -> None:
+    from cli import _command_name
+
+    assert _command_name(["--log-level", "debug", "serve", "--port", "1"]) == "serve"
+    assert _command_name(["-vv", "solve", "x.yaml"]) == "solve"
+    assert _command_name(["--version"]) is None
