@@ -313,6 +313,16 @@ def _money(v: float | None, currency: str = "") -> str:
 MAX_DELIVERY_LINES = 30
 
 
+def _period_label(sc: models.Scenario, t: int) -> str:
+    """A period number, with its first day when the scenario has dates (SPEC 8.1)."""
+    h = sc.horizon
+    if h.start is None:
+        return str(t)
+    from models.dates import period_start
+
+    return f"{t} ({period_start(h.start, h.period_days, t).isoformat()})"
+
+
 def _when(period: int, day: str | None) -> str:
     """A period as a planner reads it: its first day when the scenario has dates."""
     return f"{day} (period {period})" if day else f"period {period}"
@@ -811,9 +821,7 @@ def _disrupt(event: broker.Disruption, db: str | None, dry_run: bool,
 
 def _print_repair(res: broker.RepairResult, as_json: bool) -> None:
     if as_json:
-        doc = res.to_dict()
-        doc["cost_delta"] = res.cost_delta
-        out.print_json(json.dumps(doc))
+        print_json("repair", res.to_dict() | {"cost_delta": res.cost_delta})
         return
     say = functools.partial(out.print, highlight=False, markup=False)
     say(f"{res.description}: {len(res.broken)} request(s) broken"
@@ -1031,7 +1039,8 @@ def bottlenecks_cmd(
     for col in ("workshop", "cluster", "process", "period", "saving/h", "hours"):
         t.add_column(col, justify="right" if col in ("period", "saving/h", "hours") else "left")
     for c in rep.capacity[:top]:
-        t.add_row(c.workshop, c.cluster, c.process, str(c.period), _money(c.value_per_hour),
+        t.add_row(c.workshop, c.cluster, c.process, _period_label(sc, c.period),
+                  _money(c.value_per_hour),
                   f"{c.available_hours:,.0f}")
     out.print(t)
     t = Table(title="By cluster and process: saving per extra hour in the best binding "
@@ -1448,7 +1457,8 @@ def bench_cmd(
     if out_file is not None:
         bench.write_csv(rows, out_file)
     if json_out:
-        out.print_json(json.dumps(bench.to_json(rows, lines)))
+        # bench.to_json carries its own `format` (imc-broker/bench@1); plain JSON on stdout.
+        sys.stdout.write(json.dumps(bench.to_json(rows, lines), indent=2) + "\n")
     else:
         _bench_table(rows, lines, out_file)
     rejected = [r for r in rows if r.check_ok is False]

@@ -73,3 +73,23 @@ def test_compare_json_and_formats(tmp_path: Path) -> None:
     total = next(ln for ln in cmp["lines"] if ln["section"] == "cost" and ln["name"] == "total")
     assert (total["a"], total["b"], total["delta"], total["differs"]) == (125.0, 100.0, -25.0,
                                                                         True)
+
+
+def test_compare_prints_one_number_format_per_table(tmp_path: Path) -> None:
+    db = str(tmp_path / "runs.db")
+    ids = []
+    for name, qty in (("a", 5), ("b", 4)):
+        doc = json.loads(json.dumps(SMALL))
+        doc["requests"][0]["quantity"] = qty
+        doc["transport"]["cost_per_kg_km"] = 0.015  # 0.3 per unit shipped: cents
+        f = tmp_path / f"{name}.yaml"
+        f.write_text(yaml.safe_dump(doc))
+        got = js(["solve", str(f), "-o", str(tmp_path / f"{name}.json"), "--db", db])
+        assert check(models.load_scenario(f), models.load_plan(tmp_path / f"{name}.json")).ok
+        ids.append(got["run"])
+    res = runner.invoke(app, ["compare", str(ids[0]), str(ids[1]), "--db", db])
+    assert res.exit_code == 0, res.output
+    rows = [" ".join(ln.replace("│", " ").split()) for ln in res.stdout.splitlines()]
+    # Transport 1.50 -> 1.20 has cents, so the whole cost table has two decimals.
+    assert "transport 1.50 1.20 -0.30" in rows
+    assert "production 25.00 20.00 -5.00" in rows and "total 26.50 21.20 -5.30" in rows

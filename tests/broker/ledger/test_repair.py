@@ -259,6 +259,7 @@ def test_cli_disrupt_dry_run_then_commit(tmp_path: Path) -> None:
     doc = json.loads(as_json.output)
     assert doc["event"] == {"kind": "stock", "center": "mc-b", "material": "fc250", "kg": 0.0}
     assert doc["committed"] is False and doc["plan"]["format"] == "imc-broker/plan@1"
+    assert doc["format"] == "imc-broker/repair@1"
     bad = runner.invoke(app, ["disrupt", "capacity", "ws-b", "machining", "--periods", "x",
                               "--db", db])
     assert bad.exit_code == 2
