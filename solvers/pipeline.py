@@ -31,6 +31,7 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
+from solvers.facility import FacilityMoves
 from solvers.lns import Lns
 from solvers.lp_guided import FULL_LP_MAX_COLUMNS, estimate_unit_columns, evaluate
 from solvers.methods import (
@@ -109,7 +110,11 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
     if limited:
         providers.append(("lagrangian paths", lagrangian_provider))
     if unit_columns <= FULL_LP_MAX_COLUMNS:
-        return [constructive, lp], [Phase(lp, 0.6), Phase(Lns())], providers
+        # Engagement moves stand aside at once where fees are a small share of the cost;
+        # where they do not, they find what the neighbourhood search cannot (cflp-large:
+        # 0.2-0.7% from the optimum in 120 s, where the search had stayed at 3.5 times it).
+        return [constructive, lp], [Phase(lp, 0.6), Phase(FacilityMoves(), 0.75),
+                                    Phase(Lns())], providers
     # Too large to build whole: the LP-guided method constructs its own plans first.
     return [lp], [Phase(lp)], [("unit bound", unit_bound_provider)]
 

@@ -1,0 +1,91 @@
+"""Engagement moves (solvers/facility.py): the set of engaged workshops searched on the
+SPEC model, every plan through the independent checker."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from models import load_scenario
+from models.check import check
+from models.derived import Derived
+from solvers import SolveOptions
+from solvers.constraints import build
+from solvers.facility import FacilityMoves
+from solvers.lp_guided import evaluate
+from solvers.model import Raw
+from solvers.pipeline import _best_plan
+from solvers.search import Search
+
+
+def _search(sc, seconds: float) -> Search:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    return Search(sc, Derived(sc), SolveOptions(time_limit=seconds), started,
+                  started + seconds, evaluate)
+
+
+def _everything_open(sc, search: Search):  # type: ignore[no-untyped-def]
+    """The whole model and a plan that engages every site: each customer served by the
+    cheapest site with room, in turn (what the LP-guided plan of cflp-large looked like)."""
+    b = build(sc, search.d)
+    search.full = b
+    offers = {(o.workshop, o.component): o.unit_price or 0.0 for o in sc.offers}
+    room = {w.id: w.cap("supply", 0) for w in sc.workshops}
+    x: dict[tuple[str, int, str, int], int] = {}
+    ws = [w.id for w in sc.workshops]
+    for i, r in enumerate(sc.requests):
+        # Round robin first, so that every site gets a customer and is engaged.
+        order = ws[i % len(ws):] + ws[:i % len(ws)] if i < len(ws) else sorted(
+            ws, key=lambda w: offers[(w, r.component)])
+        left = r.quantity
+        for w in order:
+            q = int(min(left, room[w]))
+            if q > 0:
+                room[w] -= q
+                x[(r.id, 0, w, 0)] = q
+                left -= q
+        assert left == 0
+    return b, Raw(status="feasible", bound=None, solver_objective=None, x=x)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap61", "cap71"])
+def test_engagement_moves_reach_the_published_optimum_from_every_site_open(
+        benchmarks_dir: Path, name: str) -> None:
+    sc = load_scenario(benchmarks_dir / "cflp" / f"{name}.json")
+    optimum = json.loads((benchmarks_dir / "cflp" / "optima.json").read_text())[name]
+    search = _search(sc, 30)
+    b, raw = _everything_open(sc, search)
+    assert search.offer("every site", b, raw)
+    poor = search.upper
+    assert poor is not None and poor > optimum * 1.05
+    FacilityMoves().improve(search, search.deadline)
+    info = search.info["facility"]
+    assert "skipped" not in info and info["plans"] >= 1
+    assert search.upper == pytest.approx(optimum, rel=1e-6)
+    assert search.best is not None and search.best.source == "facility"
+    plan = _best_plan(search, search.options, search.started, time.perf_counter())
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    assert report.objective == pytest.approx(optimum, rel=1e-6)
+
+
+def test_engagement_moves_stand_aside_where_fees_are_a_small_share(
+        benchmarks_dir: Path) -> None:
+    sc = load_scenario(benchmarks_dir / "cflp" / "cap41.json")
+    # The same instance with fees a thousandth of theirs: under 1% of any plan's cost.
+    sc = sc.model_copy(update={"workshops": [
+        w.model_copy(update={"engagement_cost": w.engagement_cost / 1000})
+        for w in sc.workshops]})
+    sc._idx = None
+    search = _search(sc, 10)
+    b, raw = _everything_open(sc, search)
+    assert search.offer("every site", b, raw)
+    before = search.upper
+    FacilityMoves().improve(search, search.deadline)
+    assert search.info["facility"] == {
+        "skipped": "engagement fees are a small share of the cost"}
+    assert search.upper == before and not math.isinf(search.left())
