@@ -82,6 +82,12 @@ def vector_from_raw(b: Built, raw: Raw) -> np.ndarray | None:
         v[c] = 1.0 if tkey in used_tool else 0.0
     for skey, c in b.src.items():
         v[c] = 1.0 if skey in used else 0.0
+    # "Makes any unit at home" of a request with a sourcing floor (SPEC 8.3): without it
+    # a constructive plan of the default scenario (REQ-0004, two suppliers per step) was
+    # no point of the model, and the neighbourhood search stood aside.
+    made = {r for r, _s, _w in used}
+    for rid, c in b.home.items():
+        v[c] = 1.0 if rid in made else 0.0
     if b.cum:
         per_t: dict[tuple[str, int, int], int] = defaultdict(int)
         for (r, s, _w, t), q in raw.x.items():

