@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,8 +26,11 @@ from rich.text import Text
 
 import broker
 import models
-from broker.analysis import bench
+from broker.analysis.bench_choices import Family as BenchFamily
 from scenarios import BUILTIN, DEFAULT_SCENARIO
+
+if TYPE_CHECKING:
+    from broker.analysis import bench
 
 app = typer.Typer(
     name="broker",
@@ -1383,7 +1386,7 @@ def compare_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    family: Annotated[list[bench.Family] | None, typer.Option(
+    family: Annotated[list[BenchFamily] | None, typer.Option(
         "--family", help="Public family (repeat): gap, cflp, fatahi (the published optima, "
         "no limit), gap-large (60 s), cflp-large (120 s), default (the built-in scenario "
         "without a limit, then 3 s and 10 s).")] = None,
@@ -1429,6 +1432,8 @@ def bench_cmd(
     baseline, and a verdict per line against the targets (docs/benchmarks.md). Exit 0
     when every run finished and every plan passed the checker, 1 otherwise, 2 for invalid
     input."""
+    from broker.analysis import bench
+
     root = benchmarks or bench.default_benchmarks_dir()
     try:
         insts: list[bench.Instance] = []

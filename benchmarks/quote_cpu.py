@@ -8,8 +8,9 @@ Without `--db` it builds the ledger first (a generated medium registry, seed 1, 
 100 requests committed; about a minute) in a temporary folder. Each request the ledger has
 not seen is quoted by both trees in turn, each in a fresh `python -m broker quote`
 process; the CPU (user + system) of that process and its children is read from
-`getrusage`. Both must give the same quote line (the seconds it prints aside), else the
-comparison says so. The baseline tree is `git archive REV` of this repository.
+`getrusage`. Both must give the same quote (cost, on time, earliest on-time period, unmet
+and imported units; the wording may differ between revisions), else the comparison says
+so. The baseline tree is `git archive REV` of this repository.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The revision before the quote's start-up was cut (gc.freeze of what imports load).
 DEFAULT_BASELINE = "98cb283"
-SECONDS = re.compile(r" \[\d+\.\d+s\]$")
+# What a quote line says, whatever its wording: cost, on time or not, the earliest on-time
+# period, units unmet and imported.
+FIGURES = re.compile(r"cost ([\d,]+)|(NOT on time|on time)|earliest on-time [^,\[]*?period "
+                     r"(\d+)|(\d+) unmet|(\d+) imported")
 
 
 def baseline_tree(rev: str, into: Path) -> Path:
@@ -58,7 +62,8 @@ def quote_cpu(tree: Path, request: Path, url: str) -> tuple[float, str]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     line = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else res.stderr.strip()
-    return cpu, SECONDS.sub("", line)
+    figures = [next(g for g in m.groups() if g) for m in FIGURES.finditer(line)]
+    return cpu, repr(figures or [line])
 
 
 def main(argv: list[str] | None = None) -> int:

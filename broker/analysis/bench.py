@@ -26,11 +26,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import models
+from broker.analysis.bench_choices import Family
 from solvers.options import Formulation
 
 # A child gets this long beyond its time limit before it is killed: generous, because
@@ -53,22 +53,6 @@ STATUSES = ("optimal", "feasible", "infeasible", "no_solution", "error", "killed
 PROJECT = Formulation.REDUCED
 BASELINE = Formulation.DIRECT
 DEFAULT_SCENARIO = "java-automotive"
-
-
-class Family(StrEnum):
-    """The public benchmark families of the shared folder, and the built-in default."""
-
-    gap = "gap"
-    cflp = "cflp"
-    fatahi = "fatahi"
-    gap_large = "gap-large"
-    cflp_large = "cflp-large"
-    default = "default"
-
-
-class Generator(StrEnum):
-    catalog = "catalog"
-    alt = "alt"
 
 
 @dataclass(frozen=True)

@@ -173,75 +173,96 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def registry_doc(s: Session) -> dict[str, Any]:
-    """The registry as a scenario document without requests."""
+    """The registry as a scenario document without requests.
+
+    Read as plain rows (column selects), not ORM objects: every plan, quote and export
+    reads the whole registry, and building an object per row (about 3,000 on a medium
+    registry) was most of the time it took."""
     st = settings(s)
     horizon: dict[str, Any] = {"periods": st.periods, "period_days": st.period_days}
     if st.start is not None:
         horizon["start"] = st.start.isoformat()
+    rows = s.execute
     doc: dict[str, Any] = {
         "name": st.name, "currency": st.currency, "horizon": horizon,
         "transport": dict(st.transport), "policy": dict(st.policy),
-        "locations": [_clean({"id": r.id, "name": r.name, "lat": r.lat, "lon": r.lon})
-                      for r in s.scalars(select(t.Location).order_by(t.Location.id))],
-        "routes": [{"from": r.from_id, "to": r.to_id, "km": r.km}
-                   for r in s.scalars(select(t.Route).order_by(t.Route.id))],
-        "materials": [_clean({"id": r.id, "name": r.name})
-                      for r in s.scalars(select(t.Material).order_by(t.Material.id))],
+        "locations": [_clean({"id": i, "name": n, "lat": la, "lon": lo}) for i, n, la, lo in rows(
+            select(t.Location.id, t.Location.name, t.Location.lat, t.Location.lon)
+            .order_by(t.Location.id))],
+        "routes": [{"from": a, "to": b, "km": km} for a, b, km in rows(
+            select(t.Route.from_id, t.Route.to_id, t.Route.km).order_by(t.Route.id))],
+        "materials": [_clean({"id": i, "name": n}) for i, n in rows(
+            select(t.Material.id, t.Material.name).order_by(t.Material.id))],
     }
     stocks: dict[str, dict[str, Any]] = defaultdict(dict)
-    for st_row in s.scalars(select(t.CenterStock).order_by(t.CenterStock.material_id)):
-        stocks[st_row.center_id][st_row.material_id] = {
-            "stock_kg": st_row.stock_kg, "price_per_kg": st_row.price_per_kg,
-            "domestic": st_row.domestic}
+    for cid, mid, kg, price, domestic in rows(
+            select(t.CenterStock.center_id, t.CenterStock.material_id, t.CenterStock.stock_kg,
+                   t.CenterStock.price_per_kg, t.CenterStock.domestic)
+            .order_by(t.CenterStock.material_id)):
+        stocks[cid][mid] = {"stock_kg": kg, "price_per_kg": price, "domestic": domestic}
     doc["material_centers"] = [
-        _clean({"id": c.id, "name": c.name, "location": c.location_id,
-                "materials": stocks.get(c.id, {})})
-        for c in s.scalars(select(t.MaterialCenter).order_by(t.MaterialCenter.id))]
-    procs: dict[str, list[t.WorkshopProcess]] = defaultdict(list)
-    for p in s.scalars(select(t.WorkshopProcess).order_by(t.WorkshopProcess.process)):
-        procs[p.workshop_id].append(p)
+        _clean({"id": i, "name": n, "location": loc, "materials": stocks.get(i, {})})
+        for i, n, loc in rows(select(t.MaterialCenter.id, t.MaterialCenter.name,
+                                     t.MaterialCenter.location_id)
+                              .order_by(t.MaterialCenter.id))]
+    procs: dict[str, list[tuple[str, float | None, float | None]]] = defaultdict(list)
+    for wid, proc, cap, rate in rows(
+            select(t.WorkshopProcess.workshop_id, t.WorkshopProcess.process,
+                   t.WorkshopProcess.capacity, t.WorkshopProcess.rate)
+            .order_by(t.WorkshopProcess.process)):
+        procs[wid].append((proc, cap, rate))
     over: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
-    for o in s.scalars(select(t.CapacityPeriod)):
-        over[(o.workshop_id, o.process)][o.period] = o.hours
+    for wid, proc, period, hours in rows(
+            select(t.CapacityPeriod.workshop_id, t.CapacityPeriod.process,
+                   t.CapacityPeriod.period, t.CapacityPeriod.hours)):
+        over[(wid, proc)][period] = hours
     workshops = []
-    for w in s.scalars(select(t.Workshop).order_by(t.Workshop.id)):
+    for wid, name, loc, certs, engagement in rows(
+            select(t.Workshop.id, t.Workshop.name, t.Workshop.location_id,
+                   t.Workshop.certifications, t.Workshop.engagement_cost)
+            .order_by(t.Workshop.id)):
         entry: dict[str, Any] = _clean({
-            "id": w.id, "name": w.name, "location": w.location_id,
-            "certifications": list(w.certifications), "engagement_cost": w.engagement_cost})
-        cap = {p.process: p.capacity for p in procs[w.id] if p.capacity is not None}
+            "id": wid, "name": name, "location": loc, "certifications": list(certs),
+            "engagement_cost": engagement})
+        mine = procs[wid]
+        entry["capacity"] = {p: cap for p, cap, _r in mine if cap is not None}
         by_period = {}
-        for p in procs[w.id]:
-            periods = over.get((w.id, p.process))
+        for p, cap, _r in mine:
+            periods = over.get((wid, p))
             if periods:
-                base = p.capacity or 0.0
-                by_period[p.process] = [periods.get(i, base) for i in range(st.periods)]
-        entry["capacity"] = cap
+                base = cap or 0.0
+                by_period[p] = [periods.get(i, base) for i in range(st.periods)]
         if by_period:
             entry["capacity_by_period"] = by_period
-        entry["rate"] = {p.process: p.rate for p in procs[w.id] if p.rate is not None}
+        entry["rate"] = {p: r for p, _c, r in mine if r is not None}
         workshops.append(entry)
     doc["workshops"] = workshops
-    steps: dict[str, list[t.ComponentStep]] = defaultdict(list)
-    for step in s.scalars(select(t.ComponentStep).order_by(t.ComponentStep.step)):
-        steps[step.component_id].append(step)
+    steps: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for cid, proc, step_hours, mat, step_kg in rows(
+            select(t.ComponentStep.component_id, t.ComponentStep.process,
+                   t.ComponentStep.hours, t.ComponentStep.material_id,
+                   t.ComponentStep.material_kg).order_by(t.ComponentStep.step)):
+        steps[cid].append(_clean({"process": proc, "hours": step_hours, "material": mat,
+                                  "material_kg": step_kg}))
     comps = []
-    for c in s.scalars(select(t.Component).order_by(t.Component.id)):
-        entry = _clean({"id": c.id, "name": c.name, "weight_kg": c.weight_kg,
-                        "offers_only": c.offers_only})
-        if c.import_price is not None:
-            entry["import"] = {"price": c.import_price,
-                               "lead_periods": c.import_lead_periods or 0}
-        entry["routing"] = [_clean({"process": st_.process, "hours": st_.hours,
-                                    "material": st_.material_id,
-                                    "material_kg": st_.material_kg})
-                            for st_ in steps[c.id]]
+    for cid, name, weight, offers_only, import_price, lead in rows(
+            select(t.Component.id, t.Component.name, t.Component.weight_kg,
+                   t.Component.offers_only, t.Component.import_price,
+                   t.Component.import_lead_periods).order_by(t.Component.id)):
+        entry = _clean({"id": cid, "name": name, "weight_kg": weight,
+                        "offers_only": offers_only})
+        if import_price is not None:
+            entry["import"] = {"price": import_price, "lead_periods": lead or 0}
+        entry["routing"] = steps[cid]
         comps.append(entry)
     doc["components"] = comps
     doc["offers"] = [
-        _clean({"workshop": o.workshop_id, "component": o.component_id, "step": o.step,
-                "unit_price": o.unit_price, "hours": o.hours, "tooling_cost": o.tooling_cost})
-        for o in s.scalars(select(t.Offer).order_by(t.Offer.workshop_id, t.Offer.component_id,
-                                                    t.Offer.step))]
+        _clean({"workshop": w, "component": c, "step": k, "unit_price": price, "hours": h,
+                "tooling_cost": tool})
+        for w, c, k, price, h, tool in rows(
+            select(t.Offer.workshop_id, t.Offer.component_id, t.Offer.step, t.Offer.unit_price,
+                   t.Offer.hours, t.Offer.tooling_cost)
+            .order_by(t.Offer.workshop_id, t.Offer.component_id, t.Offer.step))]
     doc["requests"] = []
     return doc
 
