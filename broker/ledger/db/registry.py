@@ -119,7 +119,8 @@ def store_scenario(s: Session, sc: Scenario, counts: ImportCounts) -> None:
             if _upsert(s, t.ComponentStep, (comp.id, i), {
                     "component_id": comp.id, "step": i, "process": step.process,
                     "hours": step.hours, "material_id": step.material,
-                    "material_kg": step.material_kg}) != "unchanged" and outcome == "unchanged":
+                    "material_kg": step.material_kg, "min_lot": step.min_lot}
+                    ) != "unchanged" and outcome == "unchanged":
                 outcome = "updated"
         gone = s.execute(delete(t.ComponentStep).where(
             t.ComponentStep.component_id == comp.id, t.ComponentStep.step >= len(comp.routing)))
@@ -130,7 +131,8 @@ def store_scenario(s: Session, sc: Scenario, counts: ImportCounts) -> None:
     for o in sc.offers:
         counts.count("offers", _upsert(s, t.Offer, (o.workshop, o.component, o.step), {
             "workshop_id": o.workshop, "component_id": o.component, "step": o.step,
-            "unit_price": o.unit_price, "hours": o.hours, "tooling_cost": o.tooling_cost}))
+            "unit_price": o.unit_price, "hours": o.hours, "tooling_cost": o.tooling_cost,
+            "min_lot": o.min_lot}))
     s.flush()
 
 
@@ -238,12 +240,13 @@ def registry_doc(s: Session) -> dict[str, Any]:
         workshops.append(entry)
     doc["workshops"] = workshops
     steps: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for cid, proc, step_hours, mat, step_kg in rows(
+    for cid, proc, step_hours, mat, step_kg, lot in rows(
             select(t.ComponentStep.component_id, t.ComponentStep.process,
                    t.ComponentStep.hours, t.ComponentStep.material_id,
-                   t.ComponentStep.material_kg).order_by(t.ComponentStep.step)):
+                   t.ComponentStep.material_kg, t.ComponentStep.min_lot)
+            .order_by(t.ComponentStep.step)):
         steps[cid].append(_clean({"process": proc, "hours": step_hours, "material": mat,
-                                  "material_kg": step_kg}))
+                                  "material_kg": step_kg, "min_lot": lot or None}))
     comps = []
     for cid, name, weight, offers_only, import_price, lead in rows(
             select(t.Component.id, t.Component.name, t.Component.weight_kg,
@@ -258,10 +261,10 @@ def registry_doc(s: Session) -> dict[str, Any]:
     doc["components"] = comps
     doc["offers"] = [
         _clean({"workshop": w, "component": c, "step": k, "unit_price": price, "hours": h,
-                "tooling_cost": tool})
-        for w, c, k, price, h, tool in rows(
+                "tooling_cost": tool, "min_lot": lot})
+        for w, c, k, price, h, tool, lot in rows(
             select(t.Offer.workshop_id, t.Offer.component_id, t.Offer.step, t.Offer.unit_price,
-                   t.Offer.hours, t.Offer.tooling_cost)
+                   t.Offer.hours, t.Offer.tooling_cost, t.Offer.min_lot)
             .order_by(t.Offer.workshop_id, t.Offer.component_id, t.Offer.step))]
     doc["requests"] = []
     return doc

@@ -164,6 +164,8 @@ class ComponentStep(Base):
     hours: Mapped[float] = mapped_column(Float)
     material_id: Mapped[str | None] = mapped_column(ID, ForeignKey("materials.id"))
     material_kg: Mapped[float | None] = mapped_column(Float)
+    # SPEC 8.2: none or at least this many units at a workshop (revision 0004).
+    min_lot: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Offer(Base):
@@ -175,6 +177,8 @@ class Offer(Base):
     unit_price: Mapped[float | None] = mapped_column(Float)
     hours: Mapped[float | None] = mapped_column(Float)
     tooling_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    # Replaces the step's min_lot at this workshop; None keeps the step's (revision 0004).
+    min_lot: Mapped[int | None] = mapped_column(Integer)
 
 
 # ----------------------------------------------------------------------------------------

@@ -206,6 +206,27 @@ def test_capacity_changes_and_registry_changes_guard_bookings(ledger: Broker,
     assert "row 2, column capacity:casting: 'abc' is not a number" in e.value.problems
 
 
+def test_registry_keeps_minimum_lots(ledger: Broker) -> None:
+    # Casting in lots of 12 at least, but ws-a's offer takes lots of 5: a request of 10 may
+    # be cast at ws-a only. The registry used to drop both lots, and the cheaper plan cast
+    # at ws-b (no tooling to pay).
+    doc = registry()
+    doc["components"][0]["routing"][0]["min_lot"] = 12
+    doc["offers"][0]["min_lot"] = 5
+    ledger.import_scenario(doc)
+    stored = ledger.registry()
+    assert stored.components[0].routing[0].min_lot == 12
+    assert stored.offers[0].min_lot == 5
+    ledger.submit([request("R1", 10)])
+    p = ledger.plan(time_limit=10)
+    assert {r.workshop for r in p.plan.production if r.step == 0} == {"ws-a"}
+    assert sum(r.quantity for r in p.plan.production if r.step == 0) == 10
+    ledger.commit(p.plan_id)
+    ex = ledger.export()
+    assert ex.scenario.components[0].routing[0].min_lot == 12
+    assert_checked(ex.scenario, ex.plan)
+
+
 def test_csv_quoted_field_keeps_its_line_break(ledger: Broker, tmp_path: Path) -> None:
     # A spreadsheet cell on two lines is one quoted field with a line break in it.
     csv = tmp_path / "ws.csv"
