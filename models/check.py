@@ -29,10 +29,11 @@ from models.evaluate import (
     read_rows,
 )
 from models.evaluate import fmt as _fmt
-from models.plan import COST_TERMS, Plan
+from models.plan import COST_TERMS, Plan, Status
 from models.scenario import Scenario
 
 KINDS = (
+    "number",
     "reference",
     "quantity",
     "status",
@@ -64,6 +65,11 @@ KPI_NAMES = ("domestic_share", "local_content", "on_time_share")
 # around 1e-6 to 1e-9, so anything within 1e-6 relative is the same plan.
 FEAS_TOL = 1e-6
 KPI_TOL = 1e-6
+# A plan may say `optimal` only with a bound this close (relative) to its objective: the
+# solvers' own rule (solvers/pipeline.py), so every plan they call optimal passes.
+OPTIMAL_GAP = 1e-6
+# Plan keys holding rows: their numbers are checked row by row (`read_rows`).
+_ROW_KEYS = frozenset({"production", "shipments", "materials", "imports", "unmet"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,9 @@ class CheckReport:
 
 
 def _close(a: float, b: float, rel_tol: float) -> bool:
-    return abs(a - b) <= rel_tol * max(1.0, abs(a), abs(b))
+    # Infinity is not close to itself: `inf - inf` aside, `inf <= rel_tol * inf` holds.
+    return (math.isfinite(a) and math.isfinite(b)
+            and abs(a - b) <= rel_tol * max(1.0, abs(a), abs(b)))
 
 
 def at_most(used: float, limit: float) -> bool:
@@ -375,6 +383,23 @@ def _check_policies(ctx: Context, d: Decisions, cost: dict[str, float],
 # Plan file (SPEC section 7)
 
 
+def _check_numbers(plan: Plan, out: list[Violation]) -> None:
+    """Every Infinity and NaN outside the rows (objective, bound, cost terms, KPIs and any
+    extra key), by path. A plan holding one is not usable whatever else it says: no
+    comparison with a non-finite number means what it seems to (`inf <= 1e-6 * inf`)."""
+    doc = plan.model_dump(mode="python", by_alias=True, exclude=set(_ROW_KEYS))
+    stack: list[tuple[str, Any]] = [(k, v) for k, v in reversed(doc.items())]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            what = "NaN" if math.isnan(v) else ("-Infinity" if v < 0 else "Infinity")
+            out.append(Violation("number", path, f"{what} is not a finite number"))
+        elif isinstance(v, dict):
+            stack.extend((f"{path}.{k}", x) for k, x in reversed(v.items()))
+        elif isinstance(v, list | tuple):
+            stack.extend((f"{path}[{i}]", x) for i, x in reversed(list(enumerate(v))))
+
+
 def _check_status(plan: Plan, out: list[Violation]) -> None:
     status = plan.status.value
     if plan.status.has_plan:
@@ -429,8 +454,20 @@ def _check_cost(plan: Plan, cost: dict[str, float], rel_tol: float,
 
 def _check_bound(plan: Plan, rel_tol: float, out: list[Violation]) -> None:
     obj, bound = plan.objective, plan.bound
-    if obj is None or bound is None:
-        return
+    if plan.status is Status.OPTIMAL and obj is not None and math.isfinite(obj):
+        if bound is None:
+            out.append(Violation(
+                "bound", "bound",
+                f"status optimal but the plan has no bound: optimal needs a lower bound "
+                f"within {OPTIMAL_GAP:g} (relative) of the objective, else it is feasible"))
+        elif math.isfinite(bound) and obj - bound > OPTIMAL_GAP * max(1.0, abs(obj)):
+            out.append(Violation(
+                "bound", "bound",
+                f"status optimal but the bound {_fmt(bound)} is {_fmt(obj - bound)} below the "
+                f"objective {_fmt(obj)} (relative gap {(obj - bound) / max(1.0, abs(obj)):.3g}"
+                f"); optimal needs at most {OPTIMAL_GAP:g}, else it is feasible"))
+    if obj is None or bound is None or not (math.isfinite(obj) and math.isfinite(bound)):
+        return  # a non-finite one is a `number` violation
     if bound > obj + rel_tol * max(1.0, abs(obj), abs(bound)):
         out.append(Violation("bound", "bound",
                              f"lower bound {_fmt(bound)} is above the objective {_fmt(obj)}"))
@@ -527,6 +564,7 @@ def check(scenario: Scenario, plan: Plan, *, rel_tol: float = 1e-6) -> CheckRepo
     if plan.scenario != scenario.name:
         out.append(Violation("reference", "scenario",
                              f"plan is for scenario '{plan.scenario}', not '{scenario.name}'"))
+    _check_numbers(plan, out)
     _check_status(plan, out)
     if not plan.status.has_plan:
         return CheckReport(violations=out, cost=None, objective=None, kpis={})

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from models.dates import resolve_dates
 from models.documents import dump_yaml, load_json, load_yaml
 from models.errors import DocumentError, InputError, PlanError, ScenarioError
-from models.plan import Plan
+from models.plan import PLAN_FORMAT, Plan
 from models.scenario import Scenario
 from models.validate import cross_check, pydantic_problems
 
@@ -87,10 +87,18 @@ def load_scenario(path: str | Path) -> Scenario:
 def plan_from_dict(doc: Any, source: str = "<plan>") -> Plan:
     if not isinstance(doc, dict):
         raise PlanError(source, ["(document): a plan must be a JSON object"])
+    problems: list[str] = []
+    if "format" not in doc:
+        # A file without it may be any JSON object that happens to have plan-like keys.
+        problems.append(f"format: required (a plan file starts with "
+                        f"\"format\": \"{PLAN_FORMAT}\")")
     try:
-        return Plan.model_validate(doc)
+        plan = Plan.model_validate(doc)
     except ValidationError as e:
-        raise PlanError(source, pydantic_problems(e)) from None
+        problems.extend(pydantic_problems(e))
+    if problems:
+        raise PlanError(source, problems)
+    return plan
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -6,7 +6,7 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 PLAN_FORMAT = "imc-broker/plan@1"
 COST_TERMS = (
@@ -37,68 +37,75 @@ class _Row(BaseModel):
                               use_attribute_docstrings=True)
 
 
+# Row and cost fields are strict, as the plan's JSON Schema says: `"495"` or `true` is not
+# a quantity (lax parsing would book 495 units from a string and 1 from `true`). Floats
+# take JSON integers (80 for 80.0) and, unlike the scenario's, Infinity and NaN: those are
+# read so that the checker reports them as violations naming their place, rather than as
+# an unreadable file.
+
+
 class ProductionRow(_Row):
-    request: str
+    request: StrictStr
     """Request id."""
-    step: int
+    step: StrictInt
     """Step index in the request's routing (0-based)."""
-    workshop: str
+    workshop: StrictStr
     """Workshop id."""
-    period: int
+    period: StrictInt
     """Period number (0-based) the units are made in."""
-    quantity: int
+    quantity: StrictInt
     """Whole units of the step made (x[r,s,w,t], SPEC 4)."""
     # SPEC 8.1: the ISO first day of the period, in plans of dated scenarios.
-    date: str | None = None
+    date: StrictStr | None = None
     """ISO first day of the period, in plans of dated scenarios (SPEC 8.1; optional)."""
 
 
 class ShipmentRow(_Row):
-    request: str
+    request: StrictStr
     """Request id."""
-    step: int
+    step: StrictInt
     """Step the units leave (they go on to step + 1)."""
-    from_: str = Field(alias="from")
+    from_: StrictStr = Field(alias="from")
     """Workshop id where the step was made."""
-    to: str
+    to: StrictStr
     """Workshop id of the next step."""
-    quantity: int
+    quantity: StrictInt
     """Whole units shipped (g[r,s,w,v], SPEC 4)."""
 
 
 class MaterialRow(_Row):
-    center: str
+    center: StrictStr
     """Material center id."""
-    workshop: str
+    workshop: StrictStr
     """Workshop id the material goes to."""
-    material: str
+    material: StrictStr
     """Material id."""
-    kg: float
+    kg: StrictFloat
     """Material drawn, in kg."""
 
 
 class ImportRow(_Row):
-    request: str
+    request: StrictStr
     """Request id."""
-    quantity: int
+    quantity: StrictInt
     """Whole units imported (z[r])."""
 
 
 class UnmetRow(_Row):
-    request: str
+    request: StrictStr
     """Request id."""
-    quantity: int
+    quantity: StrictInt
     """Whole units not delivered (u[r])."""
-    reason: str
+    reason: StrictStr
     """Why the units are not made at home or imported, in a planner's words."""
 
 
 class Delivery(_Row):
-    period: int
+    period: StrictInt
     """Period number the units arrive in."""
-    date: str
+    date: StrictStr
     """ISO first day of that period."""
-    quantity: int
+    quantity: StrictInt
     """Whole units arriving."""
     source: Literal["made", "imported"]
     """made: final-step units made in the period; imported: imports arriving after their lead time.
@@ -109,19 +116,19 @@ class RequestDates(_Row):
     """A request's calendar in a dated plan (SPEC 8.1): release and due with their dates,
     and when its units arrive."""
 
-    request: str
+    request: StrictStr
     """Request id."""
-    release: int
+    release: StrictInt
     """Release period."""
-    release_date: str
+    release_date: StrictStr
     """ISO first day of the release period."""
-    due: int
+    due: StrictInt
     """Effective due period (the horizon's last without a due)."""
-    due_date: str
+    due_date: StrictStr
     """ISO first day of the due period."""
     deliveries: list[Delivery] = Field(default_factory=list)
     """When the request's units arrive, in period order (imports last)."""
-    unmet: int = 0
+    unmet: StrictInt = 0
     """Whole units not delivered."""
 
 
@@ -129,21 +136,21 @@ class Cost(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True,
                               use_attribute_docstrings=True)
 
-    production: float = 0.0
+    production: StrictFloat = 0.0
     """Production cost (rates x hours, or offer unit prices), in the scenario's currency."""
-    material: float = 0.0
+    material: StrictFloat = 0.0
     """Material cost (kg x price per kg), in the scenario's currency."""
-    transport: float = 0.0
+    transport: StrictFloat = 0.0
     """Transport cost (kg x km x cost per kg-km), in the scenario's currency."""
-    tooling: float = 0.0
+    tooling: StrictFloat = 0.0
     """Tooling costs of the offers used, in the scenario's currency."""
-    engagement: float = 0.0
+    engagement: StrictFloat = 0.0
     """Engagement costs of the workshops used, in the scenario's currency."""
-    import_: float = Field(default=0.0, alias="import")
+    import_: StrictFloat = Field(default=0.0, alias="import")
     """Import cost with the tariff, in the scenario's currency."""
-    tardiness: float = 0.0
+    tardiness: StrictFloat = 0.0
     """Late penalties (units x periods late x late_penalty), in the scenario's currency."""
-    unmet: float = 0.0
+    unmet: StrictFloat = 0.0
     """Unmet penalties (units x unmet_penalty), in the scenario's currency."""
 
     def as_dict(self) -> dict[str, float]:
@@ -157,22 +164,32 @@ class Cost(BaseModel):
         return cls.model_validate(d)
 
 
+def _format_required(schema: dict[str, Any]) -> None:
+    """The JSON Schema says what `plan_from_dict` checks: a plan file names its format."""
+    required = schema.setdefault("required", [])
+    if "format" not in required:
+        required.insert(0, "format")
+
+
 class Plan(BaseModel):
     """A plan: the allocation, its cost and KPIs. Extra keys (solver, options, gap,
     timings) are kept, as SPEC section 7 allows."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True,
-                              use_attribute_docstrings=True)
+                              use_attribute_docstrings=True,
+                              json_schema_extra=_format_required)
 
+    # Required in a plan file (`models.io.plan_from_dict`); the default is for plans built
+    # in code.
     format: Literal["imc-broker/plan@1"] = "imc-broker/plan@1"
     """Format of the file: imc-broker/plan@1."""
-    scenario: str
+    scenario: StrictStr
     """Name of the scenario the plan is for."""
     status: Status
     """optimal, feasible, infeasible or no_solution."""
-    objective: float | None = None
+    objective: StrictFloat | None = None
     """Total cost, the sum of the cost terms, in the scenario's currency (null without a plan)."""
-    bound: float | None = None
+    bound: StrictFloat | None = None
     """Proven lower bound on the optimum, in the scenario's currency (null when unknown)."""
     cost: Cost | None = None
     """The cost terms (SPEC 6); null without a plan."""
@@ -186,7 +203,7 @@ class Plan(BaseModel):
     """Units imported per request."""
     unmet: list[UnmetRow] = Field(default_factory=list)
     """Units not delivered per request, with the reason."""
-    kpis: dict[str, float] = Field(default_factory=dict)
+    kpis: dict[str, StrictFloat] = Field(default_factory=dict)
     """domestic_share, local_content and on_time_share, each 0..1."""
     # Engine, versions and options that made the plan (no wall-clock values, so that the
     # same scenario, seed and thread count give the same file).

@@ -35,6 +35,7 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "float_type": "must be a number",
     "bool_type": "must be true or false",
+    "string_type": "must be text",
 }
 
 # The most of a value a message repeats: a wrong value is shown to say what was read, not

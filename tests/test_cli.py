@@ -70,6 +70,42 @@ def test_check_reports_violations_exit_1(tmp_path: Path) -> None:
     assert "[cost]" in res.stdout and "[objective]" in res.stdout
 
 
+@pytest.mark.parametrize(("edit", "line"), [
+    ('"objective": Infinity', "  [number] objective: Infinity is not a finite number"),
+    ('"bound": NaN', "  [number] bound: NaN is not a finite number"),
+    ('"bound": 62.5', "  [bound] bound: status optimal but the bound 62.5 is 62.5 below the "
+                      "objective 125 (relative gap 0.5); optimal needs at most 1e-06, else it "
+                      "is feasible"),
+])
+def test_check_is_not_fooled_by_claims(tmp_path: Path, edit: str, line: str) -> None:
+    scen = write(tmp_path, SMALL)
+    plan_file = tmp_path / "plan.json"
+    assert runner.invoke(app, ["solve", str(scen), "-o", str(plan_file), "-q"]).exit_code == 0
+    text = plan_file.read_text()
+    key = edit.split(":")[0]
+    start = text.index(key)
+    plan_file.write_text(text[:start] + edit + text[text.index(",", start):])
+    res = runner.invoke(app, ["check", str(scen), str(plan_file)])
+    assert res.exit_code == 1, res.output
+    assert line in res.stdout.splitlines()
+
+
+def test_check_refuses_a_plan_without_format_or_with_text_quantities(tmp_path: Path) -> None:
+    scen = write(tmp_path, SMALL)
+    plan_file = tmp_path / "plan.json"
+    assert runner.invoke(app, ["solve", str(scen), "-o", str(plan_file), "-q"]).exit_code == 0
+    doc = json.loads(plan_file.read_text())
+    del doc["format"]
+    doc["production"][0]["quantity"] = "5"
+    plan_file.write_text(json.dumps(doc))
+    res = runner.invoke(app, ["check", str(scen), str(plan_file)])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[1:] == [
+        '  format: required (a plan file starts with "format": "imc-broker/plan@1")',
+        "  production[0].quantity: must be a whole number (got '5')"]
+    assert "Traceback" not in res.output
+
+
 def test_infeasible_exit_3_and_plan_still_written(tmp_path: Path) -> None:
     doc = json.loads(json.dumps(SMALL))
     doc["policy"] = {"min_domestic_share": 1.0}

@@ -34,7 +34,7 @@ from broker.ledger.results import CommitResult, PlanResult
 from broker.ledger.store import Store, require_registry, settings
 from models.check import check
 from models.evaluate import compute_kpis, recompute_cost
-from models.plan import Plan
+from models.plan import PLAN_FORMAT, Plan
 from models.scenario import Scenario
 from solvers import SolveOptions, ortools_version, solve
 
@@ -151,6 +151,15 @@ def _commit(store: Store, p: Plan, plan_id: int) -> CommitResult:
             "requests": [rows[rid].document for rid in ids]}, "registry")
         report = check(sc, p)
         t_check = time.perf_counter()
+        # Rows that name what the plan's requests and the registry do not hold, or are not
+        # quantities at all, cannot be booked or even counted: refused first, and not as a
+        # plan that "no longer fits" (such a plan never fitted: its file was edited).
+        unreadable = [str(v) for v in report.violations if v.kind in UNBOOKABLE_KINDS]
+        if unreadable:
+            raise LedgerConflict(
+                f"plan {plan_id} cannot be booked: {len(unreadable)} of its row(s) or "
+                f"numbers do not match the registry and its requests {', '.join(ids)} "
+                f"(was the plan file edited?); nothing was booked", unreadable[:20])
         books = plan_bookings(full, p)
         hours: dict[Slot, float] = defaultdict(float)
         kg: dict[Stock, float] = defaultdict(float)
@@ -161,14 +170,25 @@ def _commit(store: Store, p: Plan, plan_id: int) -> CommitResult:
                 kg[k2] += v2
         booked_h, booked_kg, _, _ = booked(s)
         over = overbooked(full, add(booked_h, hours), add(booked_kg, kg))
-        if over:
+        if over and st.version != run.ledger_version:
             raise LedgerConflict(
                 f"plan {plan_id} no longer fits the ledger (planned at version "
                 f"{run.ledger_version}, now {st.version}): plan again", over)
+        if over:
+            # The ledger is as it was planned against, so the plan itself books too much.
+            raise LedgerConflict(
+                f"plan {plan_id} books more than the ledger has left, which is unchanged "
+                f"since it was planned (version {st.version}): its rows are not those "
+                f"`broker plan` wrote; nothing was booked", over)
         bad = [str(v) for v in report.blocking]
         if bad:
-            raise LedgerConflict(f"plan {plan_id} does not fit the registry and ledger as "
-                                 "they are now: plan again", bad[:20])
+            changed = (f"the ledger changed since it was planned (version "
+                       f"{run.ledger_version}, now {st.version}): plan again"
+                       if st.version != run.ledger_version else
+                       "its rows are not those `broker plan` wrote (the ledger is unchanged "
+                       f"since, at version {st.version})")
+            raise LedgerConflict(f"plan {plan_id} breaks {len(bad)} rule(s) of the registry "
+                                 f"and ledger; {changed}; nothing was booked", bad[:20])
         assert report.cost is not None
         stamp = now()
         _write_rows(s, p, plan_id, books)
@@ -193,6 +213,10 @@ def _commit(store: Store, p: Plan, plan_id: int) -> CommitResult:
                             math.fsum(kg.values()), dict(report.cost), st.version)
 
 
+# Checker kinds of rows that cannot be booked at all (see `_commit`).
+UNBOOKABLE_KINDS = frozenset({"reference", "number", "quantity", "period", "status"})
+
+
 def record_refusal(store: Store, plan_id: int, e: LedgerConflict,
                    options: dict[str, Any] | None = None) -> None:
     """Keep a refused commit of plan (or repair) `plan_id` in the history; `options`
@@ -211,7 +235,7 @@ def record_refusal(store: Store, plan_id: int, e: LedgerConflict,
 
 
 def ledger_plan(s: Session, sc: Scenario) -> Plan:
-    doc: dict[str, Any] = {"scenario": sc.name, "status": "feasible"}
+    doc: dict[str, Any] = {"format": PLAN_FORMAT, "scenario": sc.name, "status": "feasible"}
     doc["production"] = [
         {"request": r.request_id, "step": r.step, "workshop": r.workshop_id,
          "period": r.period, "quantity": r.quantity}

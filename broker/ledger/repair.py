@@ -40,7 +40,7 @@ from broker.ledger.store import Store, require_registry, settings
 from models.check import check
 from models.derived import Derived
 from models.evaluate import recompute_cost
-from models.plan import Plan
+from models.plan import PLAN_FORMAT, Plan
 from models.scenario import Scenario
 from solvers import Method, SolveOptions, ortools_version, solve
 
@@ -318,7 +318,7 @@ def _neighbours(event: Disruption, rows: LedgerRows, freed: set[str]) -> list[st
 def _merge(sc: Scenario, ledger: Plan, repair: Plan, freed: set[str],
            freed_materials: dict[str, list[tuple[str, str, str, float]]]) -> Plan:
     """The ledger's rows with the freed requests' replaced by the repair's."""
-    doc: dict[str, Any] = {"scenario": sc.name, "status": "feasible"}
+    doc: dict[str, Any] = {"format": PLAN_FORMAT, "scenario": sc.name, "status": "feasible"}
     for key in ("production", "shipments", "imports", "unmet"):
         old = [r.model_dump(by_alias=True) for r in getattr(ledger, key)
                if r.request not in freed]

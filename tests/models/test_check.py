@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from models import Plan, Scenario, plan_from_dict, scenario_from_dict
+from models import Plan, PlanError, Scenario, plan_from_dict, scenario_from_dict
 from models.check import (
     CLAIM_KINDS,
     KINDS,
@@ -127,7 +127,8 @@ HAND_KPIS = {"domestic_share": 0.88, "local_content": 1 - 2620 / 24500, "on_time
 PLAN: Doc = {
     "format": "imc-broker/plan@1",
     "scenario": "checker-test",
-    "status": "optimal",
+    # Feasible, not optimal: the bound is 641 below the objective (optimal needs 1e-6).
+    "status": "feasible",
     "objective": HAND_OBJECTIVE,
     "bound": 24000.0,
     "cost": dict(HAND_COST),
@@ -222,8 +223,8 @@ def test_compute_kpis_uses_the_given_cost() -> None:
 
 def test_kpis_without_requests_are_one() -> None:
     sc = scenario(lambda d: d.update(requests=[]))
-    empty = plan_from_dict({"scenario": "checker-test", "status": "optimal", "objective": 0,
-                            "cost": {}})
+    empty = plan_from_dict({"format": "imc-broker/plan@1", "scenario": "checker-test",
+                            "status": "optimal", "objective": 0, "bound": 0, "cost": {}})
     assert compute_kpis(sc, empty) == {"domestic_share": 1.0, "local_content": 1.0,
                                        "on_time_share": 1.0}
     assert check(sc, empty).ok
@@ -462,6 +463,93 @@ def test_bound_above_objective() -> None:
     ]
 
 
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda d: d.update(objective=INF), [
+        Violation("number", "objective", "Infinity is not a finite number"),
+        Violation("objective", "objective", "inf is not the sum of the plan's cost terms 24641"),
+    ]),
+    (lambda d: d["cost"].update(production=INF), [
+        Violation("number", "cost.production", "Infinity is not a finite number"),
+        Violation("cost", "cost.production", "plan says inf, the rows give 6280"),
+        Violation("objective", "objective", "24641 is not the sum of the plan's cost terms inf"),
+    ]),
+    (lambda d: d["cost"].update(tardiness=-INF), [
+        Violation("number", "cost.tardiness", "-Infinity is not a finite number"),
+        Violation("cost", "cost.tardiness", "plan says -inf, the rows give 41"),
+        Violation("objective", "objective",
+                  "24641 is not the sum of the plan's cost terms -inf"),
+    ]),
+    # `inf <= 1e-6 * inf` holds: objective and bound both infinite once passed.
+    (lambda d: d.update(objective=INF, bound=INF), [
+        Violation("number", "objective", "Infinity is not a finite number"),
+        Violation("number", "bound", "Infinity is not a finite number"),
+        Violation("objective", "objective", "inf is not the sum of the plan's cost terms 24641"),
+    ]),
+    (lambda d: d.update(bound=NAN), [Violation("number", "bound", "NaN is not a finite number")]),
+    (lambda d: d.update(solver={"gap": NAN, "runs": [1.0, -INF]}), [
+        Violation("number", "solver.gap", "NaN is not a finite number"),
+        Violation("number", "solver.runs[1]", "-Infinity is not a finite number"),
+    ]),
+])
+def test_non_finite_numbers_are_violations_that_block(mutate: Callable[[Doc], None],
+                                                      expected: list[Violation]) -> None:
+    report = check(scenario(), plan(mutate))
+    assert report.violations == expected
+    assert [v for v in report.blocking if v.kind == "number"] == [
+        v for v in expected if v.kind == "number"]
+
+
+def test_non_finite_bound_of_a_plan_without_rows() -> None:
+    doc = {"format": "imc-broker/plan@1", "scenario": "checker-test", "status": "no_solution",
+           "bound": NAN}
+    assert check(scenario(), plan_from_dict(doc)).violations == [
+        Violation("number", "bound", "NaN is not a finite number")]
+
+
+def test_optimal_needs_a_bound_within_1e_6() -> None:
+    optimal = {"status": "optimal"}
+    assert check(scenario(), plan(lambda d: d.update(optimal, bound=HAND_OBJECTIVE))).ok
+    # Within 1e-6 of the objective (relative) is optimal; a solver's bound has tolerances.
+    assert check(scenario(), plan(lambda d: d.update(optimal, bound=24640.98))).ok
+    report = check(scenario(), plan(lambda d: d.update(optimal, bound=HAND_OBJECTIVE / 2)))
+    assert report.violations == [Violation(
+        "bound", "bound", "status optimal but the bound 12320.5 is 12320.5 below the objective "
+        "24641 (relative gap 0.5); optimal needs at most 1e-06, else it is feasible")]
+    for no_bound in (lambda d: d.update(optimal, bound=None),
+                     lambda d: (d.update(optimal), d.pop("bound"))):
+        assert check(scenario(), plan(no_bound)).violations == [Violation(
+            "bound", "bound", "status optimal but the plan has no bound: optimal needs a lower "
+            "bound within 1e-06 (relative) of the objective, else it is feasible")]
+    # The same bound is fine for a feasible plan: it only says how far from optimal it is.
+    assert check(scenario(), plan(lambda d: d.update(bound=HAND_OBJECTIVE / 2))).ok
+
+
+@pytest.mark.parametrize(("mutate", "problem"), [
+    (lambda d: d.pop("format"),
+     'format: required (a plan file starts with "format": "imc-broker/plan@1")'),
+    (lambda d: d["production"][0].update(quantity="10"),
+     "production[0].quantity: must be a whole number (got '10')"),
+    (lambda d: d["production"][0].update(quantity=True),
+     "production[0].quantity: must be a whole number (got True)"),
+    (lambda d: d["production"][0].update(period=1.0),
+     "production[0].period: must be a whole number (got 1.0)"),
+    (lambda d: d["materials"][0].update(kg="60"),
+     "materials[0].kg: must be a number (got '60')"),
+    (lambda d: d["cost"].update(production="6280"),
+     "cost.production: must be a number (got '6280')"),
+    (lambda d: d.update(objective=True), "objective: must be a number (got True)"),
+    (lambda d: d["production"][0].update(workshop=7),
+     "production[0].workshop: must be text (got 7)"),
+])
+def test_plan_types_are_strict(mutate: Callable[[Doc], None], problem: str) -> None:
+    with pytest.raises(PlanError) as e:
+        plan(mutate)
+    assert e.value.problems == [problem]
+
+
 def test_claims_alone_do_not_block() -> None:
     # Wrong cost, objective, KPIs, bound and a row's date: every claim is off, the
     # allocation is sound.
@@ -524,7 +612,8 @@ def test_infeasible_status_with_objective_and_cost() -> None:
 
 
 def test_clean_no_solution_plan() -> None:
-    doc = {"scenario": "checker-test", "status": "no_solution", "bound": 1000.0}
+    doc = {"format": "imc-broker/plan@1", "scenario": "checker-test", "status": "no_solution",
+           "bound": 1000.0}
     report = check(scenario(), plan_from_dict(doc))
     assert report.ok
     assert report.cost is None and report.objective is None and report.kpis == {}
@@ -533,7 +622,8 @@ def test_clean_no_solution_plan() -> None:
 
 
 def test_optimal_status_without_cost() -> None:
-    report = check(scenario(), plan(lambda d: d.update(cost=None)))
+    report = check(scenario(), plan(lambda d: d.update(cost=None, status="optimal",
+                                                       bound=HAND_OBJECTIVE)))
     assert report.violations == [Violation("status", "cost", "status optimal but the cost is null")]
     # The objective is still compared with the recomputed cost.
     report = check(scenario(), plan(lambda d: d.update(cost=None, objective=1.0, bound=None)))
@@ -643,7 +733,8 @@ def test_large_plan_is_checked_quickly() -> None:
                                    "period": t, "quantity": 10})
         shipments.append({"request": f"R{i}", "step": 0, "from": "ws-a", "to": "ws-a",
                           "quantity": 100})
-    doc: Doc = {"scenario": "checker-test", "status": "feasible", "production": production,
+    doc: Doc = {"format": "imc-broker/plan@1", "scenario": "checker-test", "status": "feasible",
+                "production": production,
                 "shipments": shipments,
                 "materials": [{"center": "mc-b", "workshop": "ws-a", "material": "fc250",
                                "kg": 3.0 * 100 * n_req}]}

@@ -100,7 +100,7 @@ def test_modest_aliases_still_work() -> None:
 def test_echoed_values_are_capped() -> None:
     probs = doc_problems(lambda d: d.update(name=list(range(100_000))))
     (msg,) = probs
-    assert msg.startswith("name: Input should be a valid string (got [0, 1, 2, 3, 4, 5, ...")
+    assert msg.startswith("name: must be text (got [0, 1, 2, 3, 4, 5, ...")
     assert len(msg) < 140
     probs = doc_problems(lambda d: d["requests"][0].update(component="x" * 10_000))
     (msg,) = probs
@@ -244,7 +244,7 @@ def test_hostile_offer_step_and_component_types() -> None:
     def odd(d: dict[str, Any]) -> None:
         d["offers"] = [{"workshop": "w1", "component": ["c"], "step": True}]
     probs = doc_problems(odd)
-    assert "offers[0].component: Input should be a valid string (got ['c'])" in probs
+    assert "offers[0].component: must be text (got ['c'])" in probs
     assert "offers[0].step: must be a whole number (got True)" in probs
 
 

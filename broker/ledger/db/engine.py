@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from models.errors import InputError
 
 ENV_URL = "BROKER_DB_URL"
 DEFAULT_FILE = "imc-broker.db"
@@ -36,12 +39,36 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+# What the ledger runs on; the message for any other URL says so.
+SUPPORTED = ("SQLite (a file path or sqlite:///FILE) or PostgreSQL with psycopg 3 "
+             "(postgresql+psycopg://USER@HOST:PORT/DB)")
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine set up for the ledger's locking rules (see docs/ledger.md)."""
-    resolved = make_url(resolve_url(url))
-    if resolved.get_backend_name() == "sqlite":
-        return _sqlite_engine(resolved.render_as_string(hide_password=False), **kwargs)
-    return create_engine(resolved, pool_pre_ping=True, **kwargs)
+    """An engine set up for the ledger's locking rules (see docs/ledger.md).
+
+    A URL that does not parse, names another database, or needs a driver that is not
+    installed is an `InputError` saying what the ledger runs on (the URL itself is not
+    repeated: it may hold a password)."""
+    raw = resolve_url(url)
+    try:
+        resolved = make_url(raw)
+    except (ArgumentError, ValueError) as e:
+        raise InputError("database URL", [f"not a valid URL ({e}); use {SUPPORTED}"]) from None
+    backend = resolved.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise InputError("database URL", [f"unsupported database '{resolved.drivername}': the "
+                                          f"ledger runs on {SUPPORTED}"])
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(resolved.render_as_string(hide_password=False), **kwargs)
+        return create_engine(resolved, pool_pre_ping=True, **kwargs)
+    except (ImportError, NoSuchModuleError) as e:
+        raise InputError("database URL", [
+            f"the driver for '{resolved.drivername}' is not installed ({e}); use "
+            f"{SUPPORTED}"]) from None
+    except (ArgumentError, ValueError, TypeError) as e:
+        raise InputError("database URL", [f"not a valid URL ({e}); use {SUPPORTED}"]) from None
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

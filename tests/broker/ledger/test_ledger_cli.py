@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from ledger_support import registry, request
 from typer.testing import CliRunner
@@ -73,3 +74,23 @@ def test_cli_bad_input_exits_2(tmp_path: Path, monkeypatch: object) -> None:
     assert res.exit_code == 2 and "unknown request 'NOPE'" in res.output
     res = runner.invoke(app, ["commit", "999", "--db", db])
     assert res.exit_code == 2 and "unknown plan id 999" in res.output
+
+
+SUPPORTED = ("SQLite (a file path or sqlite:///FILE) or PostgreSQL with psycopg 3 "
+             "(postgresql+psycopg://USER@HOST:PORT/DB)")
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("postgresql+psycopg2://postgres@127.0.0.1:5432/test",
+     f"the driver for 'postgresql+psycopg2' is not installed (No module named 'psycopg2'); "
+     f"use {SUPPORTED}"),
+    ("mysql://u:secret@h/x", f"unsupported database 'mysql': the ledger runs on {SUPPORTED}"),
+    ("postgresql+psycopg://postgres:secret@127.0.0.1:abc/x",
+     f"not a valid URL (invalid literal for int() with base 10: 'abc'); use {SUPPORTED}"),
+])
+def test_unusable_database_urls_exit_2(url: str, problem: str) -> None:
+    for args in (["request", "list"], ["runs", "list"]):
+        res = runner.invoke(app, [*args, "--db", url])
+        assert res.exit_code == 2, res.output
+        assert res.stderr.splitlines() == ["error: database URL: 1 problem(s)", f"  {problem}"]
+        assert "secret" not in res.output  # a password in the URL is not echoed
