@@ -123,6 +123,12 @@ def dump_document(doc: Any, path: str | Path) -> None:
     p.write_text(text, encoding="utf-8")
 
 
+def json_document(doc: Any) -> Any:
+    """`doc` as a JSON file holds it: dates (a document built in code may hold them) as
+    ISO text, tuples as lists; a copy, so the caller's document is left as it was."""
+    return json.loads(json.dumps(doc, ensure_ascii=False, default=_json_value))
+
+
 def _json_value(v: Any) -> Any:
     """Dates (a document built in code may hold them) as ISO text, as a JSON file has them."""
     if isinstance(v, date):

@@ -4,7 +4,7 @@
     name: java-automotive-ds60
     overrides:
       policy.min_domestic_share: 0.6
-      workshops[ikm-ceper-001].capacity.casting: 400
+      workshops[ikm-ceper-001].capacity_by_period.casting: [400, 400, 400, 400, 400, 400, 400, 400]
       material_centers[mc-tegal].materials.fc250.stock_kg: 1.0e6
       components[bd-12].import.price: 1.2e6
       requests[REQ-0001].quantity: 2000
@@ -15,7 +15,9 @@ Paths name list entries by id (`workshops[ID]`), never by position, so that a va
 keeps meaning the same thing when the base gains or reorders entries. Every step of a path
 must name something that exists (or, for the last key, a field the schema allows), and an
 override that names nothing is an error with its path: a typo silently ignored would make
-an analysis answer a question nobody asked. See docs/analysis.md.
+an analysis answer a question nobody asked. So is an override that per-period hours make a
+no-op (`capacity.PROCESS` of a workshop with `capacity_by_period.PROCESS`). See
+docs/analysis.md.
 """
 
 from __future__ import annotations
@@ -195,7 +197,45 @@ def apply_overrides(doc: dict[str, Any], overrides: Mapping[str, Any],
             _walk_set(doc, str(path), value)
         except _PathError as e:
             problems.append(f"{prefix}.{path}: {e}")
+            continue
+        why = _shadowed_capacity(doc, str(path))
+        if why is not None:
+            problems.append(f"{prefix}.{path}: {why}")
     return problems
+
+
+def _shadowed_capacity(doc: dict[str, Any], path: str) -> str | None:
+    """Why an override of `workshops[W].capacity.P` (or of the whole `capacity` map) would
+    change nothing: `capacity_by_period.P`, one value for every period, takes precedence
+    (SPEC section 3). Read on the document as overridden, so that a variant which also
+    replaces `capacity_by_period` is judged by the result."""
+    segments = parse_path(path)
+    if len(segments) < 2 or segments[0][0] != "workshops" or segments[0][1] is None:
+        return None
+    key, ident = segments[1]
+    if key != "capacity":
+        return None
+    wid = segments[0][1]
+    ws = next((w for w in doc.get("workshops") or []
+               if isinstance(w, dict) and str(w.get("id")) == wid), None)
+    if ws is None or not isinstance(ws.get("capacity_by_period"), dict):
+        return None
+    by_period = ws["capacity_by_period"]
+    if ident is not None:
+        named = [ident]
+    elif len(segments) > 2:
+        named = [segments[2][0]]
+    else:
+        capacity = ws.get("capacity")
+        named = list(capacity) if isinstance(capacity, dict) else []
+    shadowed = [p for p in named if p in by_period]
+    if not shadowed:
+        return None
+    p = shadowed[0]
+    return (f"workshop '{wid}' has capacity_by_period.{p}, which gives its hours in every "
+            f"period, so capacity.{p} would change nothing; override "
+            f"workshops[{wid}].capacity_by_period.{p} (a list of one value per period) or "
+            f"scale it (scale: [{{capacity: FACTOR, process: {p}}}]) instead")
 
 
 def apply_scale(doc: dict[str, Any], rules: Any, prefix: str = "scale") -> list[str]:

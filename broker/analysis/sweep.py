@@ -337,7 +337,9 @@ def _base_document(base: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         doc, source = variants.resolve(Path(base)), str(base)
     # The base must be valid on its own; only the varied values may break a variant.
     models.scenario_from_dict(doc, source)
-    return doc
+    # As a file holds it (dates as ISO text): a document built in code may hold dates,
+    # and every variant is copied, sent to workers and written as JSON.
+    return models.io.json_document(doc)
 
 
 def _check_paths(base_doc: dict[str, Any], axes: Sequence[Axis]) -> None:

@@ -86,6 +86,7 @@ def set_capacity(store: Store, workshop: str, process: str, hours: float,
     where = f"capacity of {workshop}/{process}"
     if not math.isfinite(hours) or hours < 0:
         raise models.InputError(where, [f"hours: {hours} is not a number >= 0"])
+    own: list[int] = []
     with store.locked() as (s, st):
         require_registry(st)
         if s.get(t.Workshop, workshop) is None:
@@ -115,11 +116,31 @@ def set_capacity(store: Store, workshop: str, process: str, hours: float,
                 else:
                     row.hours = hours
         else:
+            own = _own_periods(s, workshop, process, where, st.periods)
             proc.capacity = hours
         s.flush()
         after_registry_change(s, st, where)
         version = st.version
+    if not periods and own:
+        # Said in the result, so that "set to 0 h" is not read as every period.
+        where += f" in every period but {', '.join(map(str, own))} (their own hours stay)"
     return ImportResult(where, {}, {"capacity": len(periods or [0])}, {}, version)
+
+
+def _own_periods(s: Session, workshop: str, process: str, where: str,
+                 periods: int) -> list[int]:
+    """The periods with hours of their own, which a base-capacity change leaves as they
+    are. When that is every period the change would do nothing at all (booked hours
+    staying booked): refused, naming the option that changes them."""
+    own = sorted(s.scalars(select(t.CapacityPeriod.period).where(
+        t.CapacityPeriod.workshop_id == workshop, t.CapacityPeriod.process == process)))
+    if len(own) >= periods:
+        example = " ".join(f"--period {p}" for p in own[:3]) + (" ..." if len(own) > 3 else "")
+        raise models.InputError(where, [
+            f"every period (0 .. {periods - 1}) has hours of its own, which the base capacity "
+            f"does not change, so the change would do nothing: give the periods to change "
+            f"({example}; in the library periods=[...])"])
+    return own
 
 
 def after_registry_change(s: Session, st: t.Settings, source: str,

@@ -241,3 +241,46 @@ def test_parse_path_keeps_dotted_ids_in_brackets() -> None:
         ("workshops", "ikm.ceper.1"), ("capacity", None), ("casting", None)]
     assert variants.parse_path("material_centers[mc].materials[fc.250].stock_kg") == [
         ("material_centers", "mc"), ("materials", "fc.250"), ("stock_kg", None)]
+
+
+SHADOWED = ("workshop 'ikm-ceper-001' has capacity_by_period.machining, which gives its hours "
+            "in every period, so capacity.machining would change nothing; override "
+            "workshops[ikm-ceper-001].capacity_by_period.machining (a list of one value per "
+            "period) or scale it (scale: [{capacity: FACTOR, process: machining}]) instead")
+
+
+@pytest.mark.parametrize("path", ["workshops[ikm-ceper-001].capacity.machining",
+                                  "workshops[ikm-ceper-001].capacity[machining]"])
+def test_an_override_that_capacity_by_period_shadows_is_refused(
+        tmp_path: Path, base_file: Path, path: str) -> None:
+    v = write(tmp_path / "v.yaml", {"extends": "base.yaml", "overrides": {path: 10}})
+    with pytest.raises(models.ScenarioError) as e:
+        broker.load_scenario(v)
+    assert e.value.problems == [f"overrides.{path}: {SHADOWED}"]
+    # The same map: its other process has no per-period hours and takes the change.
+    v = write(tmp_path / "v.yaml", {"extends": "base.yaml", "overrides": {
+        "workshops[ikm-ceper-001].capacity.casting": 10}})
+    assert broker.load_scenario(v).workshop("ikm-ceper-001").capacity["casting"] == 10
+    # What the message says to use instead takes effect.
+    v = write(tmp_path / "v.yaml", {"extends": "base.yaml", "overrides": {
+        "workshops[ikm-ceper-001].capacity_by_period.machining": [10, 10]}})
+    w = broker.load_scenario(v).workshop("ikm-ceper-001")
+    assert [w.cap("machining", t) for t in (0, 1)] == [10.0, 10.0]
+
+
+def test_replacing_the_capacity_map_over_per_period_hours_is_refused(
+        tmp_path: Path, base_file: Path) -> None:
+    v = write(tmp_path / "v.yaml", {"extends": "base.yaml", "overrides": {
+        "workshops[ikm-ceper-001].capacity": {"casting": 1, "machining": 1}}})
+    with pytest.raises(models.ScenarioError) as e:
+        broker.load_scenario(v)
+    assert e.value.problems == [f"overrides.workshops[ikm-ceper-001].capacity: {SHADOWED}"]
+
+
+def test_a_sweep_over_a_shadowed_capacity_is_refused(base_file: Path) -> None:
+    from broker.analysis import sweep as sw
+
+    with pytest.raises(models.ScenarioError) as e:
+        sw.run_sweep(base_file, ["workshops[ikm-ceper-001].capacity.machining=1,2"])
+    assert e.value.problems == [
+        f"--vary.workshops[ikm-ceper-001].capacity.machining: {SHADOWED}"]

@@ -230,3 +230,30 @@ def test_sweep_over_the_spread_and_a_regional_share() -> None:
     # Dual sourcing on the request: at least 2 workshops, as the plan without it has.
     res = sw.run_sweep(INCLUSION, ["requests[R1].min_suppliers_per_step=1,2"])
     assert [r.row["objective"] for r in res.results] == [108.0, 108.0]
+
+
+def test_dated_yaml_sweeps_from_the_cli_and_with_dates_from_code(tmp_path: Path) -> None:
+    # An unquoted YAML date, as in the README's example: no "date is not JSON serializable".
+    text = yaml.safe_dump(TINY).replace("horizon:\n  periods: 1\n",
+                                        "horizon:\n  periods: 1\n  start: 2027-02-22\n")
+    assert "start: 2027-02-22\n" in text
+    f = tmp_path / "dated.yaml"
+    f.write_text(text)
+    res = runner.invoke(app, ["sweep", str(f), "--vary", "policy.import_tariff=0,0.5",
+                              "--out", str(tmp_path / "d"), "--time-limit", "10"])
+    assert res.exit_code == 0, res.output
+    got = rows((tmp_path / "d" / "results.csv").read_text())
+    # All 10 units imported at 8: 80; with the tariff an import costs 12, so the 6 units
+    # w1 can cast are made at 10 and 4 imported: 60 + 48 = 108.
+    assert [(r["policy.import_tariff"], float(r["objective"])) for r in got] == [
+        ("0", 80.0), ("0.5", 108.0)]
+    doc = json.loads((tmp_path / "d" / "scenarios" / "variant-000.json").read_text())
+    assert doc["horizon"]["start"] == "2027-02-22"
+    # A document built in code may hold a date; the caller's document is left as it was.
+    from datetime import date
+
+    base = json.loads(json.dumps(TINY))
+    base["horizon"]["start"] = date(2027, 2, 22)
+    result = sw.run_sweep(base, ["policy.import_tariff=0"], time_limit=10)
+    assert [r.row["status"] for r in result.results] == ["optimal"]
+    assert base["horizon"]["start"] == date(2027, 2, 22)

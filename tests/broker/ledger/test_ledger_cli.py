@@ -11,6 +11,7 @@ import yaml
 from ledger_support import registry, request
 from typer.testing import CliRunner
 
+import broker
 import models
 from cli import app
 from models.check import check
@@ -94,3 +95,37 @@ def test_unusable_database_urls_exit_2(url: str, problem: str) -> None:
         assert res.exit_code == 2, res.output
         assert res.stderr.splitlines() == ["error: database URL: 1 problem(s)", f"  {problem}"]
         assert "secret" not in res.output  # a password in the URL is not echoed
+
+
+def test_base_capacity_under_per_period_hours_is_refused_or_says_where(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    sc = tmp_path / "registry.yaml"
+    doc = registry()
+    doc["workshops"][1]["capacity_by_period"] = {"machining": [8, 8, 8, 8]}
+    sc.write_text(yaml.safe_dump(doc))
+    assert runner.invoke(app, ["registry", "import", str(sc), "--db", db]).exit_code == 0
+    res = runner.invoke(app, ["registry", "capacity", "ws-b", "machining", "0", "--db", db])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.splitlines() == [
+        "error: capacity of ws-b/machining: 1 problem(s)",
+        "  every period (0 .. 3) has hours of its own, which the base capacity does not "
+        "change, so the change would do nothing: give the periods to change (--period 0 "
+        "--period 1 --period 2 ...; in the library periods=[...])"]
+    # What it says to use takes effect.
+    res = runner.invoke(app, ["registry", "capacity", "ws-b", "machining", "0", "-p", "0",
+                              "-p", "1", "-p", "2", "-p", "3", "--db", db])
+    assert res.exit_code == 0, res.output
+    with broker.Broker(db) as b:
+        assert [b.registry().workshop("ws-b").cap("machining", p) for p in range(4)] == [0] * 4
+    # Where only some periods have their own hours, the base changes the others, and the
+    # message says which keep theirs.
+    res = runner.invoke(app, ["registry", "capacity", "ws-a", "machining", "3", "-p", "1",
+                              "--db", db])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["registry", "capacity", "ws-a", "machining", "6", "--db", db])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("capacity of ws-a/machining in every period but 1 (their own "
+                                 "hours stay) set to 6 h; ledger version ")
+    with broker.Broker(db) as b:
+        assert [b.registry().workshop("ws-a").cap("machining", p) for p in range(4)] == [
+            6, 3, 6, 6]
