@@ -84,8 +84,13 @@ def set_capacity(store: Store, workshop: str, process: str, hours: float,
     capacity for every period without an override. Refused with LedgerConflict when
     it would leave committed hours without capacity."""
     where = f"capacity of {workshop}/{process}"
-    if not math.isfinite(hours) or hours < 0:
-        raise models.InputError(where, [f"hours: {hours} is not a number >= 0"])
+    # Strict, as in a file: `True` is not 1 hour (a bool is an int to Python).
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or (
+            not math.isfinite(hours) or hours < 0):
+        raise models.InputError(where, [f"hours: {hours!r} is not a number >= 0"])
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
+                             or not math.isfinite(rate) or rate < 0):
+        raise models.InputError(where, [f"rate: {rate!r} is not a number >= 0"])
     own: list[int] = []
     with store.locked() as (s, st):
         require_registry(st)

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.scenario import MAX_HOURS, MAX_MONEY
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -69,12 +71,13 @@ class CapacityIn(BaseModel):
     """A change of one process's hours: in the given periods, or (without `periods`)
     its base capacity."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict and finite, as the scenario's own fields: `"hours": "5"` or `true` is refused.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     process: str
-    hours: float = Field(ge=0)
+    hours: float = Field(ge=0, le=MAX_HOURS)
     periods: list[int] | None = None
-    rate: float | None = Field(None, ge=0, description="Cost per hour; needed to add a "
-                               "process the workshop does not have.")
+    rate: float | None = Field(None, ge=0, le=MAX_MONEY, description="Cost per hour; needed "
+                               "to add a process the workshop does not have.")
 
 
 class RequestOut(_Out):
@@ -123,7 +126,7 @@ class QuoteOut(_Out):
 
 
 class PlanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     requests: list[str] | None = Field(None, description="Open requests to plan; "
                                        "omitted: all open requests.")
     time_limit: float = Field(30.0, gt=0, le=86400, description="Seconds.")
@@ -158,7 +161,7 @@ class JobOut(_Out):
 
 
 class CommitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     plan_id: int
 
 

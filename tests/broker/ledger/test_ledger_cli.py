@@ -129,3 +129,18 @@ def test_base_capacity_under_per_period_hours_is_refused_or_says_where(tmp_path:
     with broker.Broker(db) as b:
         assert [b.registry().workshop("ws-a").cap("machining", p) for p in range(4)] == [
             6, 3, 6, 6]
+
+
+def test_library_capacity_change_has_strict_types(tmp_path: Path) -> None:
+    with broker.Broker(str(tmp_path / "ledger.db")) as b:
+        b.import_scenario(registry())
+        for hours, rate, problem in (
+                (True, None, "hours: True is not a number >= 0"),
+                ("5", None, "hours: '5' is not a number >= 0"),
+                (float("inf"), None, "hours: inf is not a number >= 0"),
+                (5, float("nan"), "rate: nan is not a number >= 0"),
+                (5, True, "rate: True is not a number >= 0")):
+            with pytest.raises(models.InputError) as e:
+                b.set_capacity("ws-a", "machining", hours, [0], rate=rate)  # type: ignore[arg-type]
+            assert e.value.problems == [problem]
+        assert b.registry().workshop("ws-a").cap("machining", 0) == 10

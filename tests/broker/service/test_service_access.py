@@ -162,6 +162,36 @@ def test_bad_bodies(world: dict[str, Any]) -> None:
         _problem(c.post("/v1/plans", json={"time_limit": -1}), 422)
         _problem(c.post("/v1/plans", json={"requests": ["NOPE"]}), 422)
         _problem(c.post("/v1/commits", json={"plan_id": 999}), 404)
+
+        # Every JSON body refuses a duplicate key, naming both lines, as the CLI does (the
+        # parser FastAPI uses would keep the last value silently).
+        dup = b'{\n"plan_id": 1,\n"plan_id": 2\n}'
+        body = _problem(c.post("/v1/commits", content=dup,
+                               headers={"Content-Type": "application/json"}), 422)
+        assert body["errors"] == ["plan_id: duplicate key 'plan_id' at line 3 (first at line 2)"]
+        dup = b'{"time_limit": 5, "seed": 1, "seed": 2}'
+        body = _problem(c.post("/v1/plans", content=dup,
+                               headers={"Content-Type": "application/json"}), 422)
+        assert body["errors"] == ["seed: duplicate key 'seed' at line 1 (first at line 1)"]
+        dup = b'{"process": "machining", "hours": 400, "hours": 0}'
+        body = _problem(c.patch("/v1/workshops/ws-a/capacity", content=dup,
+                                headers={"Content-Type": "application/json"}), 422)
+        assert body["errors"] == ["hours: duplicate key 'hours' at line 1 (first at line 1)"]
+        dup = b'{"id": "R9", "component": "drum", "quantity": 4, "quantity": 9000, "due": 3}'
+        body = _problem(c.post("/v1/requests", content=dup,
+                               headers={"Content-Type": "application/json"}), 422)
+        assert body["errors"] == [
+            "quantity: duplicate key 'quantity' at line 1 (first at line 1)"]
+        # Strict, finite types in those bodies too: no "5" hours, no `true` plan id.
+        for bad, field in (({"process": "machining", "hours": "5"}, "hours"),
+                           ({"process": "machining", "hours": True}, "hours"),
+                           ({"process": "machining", "hours": 1e300}, "hours")):
+            body = _problem(c.patch("/v1/workshops/ws-a/capacity", json=bad), 422)
+            assert [e.split(":")[0] for e in body["errors"]] == [field]
+        body = _problem(c.post("/v1/commits", json={"plan_id": "1"}), 422)
+        assert [e.split(":")[0] for e in body["errors"]] == ["plan_id"]
+        body = _problem(c.post("/v1/plans", json={"time_limit": True}), 422)
+        assert [e.split(":")[0] for e in body["errors"]] == ["time_limit"]
         _problem(c.get("/v1/jobs/nope"), 404)
         _problem(c.get("/v1/nowhere"), 404)
 
