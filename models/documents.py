@@ -267,12 +267,16 @@ def load_json(text: str) -> Any:
 
 
 def _check_depth(doc: Any) -> None:
-    stack: list[tuple[Any, int]] = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
+    # Level by level, keeping only the containers: a scenario with 100,000 requests has a
+    # million scalars, which a stack of (node, depth) pairs would push and pop one by one.
+    level = [doc] if isinstance(doc, dict | list) else []
+    depth = 1
+    while level:
         if depth > MAX_DEPTH:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        nxt: list[Any] = []
+        for node in level:
+            values = node.values() if isinstance(node, dict) else node
+            nxt.extend(v for v in values if isinstance(v, dict | list))
+        level = nxt
+        depth += 1
