@@ -209,8 +209,9 @@ def solve(
     Exit 0: optimal or feasible; 3: infeasible or no solution in time (the plan file is
     still written); 2: invalid input; 130: stopped by Ctrl-C (the best plan so far is
     written; a second Ctrl-C exits at once)."""
-    # The time limit counts from here: loading and validation are part of it.
-    started = time.perf_counter()
+    # The time limit counts from the start of the process (its imports, loading and
+    # validation are part of it, as a limit measured from outside sees them).
+    started = time.perf_counter() - (_process_age() if _own_process else 0.0)
     preload("solvers.pipeline")
     try:
         sc = broker.load_scenario(scenario)
@@ -224,7 +225,7 @@ def solve(
                                   engine=engine, method=method, started=started,
                                   progress=_progress_logger(live.event if live else None))
     with live or nullcontext():
-        plan, interrupted = solve_interruptibly(sc, options)
+        plan, interrupted, detached = solve_interruptibly(sc, options)
     target = out_file or Path(f"{sc.name}.plan.json")
     models.write_plan(plan, target)
     if not quiet:
@@ -234,11 +235,26 @@ def solve(
     if as_json:
         print_json("solve", broker.summarize(sc, plan).to_dict()
                    | {"plan_file": str(target), "run": run_id})
-    if interrupted:
+    code = EXIT_INTERRUPTED if interrupted else EXIT_OK if plan.status.has_plan else EXIT_NO_PLAN
+    if detached and _own_process:
         out.file.flush()
-        # The search may still be inside an engine call: leave without waiting for it.
-        os._exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if plan.status.has_plan else EXIT_NO_PLAN)
+        err.file.flush()
+        # The search may still be inside an engine call: leave without waiting for it (in
+        # a test calling `app`, the daemon thread is left to finish on its own).
+        os._exit(code)
+    raise typer.Exit(code)
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 where that cannot be read)."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        # Field 22, after the parenthesised command name (which may hold spaces).
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _record(db: str | None, sc: models.Scenario, plan: models.Plan,

@@ -112,7 +112,24 @@ class Derived:
         periods = self.scenario.horizon.periods
         return any(w.cap(process, t) > 0 for t in range(periods))
 
+    @cached_property
+    def _step_infos(self) -> dict[tuple[str, str, int], tuple[Workshop, StepInfo]]:
+        return {}
+
     def step_info(self, w: Workshop, component: str, s: int) -> StepInfo:
+        # Kept per (workshop, component, step): a constructive plan of 100,000 requests
+        # asks millions of times for a few thousand distinct answers. The workshop object
+        # is kept too, so a workshop of another scenario with the same id is not served
+        # this one's hours.
+        key = (w.id, component, s)
+        hit = self._step_infos.get(key)
+        if hit is not None and hit[0] is w:
+            return hit[1]
+        info = self._step_info(w, component, s)
+        self._step_infos[key] = (w, info)
+        return info
+
+    def _step_info(self, w: Workshop, component: str, s: int) -> StepInfo:
         step = self.scenario.component(component).routing[s]
         offer = self.offers.get((w.id, component, s))
         hours = offer.hours if offer is not None and offer.hours is not None else step.hours

@@ -381,7 +381,11 @@ class Scenario(_Strict):
         return away
 
     def _index(self) -> dict[str, dict[str, BaseModel]]:
-        cached = self._idx
+        # Read from the private-attribute dict itself: `self._idx` goes through pydantic's
+        # __getattr__, some microseconds a call, and the solvers look up a component or a
+        # request millions of times on a scenario with 100,000 requests.
+        private = self.__pydantic_private__
+        cached = private.get("_idx") if private is not None else None
         if cached is None:
             cached = {
                 "components": {c.id: c for c in self.components},

@@ -1,0 +1,53 @@
+"""The time limit holds the whole command even where a phase does not look at the clock:
+after the deadline (and a grace of 3% of the limit) the plan is taken from the search's
+incumbent and the busy worker is left behind, as after a SIGINT."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import solvers.pipeline
+from models.plan import Plan, Status
+from models.scenario import Scenario
+from solvers.interrupt import solve_interruptibly
+from solvers.options import SolveOptions
+
+TINY = Scenario.model_validate({"name": "deadline", "horizon": {"periods": 1}})
+
+
+def test_a_worker_past_the_deadline_is_left_and_the_incumbent_taken(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    incumbent = Plan(scenario="deadline", status=Status.NO_SOLUTION)
+
+    def busy(_sc: Scenario, options: SolveOptions) -> Plan:
+        assert options.stop is not None
+        options.stop.snapshot = lambda: incumbent
+        release.wait(60)  # a phase that never looks at the clock
+        return Plan(scenario="deadline", status=Status.INFEASIBLE)
+
+    monkeypatch.setattr(solvers.pipeline, "solve", busy)
+    try:
+        outcome = solve_interruptibly(TINY, SolveOptions(time_limit=0.2,
+                                                         started=time.perf_counter()))
+        assert outcome.plan is incumbent
+        assert (outcome.interrupted, outcome.detached) == (False, True)
+        # Not a stop: a search that comes back in the grace keeps its own status.
+        assert outcome.plan.status is Status.NO_SOLUTION
+    finally:
+        release.set()
+
+
+def test_a_worker_that_returns_in_time_gives_its_own_plan(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def quick(_sc: Scenario, options: SolveOptions) -> Plan:
+        assert options.stop is not None and not options.stop.is_set()
+        return Plan(scenario="deadline", status=Status.INFEASIBLE)
+
+    monkeypatch.setattr(solvers.pipeline, "solve", quick)
+    outcome = solve_interruptibly(TINY, SolveOptions(time_limit=30.0))
+    assert outcome.plan.status is Status.INFEASIBLE
+    assert (outcome.interrupted, outcome.detached) == (False, False)
