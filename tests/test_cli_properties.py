@@ -206,11 +206,7 @@ def test_hostile_numbers_never_give_a_traceback(world: dict[str, Any], command: 
         assert res.stderr.startswith("error: "), res.stderr
 
 
-# #11 item 3 (the checker's strictness for non-finite numbers) is fixed on the branch
-# `reliability`; this property is kept here to hold that fix, and expected to fail until
-# it lands (then the marker goes).
-@pytest.mark.xfail(reason="#11 item 3: non-finite numbers in a plan, on branch reliability",
-                   strict=False)
+# #11 item 3: a non-finite number anywhere in a plan is a violation.
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), value=st.sampled_from([math.inf, -math.inf, math.nan]))
