@@ -241,17 +241,20 @@ def family(fam: str, root: str | Path, time_limit: float | None = None,
                   for lim in limits if lim is not None]
         return insts
     folder = Path(root) / fam
-    files = from_paths([folder])
+    files = from_paths([folder], read=False)  # the shared folders hold scenarios only
     if only:
         files = [f for f in files if f.name in only]
     return [dataclasses.replace(f, family=fam, time_limit=lim) for f in files for lim in limits]
 
 
-def from_paths(paths: Iterable[str | Path], time_limit: float | None = None) -> list[Instance]:
+def from_paths(paths: Iterable[str | Path], time_limit: float | None = None, *,
+               read: bool = True) -> list[Instance]:
     """Scenario files, given one by one or as folders of them; what is known of the optimum
     comes from an `optima.json` (value by file stem) or a `known.json` (best_known, bound,
     optimal by file stem) beside the file, as in the shared benchmark folders; a file in a
-    folder named after a family (gap, cflp-large, ...) is judged by that family's target."""
+    folder named after a family (gap, cflp-large, ...) is judged by that family's target.
+    `read`: each file is read and validated first, so that one that is not a scenario is
+    refused (InputError) before any child runs."""
     out: list[Instance] = []
     problems: list[str] = []
     for p in map(Path, paths):
@@ -267,6 +270,14 @@ def from_paths(paths: Iterable[str | Path], time_limit: float | None = None) -> 
             problems.append(f"{p}: no such file or folder")
             continue
         for f in files:
+            # Read here, one at a time, so that a file that is not a scenario is refused
+            # before any child starts (exit 2), not reported as a failed run (exit 1).
+            try:
+                if read:
+                    models.load_scenario(f)
+            except models.InputError as e:
+                problems.extend(f"{f}: {q}" for q in e.problems)
+                continue
             opt, best, bound = _known(f)
             # A file of a shared benchmark folder is judged as its family.
             fam = f.parent.name if f.parent.name in FAMILY_TARGETS else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import models
 from broker.analysis import bench
 from cli import app
 from solvers import Formulation
@@ -170,11 +171,25 @@ def test_overrunning_child_is_killed_and_reported(monkeypatch: pytest.MonkeyPatc
 
 
 def test_crashing_child_is_reported(tmp_path: Path) -> None:
+    # A file that stops being a scenario after it was listed: the child fails to load it.
     bad = tmp_path / "bad.json"
     bad.write_text("{}", encoding="utf-8")
-    [row] = bench.run_bench(bench.from_paths([bad], time_limit=5.0), [Formulation.REDUCED])
+    inst = bench.Instance(name="bad", time_limit=5.0, path=str(bad))
+    [row] = bench.run_bench([inst], [Formulation.REDUCED])
     assert row.status == "error" and row.instance == "bad"
     assert "ScenarioError" in row.message
+
+
+def test_instances_that_are_not_scenarios_are_refused_before_running(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(models.InputError) as e:
+        bench.from_paths([bad])
+    assert e.value.problems == [f"{bad}: name: required field missing",
+                                f"{bad}: horizon: required field missing"]
+    res = CliRunner().invoke(app, ["bench", "--instances", str(bad), "--no-baseline"])
+    assert res.exit_code == 2
+    assert f"{bad}: name: required field missing" in res.stderr
 
 
 def test_cli_json(benchmarks_dir: Path, tmp_path: Path) -> None:
