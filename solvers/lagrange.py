@@ -1,6 +1,6 @@
 """A Lagrangian bound for instances whose LP relaxations are too big to build.
 
-Take the one-period relaxation (`solvers.lp_guided.time_aggregate`), drop what only restricts
+Take the one-period relaxation (`solvers.one_period.time_aggregate`), drop what only restricts
 (tardiness, sourcing limits, policies, whole units), and move capacity, tooling and stock
 into the objective with multipliers. The relaxation keeps the fixed costs in their
 facility-location form:

@@ -28,7 +28,7 @@ facility-location link `X[r,s,w] <= min(q_r, units that fit) * y`, which the com
 CFLP that is the difference between the weak and the strong LP.
 
 The bound reported is the Lagrangian bound of the LP's duals
-(`solvers.lp_guided.lagrangian_bound`), valid for any duals, so an inexact LP answer (a time
+(`solvers.one_period.lagrangian_bound`), valid for any duals, so an inexact LP answer (a time
 limit, first-order methods) still gives a proven bound; at an optimal basis it equals the
 LP value.
 """
@@ -46,9 +46,9 @@ from ortools.math_opt.python import mathopt
 from models.derived import Derived
 from models.scenario import Request, Scenario
 from solvers.constraints import build
-from solvers.lp_guided import add_release_capacity, lagrangian_bound, time_aggregate
 from solvers.lpmodel import ArrayModel, seconds, solve_proto
 from solvers.model import Built
+from solvers.one_period import add_release_capacity, lagrangian_bound, time_aggregate
 
 # Seconds kept before the deadline for reading the duals back and pricing the columns.
 RESERVE = 0.5

@@ -72,19 +72,11 @@ def test_graph_is_read() -> None:
     assert g.number_of_nodes() > 40
 
 
-# Two known pairs, each to be untangled, named here so that no other cycle can join them:
-# the service's job table starts its worker, which records progress in the job table; and
-# the LP-guided method calls the grouped relaxation, which reuses the LP-guided method's
-# one-period model.
-PENDING = [frozenset({"broker.service.jobs", "broker.service.worker"}),
-           frozenset({"solvers.lp_guided", "solvers.relax"})]
-
-
 def test_no_import_cycle() -> None:
     # A strongly connected component of more than one module is a cycle of imports.
     tangles = [frozenset(c) for c in nx.strongly_connected_components(import_graph())
                if len(c) > 1]
-    assert [sorted(c) for c in tangles if c not in PENDING] == []
+    assert [sorted(c) for c in tangles] == []
 
 
 def test_layers_point_one_way() -> None:

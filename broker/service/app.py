@@ -36,8 +36,9 @@ from broker.ledger.store import utc
 from broker.service import errors
 from broker.service.auth import KeyStore, Principal
 from broker.service.errors import BodyTooLarge, Problem
-from broker.service.jobs import JobRecord, JobRunner, JobTable
+from broker.service.jobs import JobRecord, JobTable
 from broker.service.quote import ResidentQuoter
+from broker.service.runner import JobRunner
 from broker.service.schemas import (
     CapacityIn,
     ChangeOut,

@@ -17,6 +17,7 @@ from models import scenario_from_dict
 from models.derived import Derived
 from solvers import Method, SolveOptions
 from solvers.mip import build
+from solvers.one_period import add_release_capacity, time_aggregate
 
 Doc = dict[str, Any]
 
@@ -108,10 +109,10 @@ def test_release_rows_and_import_lateness_tighten_the_one_period_bound(solve_che
                                                                        ) -> None:
     doc = _late_release()
     sc = scenario_from_dict(doc)
-    agg = lp_guided.time_aggregate(sc)
+    agg = time_aggregate(sc)
     plain = build(agg, Derived(agg))
     strong = build(agg, Derived(agg))
-    assert lp_guided.add_release_capacity(sc, Derived(sc), strong) == 1
+    assert add_release_capacity(sc, Derived(sc), strong) == 1
     quiet = SolveOptions()
     weak = lp_guided.lp_bound(plain, quiet, None, lambda *_: None).bound
     tight = lp_guided.lp_bound(strong, quiet, None, lambda *_: None).bound

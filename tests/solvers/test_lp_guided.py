@@ -20,9 +20,9 @@ from models import load_scenario, scenario_from_dict
 from models.derived import Derived
 from scenarios.generate import generate
 from solvers import Method, SolveOptions
-from solvers.lp_guided import lagrangian_bound
 from solvers.lpmodel import ArrayModel, solve_proto
 from solvers.mip import build
+from solvers.one_period import lagrangian_bound, time_aggregate
 
 BENCH = ["fatahi/fatahi-5x10x10-1", "cflp/cap41", "gap/gap3-2"]
 
@@ -95,7 +95,7 @@ def test_one_period_relaxation_bounds_the_exact_optimum(solve_checked, monkeypat
 
 def test_one_period_relaxation_drops_time() -> None:
     sc = scenario_from_dict(generate("small", 1))
-    agg = lp_guided.time_aggregate(sc)
+    agg = time_aggregate(sc)
     assert agg.horizon.periods == 1 and agg.policy.step_lag_periods == 0
     w, w1 = sc.workshops[0], agg.workshops[0]
     for p in w.processes():
