@@ -1281,7 +1281,7 @@ def sweep_cmd(
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
-            sw.record_runs(res, db)
+            res = sw.record_runs(res, db)
         except (SQLAlchemyError, models.InputError, OSError) as e:
             reason = getattr(e, "orig", None) or e
             err.print(f"warning: runs not recorded: {reason}", highlight=False, markup=False)

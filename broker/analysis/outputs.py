@@ -72,5 +72,4 @@ def write_outputs(sweep: SweepResult, out_dir: str | Path, plots: bool = True) -
     if plots:
         pngs = sweep_plots(sweep, d)
         files += [*pngs, plots_page(sweep, pngs, d / "plots.html")]
-    sweep.out_dir, sweep.files = d, files
     return files

@@ -16,7 +16,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -244,8 +244,10 @@ RESULT_COLUMNS = ("status", "objective", "bound", "gap",
                   "max_workshop_share", "check", "message")
 
 
-@dataclass
+@dataclass(frozen=True)
 class VariantResult:
+    """One variant's outcome, built once: `record_runs` returns copies with run ids."""
+
     variant: Variant
     name: str
     row: dict[str, Any]
@@ -257,13 +259,14 @@ class VariantResult:
     run_id: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepResult:
+    """A sweep's variants in grid order, built once: recording the runs returns a new
+    result, and writing the files returns the files' paths."""
+
     axes: list[Axis]
     results: list[VariantResult]
     options: dict[str, Any] = field(default_factory=dict)
-    out_dir: Path | None = None
-    files: list[Path] = field(default_factory=list)
     scenario: str = "scenario"  # the base scenario's name, for titles
     currency: str = "IDR"  # the base scenario's currency, for axis labels
 
@@ -420,9 +423,10 @@ def _outcome(fut: Any) -> dict[str, Any]:
                                                       "message": "worker returned no result"}}
 
 
-def record_runs(sweep: SweepResult, db: str | None = None) -> int:
+def record_runs(sweep: SweepResult, db: str | None = None) -> SweepResult:
     """Keep each variant that was solved in the database's run history, like `broker
-    solve` does, so that `broker replay` and `broker compare` work on it."""
+    solve` does, so that `broker replay` and `broker compare` work on it. Returns the
+    sweep with each recorded variant's run id; `sweep` itself is left as it was."""
     from broker.ledger import Broker
     from solvers import Engine, SolveOptions
 
@@ -430,13 +434,13 @@ def record_runs(sweep: SweepResult, db: str | None = None) -> int:
     opts = SolveOptions(time_limit=options.get("time_limit"), seed=int(options.get("seed", 0)),
                         threads=1, engine=Engine(options.get("engine", "highs")),
                         gap=float(options.get("gap", 1e-7)))
-    n = 0
+    results: list[VariantResult] = []
     with Broker(db) as b:
         for r in sweep.results:
             if r.plan is None or r.scenario_doc is None:
+                results.append(r)
                 continue
             sc = models.scenario_from_dict(r.scenario_doc, r.name)
             plan = models.plan_from_dict(r.plan | {"timings": r.timings}, r.name)
-            r.run_id = b.record_solve(sc, plan, opts).id
-            n += 1
-    return n
+            results.append(replace(r, run_id=b.record_solve(sc, plan, opts).id))
+    return replace(sweep, results=results)

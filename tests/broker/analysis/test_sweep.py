@@ -3,7 +3,9 @@ same results.csv, failed variants reported in their rows, and the command."""
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -188,6 +190,25 @@ def test_sweep_command_writes_files_and_records_runs(tiny_file: Path, tmp_path: 
         ("optimal", 80.0), ("optimal", 90.0), ("infeasible", None)]
     assert json.loads(recorded[ids[1]].scenario_document or "{}")["policy"] == {
         "min_domestic_share": 0.5}
+
+
+def test_recording_and_writing_leave_the_results_as_they_were(tiny_file: Path,
+                                                               tmp_path: Path) -> None:
+    # A sweep's results are built once: recording returns a copy with the run ids, writing
+    # the files returns their paths; neither changes the result it was given.
+    res = sw.run_sweep(tiny_file, [f"{SHARE}=0,0.5"])
+    before = copy.deepcopy(res)
+    recorded = sw.record_runs(res, f"sqlite:///{tmp_path / 'runs.db'}")
+    assert res == before
+    assert [r.run_id for r in res.results] == [None, None]
+    assert [r.run_id for r in recorded.results] == [1, 2]
+    assert [r.row for r in recorded.results] == [r.row for r in res.results]
+    files = outputs.write_outputs(recorded, tmp_path / "out", plots=False)
+    assert tmp_path / "out" / "runs.csv" in files
+    assert [r["run"] for r in rows((tmp_path / "out" / "runs.csv").read_text())] == ["1", "2"]
+    assert res == before
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.results[0].run_id = 7  # type: ignore[misc]
 
 
 def test_sweep_command_bad_vary_exit_2(tiny_file: Path, tmp_path: Path) -> None:
