@@ -17,6 +17,7 @@ optimal; its gap is measured against a bound found separately (solvers/lp_guided
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 
 from models.derived import Derived
@@ -45,8 +46,8 @@ SPREAD_ROUNDS = 4
 
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None,
                 order_by: str = "due",
-                by_period: dict[tuple[str, int, str, int], float] | None = None
-                ) -> tuple[Built, Raw]:
+                by_period: dict[tuple[str, int, str, int], float] | None = None,
+                deadline: float | None = None) -> tuple[Built, Raw]:
     """A plan (as a solver answer) and the Built that its rows are extracted with;
     `order_by` is one of ORDERS; `by_period` spreads the guide over periods (an LP
     solution with periods): the first pass then makes no more by a period than the guide
@@ -56,14 +57,18 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     domestic units of final steps; those are known only once the plan is made, so the
     first round caps at v times all requested units and each further round at v times
     what the round before made at home, until the plan meets the spread (or
-    SPREAD_ROUNDS have passed; a plan that misses it is then dropped by the caller)."""
+    SPREAD_ROUNDS have passed; a plan that misses it is then dropped by the caller).
+
+    Past `deadline` (a `time.perf_counter()` value) the requests not yet placed are
+    imported or left unmet, so a plan comes back in time whatever the size: 100,000
+    requests took 132 s to place, past a 20 s limit, and the solve had no plan at all."""
     v = sc.policy.max_workshop_share
     if v >= 1:
-        return _greedy_once(sc, d, guide, order_by, by_period, None)
+        return _greedy_once(sc, d, guide, order_by, by_period, None, deadline)
     domestic = sc.total_quantity()
     for _round in range(SPREAD_ROUNDS):
         cap = math.floor(v * domestic + 1e-9)
-        b, raw = _greedy_once(sc, d, guide, order_by, by_period, cap)
+        b, raw = _greedy_once(sc, d, guide, order_by, by_period, cap, deadline)
         steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
         at: dict[str, int] = defaultdict(int)
         for (rid, s, wid, _t), q in raw.x.items():
@@ -77,8 +82,14 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
 
 def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
                  order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
-                 final_cap: int | None) -> tuple[Built, Raw]:
+                 final_cap: int | None, deadline: float | None = None
+                 ) -> tuple[Built, Raw]:
     """`greedy_plan` with every workshop's final-step units capped at `final_cap`."""
+
+    def late(i: int) -> bool:
+        # The clock, read every 64 requests (a request takes 0.1 to 1 ms).
+        return deadline is not None and i % 64 == 0 and time.perf_counter() > deadline
+
     b = Built(model=ArrayModel(sc.name))
     for w in sc.workshops:
         b.node_of[w.id] = w.location
@@ -140,7 +151,9 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
     for (rid, s, _w), v in (guide or {}).items():
         if s == steps[rid] - 1:
             home[rid] += v
-    for r in order:
+    for i, r in enumerate(order):
+        if late(i):
+            break
         if guide is None:
             take(r, _route_best(state, r, None, r.quantity))
         else:
@@ -155,7 +168,9 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
     # sourcing limit, the workshops a step already uses come first and new ones only up
     # to the limit (large generated instance, seed 2: a request that cannot be imported
     # had 25 units left unmet at 50 M IDR each when its two workshops were full).
-    for r in order:
+    for i, r in enumerate(order):
+        if late(i):
+            break
         if rest[r.id] > 0 and r.id in guided:
             take(r, _route(state, r, guide, rest[r.id]))
         if rest[r.id] > 0:

@@ -58,7 +58,13 @@ class Constructive:
                     time.perf_counter() - t0 > max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN)
                     or search.left() <= 0))):
                 break
-            b, raw = greedy_plan(sc, d, order_by=order_by)
+            # The first order may use the time left less 5% of the limit; past its
+            # deadline the requests not yet placed are imported or left unmet.
+            until = None
+            if search.deadline is not None and limit is not None:
+                until = search.deadline - 0.05 * limit if i == 0 else min(
+                    search.deadline, t0 + max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN))
+            b, raw = greedy_plan(sc, d, order_by=order_by, deadline=until)
             search.offer("constructive", b, raw)
 
     def improve(self, search: Search, deadline: float | None) -> None:
