@@ -439,6 +439,28 @@ def add_policies(ctx: Context) -> None:
         share = 1 - pol.min_local_content
         m.row([c for c, _ in ctx.foreign] + [c for c, _ in ctx.total],
               [k for _, k in ctx.foreign] + [-share * k for _, k in ctx.total], ub=0.0)
+        add_fees_only_with_use(ctx)
+
+
+def add_fees_only_with_use(ctx: Context) -> None:
+    """No engagement fee or tooling cost without a unit that uses it: `e_w <= units at
+    w`, `y_wcs <= units of (c, s) at w`. SPEC 6 charges a fee only where it is used, so
+    these hold for every plan; without them a local-content row (5.8, fees count in its
+    total) is met by paying fees for nothing: on the alt generator's small seed 4 the
+    engine's optimum engaged idle workshops to reach 40% local content, and the plan, with
+    those fees dropped as SPEC 6 says, had 38.0% and was refused, leaving no plan."""
+    m, b = ctx.m, ctx.b
+    at_w: dict[str, list[int]] = defaultdict(list)
+    at_tool: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    for (rid, s, wid), cols in ctx.X.items():
+        at_w[wid].extend(cols)
+        at_tool[(wid, b.component_of[rid], s)].extend(cols)
+    for wid, e in b.eng.items():
+        cols = at_w.get(wid, [])
+        m.row(cols + [e], [1.0] * len(cols) + [-1.0], lb=0.0)
+    for key, y in b.tool.items():
+        cols = at_tool.get(key, [])
+        m.row(cols + [y], [1.0] * len(cols) + [-1.0], lb=0.0)
 
 
 def add_lots_and_floors(ctx: Context) -> None:

@@ -120,7 +120,8 @@ def drop_unused_fixed_costs(b: Built, vals: np.ndarray) -> np.ndarray:
     (the model allows it, it only costs more): its rows do not, and SPEC section 6 charges
     only what is used, so the model's objective would exceed the cost of its rows (generated
     medium, seed 1, 45 s: by 116,200,000, in tooling). Dropping them keeps every row
-    satisfied: each binary only bounds units that are 0."""
+    satisfied: each binary only bounds units that are 0, and where fees count in a
+    local-content row the model has no idle fee to drop (`add_fees_only_with_use`)."""
     on = vals > 0.5
     used = {(rid, s, wid) for (rid, s, wid, _t), c in b.x.items() if vals[c] > 0.5}
     used_w = {w for _r, _s, w in used}
