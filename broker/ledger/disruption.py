@@ -78,15 +78,22 @@ class Disruption:
         return out
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> Disruption:
-        kind = doc.get("kind")
-        if kind not in KINDS:
-            raise models.InputError("disruption", [
-                f"kind: {kind!r} is not one of {', '.join(KINDS)}"])
-        return cls(kind, workshop=doc.get("workshop"), process=doc.get("process"),
-                   periods=tuple(doc.get("periods", ())), hours=doc.get("hours"),
-                   center=doc.get("center"), material=doc.get("material"),
-                   kg=doc.get("kg"), from_=doc.get("from"), to=doc.get("to"))
+    def from_dict(cls, doc: dict[str, Any], source: str = "disruption") -> Disruption:
+        """The event of a document (`to_dict`'s, or a body sent to the service). Every
+        problem is named by its field: an unknown kind, a field its kind needs that is
+        missing, one that belongs to another kind, a value of the wrong type."""
+        problems = event_problems(doc)
+        if problems:
+            raise models.InputError(source, problems)
+        kind = doc["kind"]
+        if kind == "capacity":
+            return cls.capacity(doc["workshop"], doc.get("process"),
+                                tuple(doc.get("periods") or ()), doc.get("hours", 0.0))
+        if kind == "leave":
+            return cls.leave(doc["workshop"])
+        if kind == "stock":
+            return cls.stock(doc["center"], doc["material"], doc["kg"])
+        return cls.route(doc["from"], doc["to"])
 
     def describe(self) -> str:
         if self.kind == "capacity":
@@ -99,6 +106,50 @@ class Disruption:
         if self.kind == "stock":
             return f"stock of {self.material} at {self.center} falls to {self.kg:g} kg"
         return f"road links between {self.from_} and {self.to} closed"
+
+
+# The fields of each kind: (required, optional).
+FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "capacity": (("workshop",), ("process", "periods", "hours")),
+    "leave": (("workshop",), ()),
+    "stock": (("center", "material", "kg"), ()),
+    "route": (("from", "to"), ()),
+}
+_TEXT = ("workshop", "process", "center", "material", "from", "to")
+_NUMBER = ("hours", "kg")
+
+
+def event_problems(doc: Any) -> list[str]:
+    """What is wrong with an event document, one line per field (empty: nothing)."""
+    if not isinstance(doc, dict):
+        return ["(document): an event must be an object with a `kind`"]
+    kind = doc.get("kind")
+    if kind not in KINDS:
+        return [f"kind: {kind!r} is not one of {', '.join(KINDS)}" if "kind" in doc
+                else f"kind: required (one of {', '.join(KINDS)})"]
+    required, optional = FIELDS[kind]
+    out = [f"{name}: required for a {kind} event" for name in required
+           if doc.get(name) is None]
+    out += [f"{name}: not a field of a {kind} event (it has "
+            f"{', '.join(required + optional)})" for name in doc
+            if name != "kind" and name not in required + optional]
+    for name in _TEXT:
+        value = doc.get(name)
+        if value is not None and name in required + optional and (
+                not isinstance(value, str) or not value):
+            out.append(f"{name}: must be a non-empty text (got {value!r})")
+    for name in _NUMBER:
+        value = doc.get(name)
+        if value is not None and name in required + optional and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value < 0):
+            out.append(f"{name}: must be a number >= 0 (got {value!r})")
+    periods = doc.get("periods")
+    if periods is not None and kind == "capacity" and (
+            not isinstance(periods, list | tuple)
+            or any(isinstance(p, bool) or not isinstance(p, int) for p in periods)):
+        out.append(f"periods: must be a list of period numbers (got {periods!r})")
+    return out
 
 
 def apply_event(registry: dict[str, Any], ev: Disruption) -> dict[str, Any]:

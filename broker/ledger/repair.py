@@ -138,7 +138,11 @@ def propose(store: Store, event: Disruption, *, change_penalty: float | None = N
                      "event": event.to_dict()}
     options = {"event": event.to_dict(), "change_penalty": penalty, "time_limit": time_limit,
                "seed": seed, "actor": actor, "rounds": rounds,
-               "broken": {rid: why for rid, why in broken.items()}}
+               "broken": {rid: why for rid, why in broken.items()},
+               # What the proposal said, so that a later commit (CLI or service) answers
+               # with the same per-request account.
+               "summary": {"requests": [c.to_dict() for c in changes],
+                           "cost_before": cost_before, "penalised_cost": penalised}}
     with Session(store.writer, expire_on_commit=False) as s, s.begin():
         run = t.Run(kind="repair", created_at=now(), ledger_version=version,
                     scenario_name=after.name,
@@ -445,12 +449,17 @@ def _stored_result(run: t.Run) -> RepairResult:
     doc = json.loads(run.document or "{}")
     plan = models.plan_from_dict(doc, f"repair {run.id}")
     opts = dict(run.options)
+    summary = dict(opts.get("summary") or {})  # absent in repairs stored before it was kept
+    changes = [RequestRepair(**(dict(r) | {"moves": [Move(**m) for m in r["moves"]]}))
+               for r in summary.get("requests", [])]
     return RepairResult(
         repair_id=run.id, event=dict(opts["event"]), description=run.message or "",
         ledger_version=run.ledger_version, broken=dict(opts.get("broken", {})),
-        freed=list(run.request_ids), requests=[], change_penalty=float(opts["change_penalty"]),
+        freed=list(run.request_ids), requests=changes,
+        change_penalty=float(opts["change_penalty"]),
         moved_units=int((plan.solver or {}).get("repair", {}).get("moved_units", 0)),
-        cost_before=None, cost_after=run.objective, penalised_cost=None,
+        cost_before=summary.get("cost_before"), cost_after=run.objective,
+        penalised_cost=summary.get("penalised_cost"),
         seconds=float(dict(run.timings).get("total", 0.0)), rounds=int(opts.get("rounds", 1)),
         plan=plan, committed=False, commit_run_id=None, actor=str(opts.get("actor", "")))
 

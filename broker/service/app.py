@@ -31,7 +31,8 @@ from broker.ledger.db import schema as t
 from broker.ledger.db.engine import WRITE_LOCK
 from broker.ledger.db.migrate import current_revision, head_revision
 from broker.ledger.db.registry import now
-from broker.ledger.results import RequestRecord, RunRecord
+from broker.ledger.disruption import Disruption
+from broker.ledger.results import RepairResult, RequestRecord, RunRecord
 from broker.ledger.store import utc
 from broker.service import errors
 from broker.service.auth import KeyStore, Principal
@@ -44,6 +45,7 @@ from broker.service.schemas import (
     ChangeOut,
     CommitIn,
     CommitOut,
+    DisruptionIn,
     ExportOut,
     Health,
     HoursBooked,
@@ -56,6 +58,7 @@ from broker.service.schemas import (
     ProgressOut,
     QuoteOut,
     Ready,
+    RepairOut,
     RequestOut,
     RequestPage,
     RunOut,
@@ -83,6 +86,7 @@ ROLES_OF: dict[str, tuple[str, ...]] = {
     "quote": ("planner", "buyer"),
     "plan": ("planner",),
     "commit": ("planner",),
+    "disrupt": ("planner",),
 }
 
 
@@ -510,6 +514,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         try:
             plan = s.broker.stored_plan(body.plan_id)
         except models.InputError:
+            if s.broker.is_repair(body.plan_id):
+                raise Problem(404, f"no plan '{body.plan_id}': it is a repair; commit it "
+                              f"with POST /v1/disruptions/{body.plan_id}/commit") from None
             raise _not_found("plan", str(body.plan_id)) from None
         res = s.broker.commit(body.plan_id)
         if res.already:
@@ -522,6 +529,59 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                          hours=res.hours, kg=res.kg, cost=res.cost,
                          ledger_version=res.ledger_version, already=res.already,
                          bookings=hours, materials=kg)
+
+    # ----- disruptions and repair
+
+    @app.post("/v1/disruptions", response_model=RepairOut, status_code=201,
+              tags=["disruptions"],
+              responses={200: {"model": RepairOut, "description": "A dry run: the repair "
+                               "is proposed and kept, nothing is booked."}},
+              dependencies=[Depends(strict_body)])
+    def post_disruption(body: DisruptionIn, response: Response,
+                        who: Annotated[Principal, Depends(allowed("disrupt"))]) -> RepairOut:
+        """An event (a capacity cut, a workshop leaving, a stock cut, a road closed):
+        what it breaks, and the repair of the committed ledger that moves as little as it
+        can. Booked at once (`201`) unless `dry_run` (`200`: kept as a proposal, commit
+        it with `POST /v1/disruptions/{repair_id}/commit`). `422` names the field of an
+        unknown id or a missing value; `409` when no repair is found in the time given
+        or another commit came first."""
+        s = svc()
+        event = Disruption.from_dict(body.event(), "request body")
+        res = s.broker.disrupt(event, change_penalty=body.change_penalty,
+                               time_limit=body.time_limit, seed=body.seed,
+                               dry_run=body.dry_run, actor=f"key:{who.key_id}")
+        s.record(who, "disruption.propose", f"run:{res.repair_id}", res.ledger_version,
+                 event=res.event, freed=res.freed, moved_units=res.moved_units)
+        if res.committed:
+            s.record(who, "disruption.commit", f"run:{res.commit_run_id}",
+                     s.broker.ledger_version(), repair_id=res.repair_id, freed=res.freed)
+        else:
+            response.status_code = 200
+        response.headers["Location"] = f"/v1/runs/{res.repair_id}"
+        return _repair_out(res)
+
+    @app.post("/v1/disruptions/{repair_id}/commit", response_model=RepairOut,
+              status_code=201, tags=["disruptions"],
+              responses={200: {"model": RepairOut, "description": "Committed before; "
+                               "nothing written now."}})
+    def commit_disruption(repair_id: int, response: Response,
+                          who: Annotated[Principal, Depends(allowed("disrupt"))]
+                          ) -> RepairOut:
+        """Book a repair proposed with `dry_run`: the event goes into the registry and the
+        freed requests' rows and bookings are replaced, in one transaction. `409` when
+        the ledger moved since the repair was proposed (propose it again); a repeat
+        returns the earlier commit (`200`)."""
+        s = svc()
+        if not s.broker.is_repair(repair_id):
+            raise _not_found("repair", str(repair_id))
+        before = _repair_commit_run(s, repair_id)
+        res = s.broker.commit_repair(repair_id, actor=f"key:{who.key_id}")
+        if before is not None:
+            response.status_code = 200
+        else:
+            s.record(who, "disruption.commit", f"run:{res.commit_run_id}",
+                     s.broker.ledger_version(), repair_id=repair_id, freed=res.freed)
+        return _repair_out(res, already=before is not None)
 
     # ----- export and history
 
@@ -704,6 +764,17 @@ def _bookings(s: Service, plan: models.Plan, request_ids: list[str]
     return ([HoursBooked(workshop=w, process=p, period=per, hours=h)
              for (w, p, per), h in sorted(hours.items()) if h],
             [KgBooked(center=c, material=m, kg=v) for (c, m), v in sorted(kg.items()) if v])
+
+
+def _repair_out(res: RepairResult, *, already: bool = False) -> RepairOut:
+    return RepairOut(**(res.to_dict() | {"cost_delta": res.cost_delta, "already": already}))
+
+
+def _repair_commit_run(s: Service, repair_id: int) -> int | None:
+    """The run that committed this repair, if one did."""
+    with Session(s.broker.engine) as ses:
+        return ses.scalar(select(t.Run.id).where(
+            t.Run.kind == "commit", t.Run.plan_id == repair_id, t.Run.status == "committed"))
 
 
 def _run_keys(s: Service, run_ids: list[int]) -> dict[int, str]:

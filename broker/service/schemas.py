@@ -5,7 +5,7 @@ own models (models.scenario), plan documents are SPEC section 7."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -225,3 +225,92 @@ class ChangeOut(_Out):
     target: str | None
     ledger_version: int | None
     detail: dict[str, Any]
+
+
+class DisruptionIn(BaseModel):
+    """An event (the kinds of `broker disrupt`) and how to repair after it. The fields of
+    each kind: `capacity`: workshop, process (omitted or `all`: every process), periods
+    (omitted: every period), hours (default 0: it drops out); `leave`: workshop; `stock`:
+    center, material, kg; `route`: from, to."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
+                              populate_by_name=True)
+    kind: Literal["capacity", "leave", "stock", "route"]
+    workshop: str | None = None
+    process: str | None = None
+    periods: list[int] | None = None
+    hours: float | None = Field(None, ge=0, le=MAX_HOURS)
+    center: str | None = None
+    material: str | None = None
+    kg: float | None = Field(None, ge=0)
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    dry_run: bool = Field(False, description="Propose the repair and keep it; book "
+                          "nothing (commit it later with POST /v1/disruptions/{id}/commit).")
+    change_penalty: float | None = Field(None, ge=0, le=MAX_MONEY, description="Cost per "
+                                         "step-unit moved off its booked workshop or "
+                                         "period; default: a tenth of the ledger's median "
+                                         "unit cost.")
+    time_limit: float = Field(30.0, ge=0.5, le=3600, description="Seconds for the repair.")
+    seed: int = 0
+
+    def event(self) -> dict[str, Any]:
+        """The event's own fields, as `Disruption.from_dict` takes them."""
+        return self.model_dump(by_alias=True, exclude_none=True, exclude={
+            "dry_run", "change_penalty", "time_limit", "seed"})
+
+
+class MoveOut(_Out):
+    step: int
+    from_workshop: str
+    from_period: int
+    to_workshop: str | None = Field(description="null: no longer made at home (imported "
+                                    "or unmet).")
+    to_period: int | None
+    quantity: int
+
+
+class RequestRepairOut(_Out):
+    request: str
+    quantity: int
+    broken: list[str] = Field(description="Why its bookings no longer fit (empty: freed "
+                              "to make room).")
+    kept_units: int
+    moved_units: int
+    moves: list[MoveOut]
+    imported_before: int
+    imported_after: int
+    unmet_before: int
+    unmet_after: int
+    unmet_reasons: list[str]
+
+
+class RepairOut(_Out):
+    """A disruption and its repair: what broke, what moved, what it costs (the
+    document `broker disrupt --json` prints)."""
+
+    repair_id: int
+    event: dict[str, Any]
+    description: str
+    ledger_version: int = Field(description="The ledger version the repair was made at.")
+    broken: dict[str, list[str]] = Field(description="Request -> why its bookings no "
+                                         "longer fit.")
+    freed: list[str] = Field(description="Requests re-planned: the broken ones and any "
+                             "freed to make room.")
+    requests: list[RequestRepairOut]
+    change_penalty: float
+    moved_units: int
+    cost_before: float | None = Field(description="SPEC cost of the whole ledger before "
+                                      "the event.")
+    cost_after: float | None = Field(description="SPEC cost of the whole ledger after the "
+                                     "repair.")
+    cost_delta: float | None
+    penalised_cost: float | None = Field(description="The freed requests' SPEC cost plus "
+                                         "the change penalty of their moves.")
+    seconds: float
+    rounds: int
+    plan: dict[str, Any] = Field(description="The freed requests' rows (SPEC section 7).")
+    committed: bool
+    commit_run_id: int | None
+    actor: str
+    already: bool = Field(False, description="Committed before; nothing written now.")
