@@ -2,15 +2,16 @@
 the same run and on the same ledger (issue 11: 1.5-2.0 s per call on a medium registry
 with 100 committed requests, most of it before the quote starts).
 
-    python benchmarks/quote_cpu.py [--baseline REV] [--quotes 10] [--db URL]
+    python benchmarks/quote_cpu.py [--baseline REV] [--quotes 10]
 
-Without `--db` it builds the ledger first (a generated medium registry, seed 1, its first
-100 requests committed; about a minute) in a temporary folder. Each request the ledger has
-not seen is quoted by both trees in turn, each in a fresh `python -m broker quote`
-process; the CPU (user + system) of that process and its children is read from
-`getrusage`. Both must give the same quote (cost, on time, earliest on-time period, unmet
-and imported units; the wording may differ between revisions), else the comparison says
-so. The baseline tree is `git archive REV` of this repository.
+The ledger is built first by the baseline tree (a generated medium registry, seed 1, its
+first 100 requests committed; about a minute) in a temporary folder; this tree quotes on a
+copy migrated to its own schema revision (`broker db upgrade`), so both price the same
+bookings. Each request the ledger has not seen is quoted by both trees in turn, each in a
+fresh `python -m broker quote` process; the CPU (user + system) of that process and its
+children is read from `getrusage`. Both must give the same quote (cost, on time, earliest
+on-time period, unmet and imported units; the wording may differ between revisions),
+else the comparison says so. The baseline tree is `git archive REV` of this repository.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,11 +48,29 @@ def baseline_tree(rev: str, into: Path) -> Path:
     return tree
 
 
-def build_ledger(url: str, size: str, seed: int, committed: int) -> list[dict[str, object]]:
-    sys.path.insert(0, str(ROOT))
-    from broker.service.bench import prepare
+def build_ledger(tree: Path, db: Path, size: str, seed: int, committed: int
+                 ) -> list[dict[str, object]]:
+    """Build the ledger at `db` with the code of `tree`; the requests left to quote."""
+    rest = db.with_suffix(".rest.json")
+    code = ("import json, sys; from broker.service.bench import prepare; "
+            "json.dump(prepare(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])), "
+            "open(sys.argv[5], 'w'))")
+    subprocess.run([sys.executable, "-c", code, f"sqlite:///{db}", size, str(seed),
+                    str(committed), str(rest)], env=dict(os.environ, PYTHONPATH=str(tree)),
+                   cwd=tree, check=True)
+    out: list[dict[str, object]] = json.loads(rest.read_text())
+    return out
 
-    return prepare(url, size, seed, committed)
+
+def migrated_copy(db: Path, tree: Path) -> str:
+    """A copy of the SQLite ledger `db` at the schema revision of `tree`."""
+    copy = db.with_name(db.stem + "-migrated.db")
+    shutil.copyfile(db, copy)
+    url = f"sqlite:///{copy}"
+    subprocess.run([sys.executable, "-m", "broker", "db", "upgrade", "--db", url],
+                   env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree, check=True,
+                   capture_output=True)
+    return url
 
 
 def quote_cpu(tree: Path, request: Path, url: str) -> tuple[float, str]:
@@ -70,24 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare")
     ap.add_argument("--quotes", type=int, default=10)
-    ap.add_argument("--db", help="a prepared ledger (its uncommitted requests are read "
-                    "from --requests)")
-    ap.add_argument("--requests", type=Path, help="JSON list of requests to quote (with --db)")
     ap.add_argument("--size", default="medium")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--committed", type=int, default=100)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="quote-cpu-") as tmp_:
         tmp = Path(tmp_)
-        if args.db:
-            url = args.db
-            if args.requests is None:
-                ap.error("--db needs --requests")
-            rest = json.loads(args.requests.read_text())
-        else:
-            url = f"sqlite:///{tmp / 'ledger.db'}"
-            rest = build_ledger(url, args.size, args.seed, args.committed)
         old_tree = baseline_tree(args.baseline, tmp)
+        db = tmp / "ledger.db"
+        rest = build_ledger(old_tree, db, args.size, args.seed, args.committed)
+        urls = {"old": f"sqlite:///{db}", "new": migrated_copy(db, ROOT)}
         rows = []
         for i, req in enumerate(rest[:args.quotes]):
             f = tmp / f"request-{i}.json"
@@ -96,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             order = [("old", old_tree), ("new", ROOT)]
             if i % 2:
                 order.reverse()
-            got = {name: quote_cpu(tree, f, url) for name, tree in order}
+            got = {name: quote_cpu(tree, f, urls[name]) for name, tree in order}
             rows.append((req["id"], got["old"], got["new"]))
     print(f"{'request':<12} {'old s':>7} {'new s':>7}  same quote")
     for rid, (o_cpu, o_line), (n_cpu, n_line) in rows:
