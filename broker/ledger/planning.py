@@ -8,7 +8,7 @@ import json
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +57,18 @@ def residual(s: Session, request_ids: Sequence[str] | None,
 
 
 def plan(store: Store, request_ids: Sequence[str] | None = None,
-         options: SolveOptions | None = None, *, time_limit: float | None = None
-         ) -> PlanResult:
+         options: SolveOptions | None = None, *, time_limit: float | None = None,
+         solver: Callable[[Scenario, SolveOptions], Plan] | None = None) -> PlanResult:
     """Plan the open requests (all when none are named) against what is left after
-    the committed ledger; the proposal is stored and returned, nothing is booked."""
+    the committed ledger; the proposal is stored and returned, nothing is booked.
+    `solver` replaces `solvers.solve` (the service's jobs solve so that a cancel keeps
+    the best plan found so far, solvers/interrupt.py)."""
     if options is None:
         options = SolveOptions(time_limit=time_limit)
     t0 = time.perf_counter()
     sc, version = residual_scenario(store, request_ids)
     t_load = time.perf_counter()
-    result = solve(sc, options)
+    result = (solver or solve)(sc, options)
     t_solved = time.perf_counter()
     shash = scenario_hash(models.scenario_to_dict(sc))
     ids = [r.id for r in sc.requests]

@@ -120,13 +120,18 @@ class JobRunner:
         best plan it has (stored as the job's plan); it is killed if it has not ended
         after CANCEL_GRACE_S."""
         rec = self.table.request_cancel(job_id)
-        if rec is None or rec.status in FINISHED:
-            return rec
         with self._lock:
             proc = self._procs.get(job_id)
             fut = self._futures.get(job_id)
-        if fut is not None:
-            fut.cancel()  # a task not started yet; a running one stops at its next event
+        if rec is None or rec.status in FINISHED:
+            # A job cancelled before it started: its Dask task, if not running yet, is
+            # dropped (one that started anyway finds the job cancelled and skips it).
+            if fut is not None and rec is not None and rec.started_at is None:
+                fut.cancel()
+            return rec
+        # A running Dask task is not cancelled through Dask, which would drop its result
+        # and leave the solve running: it sees the flag at its next progress event and
+        # hands back its best plan.
         if proc is not None and proc.pid is not None and proc.is_alive():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGINT)

@@ -8,7 +8,6 @@ once, and every job is a cheap fork.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -22,7 +21,10 @@ import models
 import solvers.pipeline  # noqa: F401 - loaded once by the fork server, not by every job
 from broker.ledger import Broker
 from broker.service.jobs import JobTable
+from models.plan import Plan
+from models.scenario import Scenario
 from solvers import ProgressEvent, SolveOptions
+from solvers.options import StopFlag
 
 log = logging.getLogger("broker.service")
 
@@ -32,13 +34,10 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PROGRESS_EVERY_S = 0.25
 
 
-class JobCancelled(Exception):
-    """Raised from the progress callback of a job whose cancel was asked for (Dask)."""
-
-
 class _Reporter:
-    def __init__(self, table: JobTable, job_id: str, cooperative: bool):
+    def __init__(self, table: JobTable, job_id: str, cooperative: bool, stop: StopFlag):
         self.table, self.job_id, self.cooperative = table, job_id, cooperative
+        self.stop = stop
         self.last = 0.0
         self.phase: str | None = None
         self.pending: dict[str, Any] | None = None
@@ -58,7 +57,8 @@ class _Reporter:
         cancel = self.table.progress(self.job_id, self.pending)
         self.pending = None
         if cancel and self.cooperative:
-            raise JobCancelled()
+            # The search stops at its next look at the flag and returns its best plan.
+            self.stop.set()
 
 
 def die_with_parent() -> None:
@@ -87,6 +87,12 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def _interruptible(sc: Scenario, options: SolveOptions) -> Plan:
+    from solvers.interrupt import solve_interruptibly
+
+    return solve_interruptibly(sc, options).plan
+
+
 def run_plan_job(url: str, job_id: str, cooperative: bool = False) -> str:
     """Solve the plan job `job_id` of the database at `url` to its end; returns the
     job's final status. `cooperative`: stop at the next progress event once a cancel is
@@ -107,13 +113,20 @@ def _run(b: Broker, table: JobTable, job_id: str, cooperative: bool) -> str:
         return "skipped"  # cancelled while it waited
     job = table.get(job_id)
     assert job is not None
-    reporter = _Reporter(table, job_id, cooperative)
+    stop = StopFlag()
+    reporter = _Reporter(table, job_id, cooperative, stop)
     opts = job.options
     options = SolveOptions(time_limit=opts.get("time_limit"), seed=int(opts.get("seed", 0)),
-                           progress=reporter)
+                           progress=reporter, stop=stop)
     try:
-        result = b.plan(job.request_ids, options)
-    except (KeyboardInterrupt, JobCancelled):
+        # Here SIGINT (a cancel) stops the search, which hands back the best plan it has
+        # with its bound, taken from the incumbent should an engine call not come back
+        # within the grace (solvers/interrupt.py); before the solve it is a
+        # KeyboardInterrupt, and nothing is stored. On Dask no signal comes: the
+        # progress callback sets the flag.
+        result = b.plan(job.request_ids, options,
+                        solver=None if cooperative else _interruptible)
+    except KeyboardInterrupt:
         table.finish(job_id, "cancelled", message="cancelled before the solver had a plan "
                      "to keep; nothing was stored or booked")
         return "cancelled"
@@ -128,11 +141,14 @@ def _run(b: Broker, table: JobTable, job_id: str, cooperative: bool) -> str:
     # The plan is stored: a late SIGINT must not turn it into a lost job.
     if not cooperative:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(JobCancelled):
-        reporter.flush()
+    reporter.flush()
     after = table.get(job_id)
     cancelled = after is not None and after.cancel_requested
     status = result.plan.status.value
+    if cancelled and not result.plan.status.has_plan:
+        table.finish(job_id, "cancelled", message=f"cancelled before the solver had a plan "
+                     f"to keep ({status}); nothing was booked")
+        return "cancelled"
     if cancelled:
         table.finish(job_id, "cancelled", plan_id=result.plan_id,
                      message=f"cancelled; the best plan found so far is kept ({status})")

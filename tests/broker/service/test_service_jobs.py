@@ -23,6 +23,7 @@ from service_support import (
 
 import models
 from broker import Broker
+from broker.service.runner import CANCEL_GRACE_S
 from models.check import check
 from scenarios.generate import generate
 
@@ -124,3 +125,88 @@ def test_cancel_stops_the_solve(tmp_path: Path) -> None:
 def request_id(doc: dict[str, Any], i: int) -> str:
     return str(doc["requests"][i]["id"])
 
+
+
+def _incumbent_job(c: httpx.Client, body: dict[str, Any], timeout: float = 90.0
+                   ) -> dict[str, Any]:
+    """Start a job and wait until its solve has an incumbent and still runs."""
+    r = c.post("/v1/plans", json=body)
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = c.get(f"/v1/jobs/{r.json()['id']}").json()
+        assert job["status"] in ("queued", "running"), job
+        if (job["progress"] or {}).get("incumbent") is not None:
+            return job
+        time.sleep(0.05)
+    pytest.fail("the job had no incumbent in time")
+
+
+def _kept_plan(url: str, job: dict[str, Any]) -> models.Plan:
+    """The plan a cancelled job kept: stored, and feasible for what it planned."""
+    assert job["status"] == "cancelled", job
+    assert job["plan_id"] is not None, job
+    assert job["message"].startswith("cancelled; the best plan found so far is kept ("), job
+    plan = models.plan_from_dict(job["plan"])
+    assert plan.status.has_plan
+    with Broker(url) as b:
+        sc, _version = b.residual_scenario(job["plan"]["ledger"]["requests"])
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    return plan
+
+
+def test_cancel_keeps_the_best_plan_found_so_far(tmp_path: Path) -> None:
+    # A generated medium market: 200 requests, whose solve runs the whole time limit.
+    doc = generate("medium", 1)
+    with database("sqlite", tmp_path) as url:
+        key = make_key(url, "planner")
+        with Broker(url) as b:
+            b.import_scenario(doc)
+            b.submit(doc["requests"])
+        with running(url, tmp_path, workers=1) as srv, srv.client(key) as c:
+            job = _incumbent_job(c, {"time_limit": 300})
+            t0 = time.monotonic()
+            assert c.delete(f"/v1/jobs/{job['id']}").status_code == 202
+            done = wait_job(c, job["id"], timeout=60)
+            # Stopped by the cancel, well before the time limit: within the runner's
+            # grace, after which a solve would be killed with nothing kept.
+            assert time.monotonic() - t0 < CANCEL_GRACE_S
+            plan = _kept_plan(url, done)
+            assert plan.status is models.Status.FEASIBLE  # stopped: not proven optimal
+            # It is a plan like any other: it can be committed.
+            r = c.post("/v1/commits", json={"plan_id": done["plan_id"]})
+            assert r.status_code == 201, r.text
+
+
+def test_dask_executor_solves_and_cancels_jobs(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    doc = generate("small", 1)
+    with database("sqlite", tmp_path) as url:
+        key = make_key(url, "planner")
+        with Broker(url) as b:
+            b.import_scenario(doc)
+            b.submit(doc["requests"])
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                          dashboard_address=None, host="127.0.0.1") as cluster:
+            address = cluster.scheduler_address.removeprefix("tcp://")
+            with running(url, tmp_path, extra=["--executor", f"dask://{address}"]) as srv, \
+                    srv.client(key) as c:
+                first = [r["id"] for r in doc["requests"][:3]]
+                r = c.post("/v1/plans", json={"requests": first, "time_limit": 20})
+                assert r.status_code == 202, r.text
+                job = wait_job(c, r.json()["id"], timeout=90)
+                assert job["status"] == "done", job
+                assert sorted(job["plan"]["ledger"]["requests"]) == sorted(first)
+                r = c.post("/v1/commits", json={"plan_id": job["plan_id"]})
+                assert r.status_code == 201, r.text
+                export = c.get("/v1/export").json()
+                report = check(models.scenario_from_dict(export["scenario"]),
+                               models.plan_from_dict(export["plan"]))
+                assert report.ok, report.summary()
+                # On Dask no signal reaches the task: the cancel is seen at the next
+                # progress event, and the search hands back its best plan.
+                job = _incumbent_job(c, {"time_limit": 60})
+                assert c.delete(f"/v1/jobs/{job['id']}").status_code == 202
+                _kept_plan(url, wait_job(c, job["id"], timeout=90))
