@@ -3,7 +3,11 @@ committed requests, a real `broker serve` on 127.0.0.1, and HTTP clients quoting
 requests the ledger has not seen, one at a time and from concurrent clients.
 
     python -m broker.service.bench [--size medium] [--committed 100] [--quotes 40]
-                                   [--clients 16] [--db URL]
+                                   [--clients 16] [--db URL [--requests FILE]]
+                                   [--baseline REV]
+
+With `--baseline REV` the same quotes are asked, in turn, of a server of that git
+revision (`git archive`) and of this tree's, on the same ledger, in the same run.
 
 The figures in docs/service.md come from this command. Each quote is a different
 request (the service remembers a quote per ledger version, so a repeat costs nothing;
@@ -59,6 +63,73 @@ def prepare(url: str, size: str, seed: int, committed: int) -> list[dict[str, An
     return list(reqs[committed:])
 
 
+def _serve(tree: Path, url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    log = log_path.open("ab")
+    srv = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--port", str(port),
+                            "--db", url], stdout=log, stderr=subprocess.STDOUT, cwd=tree,
+                           env=dict(os.environ, PYTHONPATH=str(tree)))
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return srv
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    srv.kill()
+    raise SystemExit(f"the server of {tree} did not start: see {log_path}")
+
+
+def measure(base: str, key: str, seq: list[dict[str, Any]], conc: list[dict[str, Any]],
+            clients: int, per_client: int, warm: dict[str, Any]) -> dict[str, list[float]]:
+    """Client-side latencies (ms) of one server: sequential new quotes, the time the
+    server says it spent on them, repeats, and `clients` concurrent clients."""
+    headers = {"Authorization": f"Bearer {key}"}
+    out: dict[str, list[float]] = {"seq": [], "server": [], "again": [], "conc": []}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
+        c.post("/v1/quotes", json=warm).raise_for_status()  # the first quote loads the ledger
+        for r in seq:
+            t = time.perf_counter()
+            resp = c.post("/v1/quotes", json=r)
+            out["seq"].append((time.perf_counter() - t) * 1000)
+            resp.raise_for_status()
+            out["server"].append(resp.json()["seconds"] * 1000)
+        for r in seq[:10]:
+            t = time.perf_counter()
+            c.post("/v1/quotes", json=r).raise_for_status()
+            out["again"].append((time.perf_counter() - t) * 1000)
+    lock = threading.Lock()
+
+    def client(i: int) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
+            for r in conc[i * per_client:(i + 1) * per_client]:
+                t = time.perf_counter()
+                c.post("/v1/quotes", json=r).raise_for_status()
+                with lock:
+                    out["conc"].append((time.perf_counter() - t) * 1000)
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    out["rate"] = [len(out["conc"]) / (time.perf_counter() - t)]
+    return out
+
+
+def _tree(rev: str, into: Path) -> Path:
+    """`git archive REV` of this repository, unpacked."""
+    import tarfile
+
+    root = Path(__file__).resolve().parents[2]
+    archive = into / "baseline.tar"
+    with archive.open("wb") as f:
+        subprocess.run(["git", "-C", str(root), "archive", rev], stdout=f, check=True)
+    tree = into / "baseline"
+    with tarfile.open(archive) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="medium")
@@ -67,14 +138,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quotes", type=int, default=40, help="sequential quotes")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--per-client", type=int, default=3)
-    ap.add_argument("--db", help="an empty database (default: a temporary SQLite file)")
+    ap.add_argument("--db", help="an empty database (default: a temporary SQLite file); "
+                    "with --requests, a ledger prepared before")
+    ap.add_argument("--requests", type=Path, help="JSON list of the requests to quote, "
+                    "for a --db prepared before")
+    ap.add_argument("--baseline", help="also measure this git revision's server, in turn "
+                    "with this tree's, on the same ledger and requests")
     ap.add_argument("--port", type=int, default=8765)
     args = ap.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory()
     url = args.db or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     t0 = time.perf_counter()
-    rest = prepare(url, args.size, args.seed, args.committed)
+    if args.requests is not None:
+        import json
+
+        rest = json.loads(args.requests.read_text())
+    else:
+        rest = prepare(url, args.size, args.seed, args.committed)
     need = args.quotes + args.clients * args.per_client
     if len(rest) < need:
         print(f"only {len(rest)} uncommitted requests for {need} quotes", file=sys.stderr)
@@ -86,63 +167,31 @@ def main(argv: list[str] | None = None) -> int:
 
     with Broker(url) as b:
         key = KeyStore(b.engine).create("planner", label="bench").key
-    base = f"http://127.0.0.1:{args.port}"
-    log = open(Path(tmp.name) / "server.log", "wb")  # noqa: SIM115 - closed below
-    srv = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--port",
-                            str(args.port), "--db", url], stdout=log, stderr=subprocess.STDOUT,
-                           env=dict(os.environ))
+    here = Path(__file__).resolve().parents[2]
+    trees = [("this tree", here)]
+    if args.baseline:
+        trees.insert(0, (f"baseline {args.baseline}", _tree(args.baseline, Path(tmp.name))))
+    seq, conc = rest[:args.quotes], rest[args.quotes:need]
+    results = {}
     try:
-        for _ in range(600):
+        for name, tree in trees:
+            srv = _serve(tree, url, args.port, Path(tmp.name) / "server.log")
             try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        headers = {"Authorization": f"Bearer {key}"}
-        seq = rest[:args.quotes]
-        conc = rest[args.quotes:need]
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-            c.post("/v1/quotes", json=rest[-1])  # the first quote loads the ledger
-            ms, server_ms = [], []
-            for r in seq:
-                t = time.perf_counter()
-                resp = c.post("/v1/quotes", json=r)
-                ms.append((time.perf_counter() - t) * 1000)
-                resp.raise_for_status()
-                server_ms.append(resp.json()["seconds"] * 1000)
-            again = []
-            for r in seq[:10]:
-                t = time.perf_counter()
-                c.post("/v1/quotes", json=r).raise_for_status()
-                again.append((time.perf_counter() - t) * 1000)
-        print(_summary("one client, each request new   ", ms))
-        print(_summary("  (time inside the server)     ", server_ms))
-        print(_summary("one client, repeated requests  ", again))
-
-        lat: list[float] = []
-        lock = threading.Lock()
-
-        def client(i: int) -> None:
-            with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
-                for r in conc[i * args.per_client:(i + 1) * args.per_client]:
-                    t = time.perf_counter()
-                    c.post("/v1/quotes", json=r).raise_for_status()
-                    with lock:
-                        lat.append((time.perf_counter() - t) * 1000)
-
-        t = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            list(pool.map(client, range(args.clients)))
-        wall = time.perf_counter() - t
-        print(_summary(f"{args.clients} concurrent clients, new       ", lat)
-              + f"  ({len(lat) / wall:.1f} quotes/s)")
+                results[name] = measure(f"http://127.0.0.1:{args.port}", key, seq, conc,
+                                        args.clients, args.per_client, rest[-1])
+            finally:
+                srv.terminate()
+                srv.wait(timeout=30)
+        for name, r in results.items():
+            print(f"{name}:")
+            print(_summary("  one client, each request new   ", r["seq"]))
+            print(_summary("    (time inside the server)     ", r["server"]))
+            print(_summary("  one client, repeated requests  ", r["again"]))
+            print(_summary(f"  {args.clients} concurrent clients, new       ", r["conc"])
+                  + f"  ({r['rate'][0]:.1f} quotes/s)")
         print(f"machine: {os.cpu_count()} cores, load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
-        srv.terminate()
-        srv.wait(timeout=30)
-        log.close()
         tmp.cleanup()
     return 0
 
