@@ -852,6 +852,14 @@ def _print_repair(res: broker.RepairResult, as_json: bool) -> None:
         print_json("repair", res.to_dict() | {"cost_delta": res.cost_delta})
         return
     say = functools.partial(out.print, highlight=False, markup=False)
+    dates = res.period_dates
+
+    def when(p: int | None) -> str:
+        # Periods with their start dates where the ledger's horizon has a start (SPEC 8.1).
+        if p is None:
+            return "period -"
+        return f"period {p} ({dates[p]})" if dates and 0 <= p < len(dates) else f"period {p}"
+
     say(f"{res.description}: {len(res.broken)} request(s) broken"
         + (f" ({', '.join(res.broken)})" if res.broken else ""))
     for rid, why in res.broken.items():
@@ -864,10 +872,10 @@ def _print_repair(res: broker.RepairResult, as_json: bool) -> None:
             + (f", unmet {r.unmet_before} -> {r.unmet_after}"
                if r.unmet_after != r.unmet_before else ""))
         for m in r.moves:
-            to = (f"{m.to_workshop} period {m.to_period}" if m.to_workshop is not None
+            to = (f"{m.to_workshop} {when(m.to_period)}" if m.to_workshop is not None
                   else "not made at home")
-            say(f"    step {m.step}: {m.quantity} from {m.from_workshop} period "
-                f"{m.from_period} to {to}")
+            say(f"    step {m.step}: {m.quantity} from {m.from_workshop} "
+                f"{when(m.from_period)} to {to}")
         for reason in r.unmet_reasons:
             say(f"    unmet: {reason}")
     delta = res.cost_delta

@@ -38,6 +38,7 @@ from broker.ledger.registry import after_registry_change
 from broker.ledger.results import Move, RepairResult, RequestRepair
 from broker.ledger.store import Store, require_registry, settings
 from models.check import check
+from models.dates import period_dates
 from models.derived import Derived
 from models.evaluate import recompute_cost
 from models.plan import PLAN_FORMAT, Plan
@@ -161,7 +162,9 @@ def propose(store: Store, event: Disruption, *, change_penalty: float | None = N
         freed=freed, requests=changes, change_penalty=penalty, moved_units=moved,
         cost_before=cost_before, cost_after=cost_after, penalised_cost=penalised,
         seconds=seconds, rounds=rounds, plan=models.plan_from_dict(doc, "repair"),
-        committed=False, commit_run_id=None, actor=actor)
+        committed=False, commit_run_id=None, actor=actor,
+        period_dates=period_dates(after.horizon.start, after.horizon.period_days,
+                                  after.horizon.periods))
 
 
 def is_repair_id(store: Store, ref: object) -> bool:

@@ -268,6 +268,8 @@ class RepairResult(Result):
     committed: bool
     commit_run_id: int | None
     actor: str
+    # The ISO start date of every period (SPEC 8.1), where the ledger's horizon has one.
+    period_dates: list[str] | None = None
 
     @property
     def cost_delta(self) -> float | None:

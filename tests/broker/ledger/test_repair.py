@@ -267,3 +267,25 @@ def test_cli_disrupt_dry_run_then_commit(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "unknown workshop 'ws-zz'" in unknown.output
     with Broker(db) as b:
         _exported_ok(b)
+
+
+def test_cli_disrupt_shows_the_dates_of_a_dated_ledger(tmp_path: Path) -> None:
+    """With horizon.start (SPEC 8.1) every move names its periods' start dates, and the
+    JSON document carries the date of every period."""
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    doc = _registry()
+    doc["horizon"] = {**doc["horizon"], "start": "2027-03-01", "period_days": 7}
+    _ledger(db, doc).close()
+    runner = CliRunner()
+    res = runner.invoke(app, ["disrupt", "leave", "ws-b", "--dry-run", "--db", db])
+    assert res.exit_code == 0, res.output
+    moves = [ln for ln in res.output.splitlines() if ln.strip().startswith("step ")]
+    assert moves, res.output
+    assert all("period 0 (2027-03-01)" in ln or "period 1 (2027-03-08)" in ln
+               or "period 2 (2027-03-15)" in ln or "period 3 (2027-03-22)" in ln
+               for ln in moves), moves
+    as_json = runner.invoke(app, ["disrupt", "leave", "ws-b", "--dry-run", "--json",
+                                  "--db", db])
+    periods = len(doc_periods := json.loads(as_json.output)["period_dates"])
+    assert doc_periods[:2] == ["2027-03-01", "2027-03-08"] and periods == doc["horizon"][
+        "periods"]
