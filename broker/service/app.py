@@ -706,7 +706,7 @@ def _request_out(r: RequestRecord) -> RequestOut:
                       buyer=r.document.get("buyer"), component=r.component,
                       quantity=r.quantity, status=r.status, submitted_at=r.submitted_at,
                       plan_id=r.plan_id, document=r.document, due=r.due,
-                      due_date=r.due_date)
+                      due_date=r.due_date, release_date=r.release_date)
 
 
 def _workshop_ids(s: Service) -> set[str]:

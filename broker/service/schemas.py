@@ -94,6 +94,8 @@ class RequestOut(_Out):
                             "without a due).")
     due_date: date | None = Field(None, description="First day of the due period, when the "
                                   "registry's horizon has a start (SPEC 8.1).")
+    release_date: date | None = Field(None, description="First day of the release period, "
+                                      "when the registry's horizon has a start (SPEC 8.1).")
 
 
 class RequestPage(_Out):

@@ -64,6 +64,9 @@ def test_whole_flow(served: tuple[Server, str, str]) -> None:
         first = c.post("/v1/requests", json=request("R1", 12, destination="loc-c"),
                        headers={"Idempotency-Key": "k-R1"})
         assert first.status_code == 201, first.text
+        # The registry's horizon starts 2027-01-04 (weeks): release 0 and due 3 by date.
+        assert (first.json()["release_date"], first.json()["due_date"]) == (
+            "2027-01-04", "2027-01-25")
         again = c.post("/v1/requests", json=request("R1", 12, destination="loc-c"),
                        headers={"Idempotency-Key": "k-R1"})
         assert again.status_code == 200
