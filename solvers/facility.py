@@ -163,7 +163,8 @@ class _Moves:
     def left(self) -> float:
         return self.deadline - time.perf_counter()
 
-    def value(self, opened: frozenset[str]) -> tuple[float, Answer | None]:
+    def value(self, opened: frozenset[str], most: float | None = None
+              ) -> tuple[float, Answer | None]:
         """The LP value of engaging exactly opened (module docstring); inf if none is found."""
         if opened in self.cache:
             return self.cache[opened], None
@@ -173,7 +174,7 @@ class _Moves:
             keep[self.cols[w]] = True
             keep[self.b.eng[w]] = True
             lb[self.b.eng[w]] = 1.0
-        limit = self.left()
+        limit = self.left() if most is None else min(self.left(), most)
         if limit <= 0.05:
             return math.inf, None
         params = mathopt.SolveParameters(lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX,
@@ -289,7 +290,9 @@ class _Moves:
             self.info["skipped"] = "engagement fees are a small share of the cost"
             return
         t0 = time.perf_counter()
-        cur, ans = self.value(opened)
+        # The first valuation may take EVAL_SHARE of the time, not all of it: where one
+        # takes longer the method stands aside with the rest of its time unspent.
+        cur, ans = self.value(opened, most=EVAL_SHARE * self.span)
         if ans is None or ans.x is None or not math.isfinite(cur):
             self.info["skipped"] = "the incumbent's workshops have no LP value in time"
             return

@@ -316,3 +316,5 @@ class RepairOut(_Out):
     commit_run_id: int | None
     actor: str
     already: bool = Field(False, description="Committed before; nothing written now.")
+    period_dates: list[str] | None = Field(None, description="ISO start date of every "
+                                           "period, where the horizon has a start (SPEC 8.1).")
