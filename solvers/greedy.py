@@ -212,43 +212,102 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
 
 def _meet_regions(st: CapacityState, order: list[Request], made_of: dict[str, list[_Made]],
                   rest: dict[str, int], regret: dict[str, float]) -> bool:
-    """Regional shares (SPEC 8.5): while a location makes less than its share of the
-    domestic units, the request that loses least by it (least regret) among those made
-    elsewhere is not made at home after all, which lowers the domestic units. It ends:
-    with nothing made outside the short locations every share is met. True if any
-    request was taken back."""
+    """Regional shares (SPEC 8.5), in two passes, each taking requests made outside a
+    short location (one that makes less than its share of the domestic units) by least
+    regret first:
+
+    1. the request is made again, the units a short location lacks with its final step
+       at that location's workshops and the rest anywhere (`_remake_in_regions`);
+    2. what is still short after that: the request is not made at home after all, which
+       lowers the domestic units. This pass ends with every share met: with nothing made
+       outside the short locations each of them holds.
+
+    True if any request was made again or taken back."""
     sc = st.sc
     shares = {loc: v for loc, v in sc.policy.min_location_share.items() if v > 0}
     loc_of = st.d.location_of
     steps = {r.id: len(sc.component(r.component).routing) for r in order}
     at_loc: dict[str, int] = defaultdict(int)
-    final_of: dict[str, dict[str, int]] = {}
-    for r in order:
+
+    def finals(r: Request) -> dict[str, int]:
         per: dict[str, int] = defaultdict(int)
         for made in made_of[r.id]:
             for (_rid, s, wid, _t), q in made.x.items():
                 if s == steps[r.id] - 1:
                     per[loc_of[wid]] += q
-                    at_loc[loc_of[wid]] += q
-        final_of[r.id] = per
-    domestic = sum(at_loc.values())
-    taken_back = False
-    for r in sorted(order, key=lambda r: (regret[r.id], r.id)):
-        short = {loc for loc, v in shares.items() if at_loc[loc] < v * domestic - 1e-9}
-        if not short:
-            break
-        per = final_of[r.id]
-        if not per or all(loc in short for loc in per):
+        return per
+
+    for r in order:
+        for loc, q in finals(r).items():
+            at_loc[loc] += q
+    changed = False
+    for remake in (True, False):
+        for r in sorted(order, key=lambda r: (regret[r.id], r.id)):
+            domestic = sum(at_loc.values())
+            short = {loc for loc, v in shares.items() if at_loc[loc] < v * domestic - 1e-9}
+            if not short:
+                return changed
+            per = finals(r)
+            if not per or all(loc in short for loc in per):
+                continue
+            for made in made_of[r.id]:
+                _undo(st, r, made)
+            made_of[r.id] = []
+            rest[r.id] = r.quantity
+            for loc, q in per.items():
+                at_loc[loc] -= q
+            changed = True
+            if remake:
+                made_of[r.id] = _remake_in_regions(st, r, shares, at_loc, sorted(short))
+                rest[r.id] = r.quantity - sum(m.final for m in made_of[r.id])
+                for loc, q in finals(r).items():
+                    at_loc[loc] += q
+    return changed
+
+
+def _remake_in_regions(st: CapacityState, r: Request, shares: dict[str, float],
+                       at_loc: dict[str, int], short: list[str]) -> list[_Made]:
+    """Make `r` again (it has been taken back): for each short location, the units that
+    bring it to its share of the domestic units with all of `r` made, with its final step
+    at that location's workshops only; then the rest of `r` anywhere. What is made is
+    given back, and nothing returned, when it breaks a minimum lot or sourcing floor."""
+    sc = st.sc
+    domestic = sum(at_loc.values()) + r.quantity
+    left = r.quantity
+    out: list[_Made] = []
+    saved = st.final_left
+    for loc in short:
+        need = min(left, math.ceil(shares[loc] * domestic - at_loc[loc] - 1e-9))
+        if need <= 0:
             continue
-        for made in made_of[r.id]:
+        # Final steps anywhere else have no room; at `loc`, the room the spread leaves.
+        only: dict[str, int] = defaultdict(int)
+        for w in sc.workshops:
+            if w.location == loc:
+                only[w.id] = saved[w.id] if saved is not None else r.quantity
+        st.final_left = only
+        try:
+            made = _route(st, r, None, need)
+        finally:
+            st.final_left = saved
+        if made is None or made.final <= 0:
+            continue
+        if saved is not None:
+            steps = len(sc.component(r.component).routing)
+            for (_rid, s, wid, _t), q in made.x.items():
+                if s == steps - 1:
+                    saved[wid] -= q
+        out.append(made)
+        left -= made.final
+    if left > 0:
+        more = _route_best(st, r, None, left)
+        if more is not None and more.final > 0:
+            out.append(more)
+    if out and _lots_or_floors(sc) and not _meets_lots_and_floors(st, r, out):
+        for made in out:
             _undo(st, r, made)
-        made_of[r.id] = []
-        rest[r.id] = r.quantity
-        for loc, q in per.items():
-            at_loc[loc] -= q
-            domestic -= q
-        taken_back = True
-    return taken_back
+        return []
+    return out
 
 
 def _lots_or_floors(sc: Scenario) -> bool:

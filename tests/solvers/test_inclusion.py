@@ -231,20 +231,41 @@ def test_constructive_plan_keeps_to_the_spread(solve_checked: SolveChecked,
     assert plan.objective == pytest.approx(20)
 
 
-# Region L2 at least 0.3: R (10) is made at wA (L1) for 10, R2 (10, may be imported at 5)
-# also at wA; L2 makes nothing, so the request that loses least by it, R2 (regret 5 - 1),
-# is taken back and imported; then R alone is still all at L1 and is taken back too
-# (a constructive plan does not move work to L2): 10 unmet at 100 + 10 imported at 5 =
-# 1050, a plan that meets the share (no domestic units).
-def test_constructive_plan_keeps_to_regional_shares(solve_checked: SolveChecked,
-                                                    unguided: dict[str, Any]) -> None:
-    d = doc({"wA": 1, "wB": 30}, 10, loc={"wB": "L2"})
+def _regions_case(wb_hours: float = 100) -> Doc:
+    """R (10, no import) and R2 (10, imported at 5) at wA (rate 1, L1) or wB (rate 30,
+    L2, `wb_hours` of room); L2 makes at least 0.3 of the domestic units."""
+    d = doc({"wA": 1, "wB": 30}, 10, loc={"wB": "L2"}, capacity={"wB": wb_hours})
     d["components"][0]["import"] = {"price": 5}
     d["requests"].append({"id": "R2", "component": "c", "quantity": 10})
     d["requests"][0]["allow_import"] = False
     d["policy"]["min_location_share"] = {"L2": 0.3}
-    plan = solve_checked(d, **unguided)
+    return d
+
+
+# Region L2 at least 0.3: cheapest first, R and R2 are both made at wA (L1); L2 makes
+# nothing, so the request that loses least by it, R2 (regret 5 - 1 against 100 - 1), is
+# made again: the 6 units L2 lacks of 0.3 * 20 with the final step at wB, 4 at wA:
+# R 10 + R2 6 * 30 + 4 = 194, a plan that meets the share. (Taking R2 and then R back,
+# as the constructive plan did before it moved work, cost 10 unmet at 100 + 10 imported
+# at 5 = 1050.) The optimum imports R2 and moves 3 of R: 7 + 3 * 30 + 10 * 5 = 147.
+def test_constructive_plan_keeps_to_regional_shares(solve_checked: SolveChecked,
+                                                    unguided: dict[str, Any]) -> None:
+    plan = solve_checked(_regions_case(), **unguided)
+    assert plan.solver["plan"] == "constructive"
+    assert plan.objective == pytest.approx(194)
+    assert units(plan) == {"wA": 14, "wB": 6}
+    assert solve_checked(_regions_case(), method=EXACT).objective == pytest.approx(147)
+
+
+# As above with 2 hours at wB: R2 made again gets 2 of its 6 units at L2 (2 of 20, short),
+# R made again none (wB is full): both are then taken back, R2 imported and R unmet:
+# 10 * 100 + 10 * 5 = 1050, a plan with no domestic units, which meets the share.
+def test_constructive_plan_takes_back_what_no_region_can_make(
+        solve_checked: SolveChecked, unguided: dict[str, Any]) -> None:
+    plan = solve_checked(_regions_case(wb_hours=2), **unguided)
+    assert plan.solver["plan"] == "constructive"
     assert plan.objective == pytest.approx(1050)
+    assert units(plan) == {}
 
 
 # --------------------------------------------------------------------------------------
