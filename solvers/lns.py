@@ -88,6 +88,14 @@ def vector_from_raw(b: Built, raw: Raw) -> np.ndarray | None:
     made = {r for r, _s, _w in used}
     for rid, c in b.home.items():
         v[c] = 1.0 if rid in made else 0.0
+    if b.domestic is not None:
+        # The domestic units as one column (SPEC 8.4, 8.5): the units of final steps.
+        # Unset, a plan under a spread or a regional share was no point of the model, the
+        # neighbourhood search stood aside, and the solve returned at half its limit.
+        last: dict[str, int] = {}
+        for (r, s, _w, _t) in b.x:
+            last[r] = max(last.get(r, 0), s)
+        v[b.domestic] = float(sum(q for (r, s, _w, _t), q in raw.x.items() if s == last[r]))
     if b.cum:
         per_t: dict[tuple[str, int, int], int] = defaultdict(int)
         for (r, s, _w, t), q in raw.x.items():

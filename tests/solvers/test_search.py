@@ -114,13 +114,16 @@ def _assert_checked_candidate(sc, search: Search) -> None:  # type: ignore[no-un
     assert report.objective == pytest.approx(plan.objective, rel=1e-9)
 
 
-@pytest.mark.parametrize("which", ["small-1", "default", "default-regret"])
+@pytest.mark.parametrize("which", ["small-1", "default", "default-regret", "default-spread"])
 def test_a_constructive_plan_is_a_point_of_the_model(which: str) -> None:
     # The default scenario has a request with a sourcing floor (REQ-0004, SPEC 8.3): its
-    # "makes any unit at home" column must be set too, or the neighbourhood search, which
+    # "makes any unit at home" column must be set too, and under a spread or a regional
+    # share (8.4, 8.5) the domestic-units column, or the neighbourhood search, which
     # starts from this point, stands aside.
-    sc = scenario_from_dict(generate("small", 1) if which == "small-1" else builtin_dict(
-        DEFAULT_SCENARIO))
+    doc = generate("small", 1) if which == "small-1" else builtin_dict(DEFAULT_SCENARIO)
+    if which == "default-spread":
+        doc["policy"] |= {"max_workshop_share": 0.1, "min_location_share": {"talang": 0.2}}
+    sc = scenario_from_dict(doc)
     d = Derived(sc)
     gb, graw = greedy_plan(sc, d, order_by="regret" if which.endswith("regret") else "due")
     b = build(sc, d)
