@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from small_case import small
 from typer.testing import CliRunner
 
 import models
@@ -16,22 +17,7 @@ from models.check import check
 runner = CliRunner()
 
 # Two workshops, one two-step component; worked out by hand in test_solve_summary.
-SMALL = {
-    "name": "cli-small",
-    "horizon": {"periods": 2},
-    "transport": {"cost_per_kg_km": 1.0},
-    "locations": [{"id": "a"}, {"id": "b"}],
-    "routes": [{"from": "a", "to": "b", "km": 10}],
-    "workshops": [
-        {"id": "w1", "location": "a", "capacity": {"cast": 10}, "rate": {"cast": 2}},
-        {"id": "w2", "location": "b", "capacity": {"mach": 10}, "rate": {"mach": 3}},
-    ],
-    "components": [
-        {"id": "c", "weight_kg": 2, "routing": [{"process": "cast", "hours": 1},
-                                                {"process": "mach", "hours": 1}]},
-    ],
-    "requests": [{"id": "R1", "component": "c", "quantity": 5, "due": 1}],
-}
+SMALL = small("cli-small")
 
 
 def write(tmp_path: Path, doc: object, name: str = "s.yaml") -> Path:

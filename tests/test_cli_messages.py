@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import yaml
+from small_case import small
 from typer.testing import CliRunner
 
 from cli import app
@@ -19,23 +20,8 @@ from cli import app
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 
-SMALL = {
-    "name": "msg-small",
-    "horizon": {"periods": 2},
-    "transport": {"cost_per_kg_km": 1.0},
-    "locations": [{"id": "a"}, {"id": "b"}],
-    "routes": [{"from": "a", "to": "b", "km": 10}],
-    "workshops": [
-        {"id": "w1", "location": "a", "capacity": {"cast": 10}, "rate": {"cast": 2}},
-        {"id": "w2", "location": "b", "capacity": {"mach": 10}, "rate": {"mach": 3}},
-    ],
-    "components": [
-        {"id": "c", "weight_kg": 2, "routing": [{"process": "cast", "hours": 1},
-                                                {"process": "mach", "hours": 1}]},
-    ],
-    "requests": [{"id": f"R{i}", "component": "c", "quantity": 1, "due": 1}
-                 for i in range(1, 13)],
-}
+SMALL = small("msg-small", requests=[
+    {"id": f"R{i}", "component": "c", "quantity": 1, "due": 1} for i in range(1, 13)])
 
 
 def test_database_error_is_not_raw_markup(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from small_case import small
 
 import broker
 from broker.summary import UnmetLine, Utilization, summarize
@@ -14,22 +15,7 @@ from models.check import check
 
 # Two workshops, one two-step component (as in tests/test_cli.py): 5 units cast at w1
 # (2/h) = 10 and machined at w2 (3/h) = 15, shipped 5 * 2 kg * 10 km = 100.
-SMALL: dict[str, Any] = {
-    "name": "summary-small",
-    "horizon": {"periods": 2},
-    "transport": {"cost_per_kg_km": 1.0},
-    "locations": [{"id": "a"}, {"id": "b"}],
-    "routes": [{"from": "a", "to": "b", "km": 10}],
-    "workshops": [
-        {"id": "w1", "location": "a", "capacity": {"cast": 10}, "rate": {"cast": 2}},
-        {"id": "w2", "location": "b", "capacity": {"mach": 10}, "rate": {"mach": 3}},
-    ],
-    "components": [
-        {"id": "c", "weight_kg": 2, "routing": [{"process": "cast", "hours": 1},
-                                                {"process": "mach", "hours": 1}]},
-    ],
-    "requests": [{"id": "R1", "component": "c", "quantity": 5, "due": 1}],
-}
+SMALL: dict[str, Any] = small("summary-small")
 
 
 def test_summary_of_a_plan_matches_the_hand_numbers() -> None:
