@@ -42,9 +42,8 @@ from datetime import timedelta
 import numpy as np
 from ortools.math_opt.python import mathopt
 
-from solvers.lns import vector_from_raw
+from solvers.lns import clean_point, incumbent_point, offer_point
 from solvers.lpmodel import Answer, solve_proto
-from solvers.mip import drop_unused_fixed_costs, raw_from_answer
 from solvers.model import Built
 from solvers.search import Search
 
@@ -96,18 +95,18 @@ class _Moves:
         am = b.model
         self.am = am
         self.lb, self.ub, self.cost, _integer = am.arrays()
-        self.integer = _integer
         cols: dict[str, list[int]] = defaultdict(list)
+        xcols: dict[str, list[int]] = defaultdict(list)
         for (_r, _s, w, _t), c in b.x.items():
             cols[w].append(c)
+            xcols[w].append(c)
         for (w, _comp, _s), c in b.tool.items():
             cols[w].append(c)
         for (_r, _s, w), c in b.src.items():
             cols[w].append(c)
         self.W = sorted(b.eng)
         self.cols = {w: np.array(sorted(cols[w]), dtype=np.int64) for w in self.W}
-        self.xcols = {w: np.array(sorted(c for (_r, _s, ww, _t), c in b.x.items()
-                                         if ww == w), dtype=np.int64) for w in self.W}
+        self.xcols = {w: np.array(sorted(xcols[w]), dtype=np.int64) for w in self.W}
         self.fee = {w: float(self.cost[b.eng[w]]) for w in self.W}
         base = np.ones(am.num_vars, dtype=bool)
         for w in self.W:
@@ -260,15 +259,9 @@ class _Moves:
         self.last_offer, self.offered = time.perf_counter(), opened
         if ans.x is None:
             return
-        v = drop_unused_fixed_costs(self.b, ans.x)
-        v[self.integer] = np.round(v[self.integer])
-        if self.am.violation(v) > 1e-6:
-            return
-        cost = float(np.dot(self.cost, v))
         # The restricted model's optimality proves nothing about the whole model.
-        raw = raw_from_answer(self.b, Answer(reason=mathopt.TerminationReason.FEASIBLE,
-                                             primal_bound=cost, dual_bound=-math.inf, x=v))
-        if self.search.offer("facility", self.b, raw, vector=v):
+        v, cost = clean_point(self.b, ans.x)
+        if offer_point(self.search, "facility", self.b, v, cost):
             self.info["plans"] = int(self.info.get("plans", 0)) + 1  # type: ignore[call-overload]
 
     # -- the search ---------------------------------------------------------------------
@@ -276,10 +269,7 @@ class _Moves:
         search, b = self.search, self.b
         self.span = max(0.0, self.left())
         self.info = search.info.setdefault("facility", {})
-        best = search.best
-        assert best is not None
-        v = best.vector if best.vector is not None and best.built is b else (
-            vector_from_raw(b, best.raw))
+        v = incumbent_point(search, b)
         if v is None:
             self.info["skipped"] = "the incumbent is not a point of the model"
             return

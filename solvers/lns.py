@@ -108,6 +108,40 @@ def vector_from_raw(b: Built, raw: Raw) -> np.ndarray | None:
     return v
 
 
+def incumbent_point(search: Search, b: Built) -> np.ndarray | None:
+    """The search's incumbent as column values of model `b` (kept on the candidate), or
+    None when it is no point of `b`."""
+    best = search.best
+    assert best is not None
+    if best.vector is not None and best.built is b:
+        return best.vector
+    v = vector_from_raw(b, best.raw)
+    if v is None or b.model.violation(v) > 1e-6:
+        return None
+    best.vector = v
+    return v
+
+
+def clean_point(b: Built, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """An engine's column values with idle fees dropped and integer columns rounded, and
+    their cost."""
+    v = drop_unused_fixed_costs(b, x)
+    integer = np.frombuffer(b.model.integer, dtype=np.int8).astype(bool)
+    v[integer] = np.round(v[integer])
+    return v, float(np.dot(np.frombuffer(b.model.cost, dtype=np.float64), v))
+
+
+def offer_point(search: Search, source: str, b: Built, v: np.ndarray, cost: float) -> bool:
+    """Offer the point `v` of model `b` (from `clean_point`) to the search as a plan, if
+    it satisfies every row; True if it is the new incumbent. Found on a restricted or
+    sub-model, so it proves nothing about the whole model's bound."""
+    if b.model.violation(v) > 1e-6:
+        return False
+    raw = raw_from_answer(b, Answer(reason=mathopt.TerminationReason.FEASIBLE,
+                                    primal_bound=cost, dual_bound=-math.inf, x=v))
+    return search.offer(source, b, raw, vector=v)
+
+
 class Lns:
     """The `improve` method of the search loop (solvers/search.py)."""
 
@@ -175,20 +209,9 @@ class _Run:
         self.vector: np.ndarray | None = None
 
     # -- the incumbent ----------------------------------------------------------------
-    def _incumbent(self) -> np.ndarray | None:
-        best = self.search.best
-        assert best is not None
-        if best.vector is not None and best.built is self.b:
-            return best.vector
-        v = vector_from_raw(self.b, best.raw)
-        if v is None or self.b.model.violation(v) > 1e-6:
-            return None
-        best.vector = v
-        return v
-
     def loop(self) -> None:
         search = self.search
-        v = self._incumbent()
+        v = incumbent_point(search, self.b)
         info = search.info.setdefault("lns", {"iterations": 0, "improvements": 0})
         if v is None:
             info["skipped"] = "the incumbent is not a point of the model"
@@ -217,21 +240,13 @@ class _Run:
             info["iterations"] = self.iterations
             gain = 0.0
             if ans is not None and ans.x is not None:
-                new = np.where(free, ans.x, v)
-                new = drop_unused_fixed_costs(self.b, new)
-                integer = np.frombuffer(self.b.model.integer, dtype=np.int8).astype(bool)
-                new[integer] = np.round(new[integer])
-                new_cost = float(np.dot(self.cost, new))
-                if new_cost < cur - 1e-9 * max(1.0, abs(cur)) and (
-                        self.b.model.violation(new) <= 1e-6):
-                    raw = raw_from_answer(self.b, Answer(
-                        reason=mathopt.TerminationReason.FEASIBLE, primal_bound=new_cost,
-                        dual_bound=-math.inf, x=new))
-                    if search.offer(f"lns/{name}", self.b, raw, vector=new):
-                        gain = cur - new_cost
-                        v, cur = new, new_cost
-                        self.accepted += 1
-                        info["improvements"] = self.accepted
+                new, new_cost = clean_point(self.b, np.where(free, ans.x, v))
+                if new_cost < cur - 1e-9 * max(1.0, abs(cur)) and offer_point(
+                        search, f"lns/{name}", self.b, new, new_cost):
+                    gain = cur - new_cost
+                    v, cur = new, new_cost
+                    self.accepted += 1
+                    info["improvements"] = self.accepted
                 if bool(free.all()) and ans.reason is mathopt.TerminationReason.OPTIMAL:
                     # Nothing was fixed: the sub-model is the model, its bound is one.
                     search.raise_bound(ans.dual_bound, "lns (whole model)")
