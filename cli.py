@@ -154,8 +154,10 @@ def say_error(label: str, message: str) -> None:
 
 def fail_input(e: models.InputError) -> NoReturn:
     say_error("error:", f"{e.source}: {len(e.problems)} problem(s)")
-    for p in e.problems:
-        err.print(f"  {p}", highlight=False, markup=False)
+    # Plain lines in one write: through the console one by one, 100,000 problems took
+    # 12 s to print after 2 s of validation.
+    err.file.write("".join(f"  {p}\n" for p in e.problems))
+    err.file.flush()
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -229,18 +231,24 @@ def solve(
     target = out_file or Path(f"{sc.name}.plan.json")
     models.write_plan(plan, target)
     if not quiet:
-        print_summary(broker.summarize(sc, plan))
+        print_summary(broker.summarize(
+            sc, plan, deliveries=len(sc.requests) <= MAX_DELIVERY_LINES))
         out.print(f"plan written to [bold]{target}[/]", highlight=False)
     run_id = _record(db, sc, plan, options, quiet) if record else None
     if as_json:
         print_json("solve", broker.summarize(sc, plan).to_dict()
                    | {"plan_file": str(target), "run": run_id})
     code = EXIT_INTERRUPTED if interrupted else EXIT_OK if plan.status.has_plan else EXIT_NO_PLAN
-    if detached and _own_process:
+    if _own_process:
         out.file.flush()
         err.file.flush()
-        # The search may still be inside an engine call: leave without waiting for it (in
-        # a test calling `app`, the daemon thread is left to finish on its own).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        # The search may still be inside an engine call (detached): leave without waiting
+        # for it (in a test calling `app`, the daemon thread is left to finish on its
+        # own). Otherwise the same: freeing the plan and the scenario object by object
+        # took 1.3 s of a 20 s limit at 100,000 requests, after everything was written.
         os._exit(code)
     raise typer.Exit(code)
 

@@ -85,8 +85,12 @@ def request_lines(scenario: Scenario, plan: Plan) -> list[RequestLine]:
     """Per request: due period and date, units arriving per period, units unmet."""
     start, days = scenario.horizon.start, scenario.horizon.period_days
 
+    dates: dict[int, str | None] = {}
+
     def on(t: int) -> str | None:
-        return None if start is None else period_start(start, days, t).isoformat()
+        if t not in dates:
+            dates[t] = None if start is None else period_start(start, days, t).isoformat()
+        return dates[t]
 
     arriving: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in plan.production:
@@ -155,8 +159,9 @@ def no_plan_reason(plan: Plan) -> str:
     return "the time limit ran out before a plan was found"
 
 
-def summarize(scenario: Scenario, plan: Plan) -> PlanSummary:
-    """Everything the summary of `plan` shows, computed once."""
+def summarize(scenario: Scenario, plan: Plan, deliveries: bool = True) -> PlanSummary:
+    """Everything the summary of `plan` shows, computed once; without `deliveries`, no
+    per-request lines (a terminal summary of many requests does not show them)."""
     has_plan = plan.status.has_plan and plan.cost is not None
     h = scenario.horizon
     end = (None if h.start is None
@@ -174,4 +179,4 @@ def summarize(scenario: Scenario, plan: Plan) -> PlanSummary:
         unmet=[UnmetLine(u.request, u.quantity, u.reason) for u in plan.unmet],
         utilization=utilization(scenario, plan) if has_plan else [],
         no_plan=None if has_plan else no_plan_reason(plan),
-        deliveries=request_lines(scenario, plan) if has_plan else [])
+        deliveries=request_lines(scenario, plan) if has_plan and deliveries else [])

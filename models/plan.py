@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from models.jsontext import dumps_indented
 
 PLAN_FORMAT = "imc-broker/plan@1"
 COST_TERMS = (
@@ -244,4 +245,4 @@ class Plan(BaseModel):
 
     def to_json(self) -> str:
         # Stable key order and formatting: the same plan is the same file, byte for byte.
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(self.to_dict()) + "\n"

@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.scenario import MAX_PERIODS
+
 
 def loc_to_path(loc: Iterable[int | str]) -> str:
     out = ""
@@ -133,7 +135,8 @@ def cross_check(doc: dict[str, Any]) -> list[str]:
     periods: int | None = None
     if isinstance(horizon, dict):
         n = _int(horizon.get("periods"))
-        periods = n if n is not None and n >= 1 else None
+        # Out of range, it is reported as such once; lengths are not held against it.
+        periods = n if n is not None and 1 <= n <= MAX_PERIODS else None
 
     def ref(path: str, value: Any, known: set[str], what: str) -> None:
         if isinstance(value, str) and value not in known:

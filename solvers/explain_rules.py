@@ -42,9 +42,19 @@ class RuleContext:
         self.at_loc: dict[str, int] = defaultdict(int)
         for wid, q in self.final_at.items():
             self.at_loc[d.location_of[wid]] += q
+        self._room: dict[tuple[str, int, int, str], float] = {}
 
     def room(self, r: Request, s: int, wid: str) -> float:
         """Whole units of step s of r that `wid` has hours left for in the step's window."""
+        # It depends on the request only through its component and release: kept, since
+        # 100,000 requests asked it 1.3 million times (18 of the 25 s of their reasons).
+        key = (r.component, r.release, s, wid)
+        hit = self._room.get(key)
+        if hit is None:
+            hit = self._room[key] = self._room_of(r, s, wid)
+        return hit
+
+    def _room_of(self, r: Request, s: int, wid: str) -> float:
         sc = self.sc
         comp = sc.component(r.component)
         w = sc.workshop(wid)

@@ -68,7 +68,12 @@ def shipment_rows(sc: Scenario, d: Derived, b: Built, raw: Raw) -> list[Shipment
     g_by_step: dict[tuple[str, int], list[tuple[tuple[str, str], int]]] = defaultdict(list)
     for (rid, s, a, c), q in raw.G.items():
         g_by_step[(rid, s)].append(((a, c), q))
+    # Only requests with units or flows have shipments (100,000 requests, most of them
+    # imported: a second per plan went on the others).
+    active = {rid for rid, _s in totals} | {rid for rid, _s in g_by_step}
     for r in sc.requests:
+        if r.id not in active:
+            continue
         n = len(sc.component(r.component).routing)
         for s in range(n - 1):
             here = sorted(totals.get((r.id, s), {}).items(), key=lambda kv: w_order[kv[0]])

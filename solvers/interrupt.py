@@ -76,22 +76,26 @@ def solve_interruptibly(scenario: Scenario, options: SolveOptions) -> Outcome:
     if options.time_limit is not None:
         start = options.started if options.started is not None else time.perf_counter()
         deadline = start + options.time_limit
-    late = False
+    # Once the search writes its own plan (StopFlag.claim), it is waited for: taking the
+    # snapshot would write the same rows a second time on the same interpreter, and the
+    # writing keeps to the limit by itself (unmet reasons past it are not worked out).
+    writing = False
     while worker.is_alive():
         worker.join(0.05)
         now = time.perf_counter()
-        if stopped_at and now - stopped_at[0] > grace and stop.snapshot is not None:
-            return Outcome(stop.snapshot(), True, True)
+        if writing or stop.snapshot is None:
+            continue
         # Not a stop: a search that ends in the grace keeps its status (a stop would make
         # a proven optimum "feasible"); the search stops at the deadline by itself.
-        if deadline is not None and not stopped_at and stop.snapshot is not None and (
-                now > deadline + DEADLINE_GRACE * (options.time_limit or 0.0)):
-            late = True
-            break
-    if late and worker.is_alive():
-        signal.signal(signal.SIGINT, previous)
-        assert stop.snapshot is not None
-        return Outcome(stop.snapshot(), False, True)
+        late = deadline is not None and not stopped_at and (
+            now > deadline + DEADLINE_GRACE * (options.time_limit or 0.0))
+        if (stopped_at and now - stopped_at[0] > grace) or late:
+            if not stop.claim("snapshot"):
+                writing = True
+                continue
+            if late:
+                signal.signal(signal.SIGINT, previous)
+            return Outcome(stop.snapshot(), bool(stopped_at), True)
     if not stopped_at:
         signal.signal(signal.SIGINT, previous)
     if "error" in done:

@@ -89,5 +89,14 @@ def final_eligible(d: Derived, r: Request, s: int, n_steps: int) -> list[str]:
     (a unit that cannot be delivered is not delivered)."""
     ws = d.eligible[(r.id, s)]
     if s == n_steps - 1 and r.destination is not None:
-        ws = [w for w in ws if delivery_km(d, r, d.location_of[w]) is not None]
+        # Kept per (eligible list, destination): requests share their eligible lists
+        # (models/derived.py), and 100,000 requests asked this half a million times. The
+        # list is kept with its answer, so that its id is not reused for another one.
+        cache = d.__dict__.setdefault("_final_eligible", {})
+        key = (id(ws), r.destination)
+        hit = cache.get(key)
+        if hit is None or hit[0] is not ws:
+            hit = cache[key] = (ws, [w for w in ws
+                                     if delivery_km(d, r, d.location_of[w]) is not None])
+        return hit[1]
     return ws

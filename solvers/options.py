@@ -52,6 +52,18 @@ class StopFlag:
         self._event = threading.Event()
         # Set by a running solve: the plan of its incumbent at the moment of the call.
         self.snapshot: Callable[[], Plan] | None = None
+        self._lock = threading.Lock()
+        self._writer: str | None = None
+
+    def claim(self, who: str) -> bool:
+        """Whether `who` is the one to write the plan: the search once it ends, or whoever
+        takes the snapshot because it did not come back in time, whichever asks first.
+        Both at once would write the same rows twice on one interpreter (at 100,000
+        requests the snapshot of a search already writing its plan doubled the time)."""
+        with self._lock:
+            if self._writer is None:
+                self._writer = who
+            return self._writer == who
 
     def set(self) -> None:
         self._event.set()

@@ -47,8 +47,17 @@ from solvers.portfolio import solve_portfolio
 from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
 from solvers.sensitivity import price
 
-# Seconds the rows, explanations and check of a plan take per request (measured).
+# Seconds the rows, explanations and check of a plan, its dates, its file and the
+# command's summary take per request (measured: 100,000 requests, 12 s on the loaded
+# development machine), and the largest share of the limit kept for them: a search
+# stopped too early still beats a command that ends after the limit.
 ROWS_SECONDS_PER_REQUEST = 1.2e-4
+RESERVE_MAX = 0.75
+# Under a time limit, a plan's unmet reasons are worked out until this share of the limit
+# past the deadline, less this many times what its rows took (the checks, dates, plan file
+# and summary after them take about as long, in proportion).
+EXPLAIN_OVERRUN = 0.05
+AFTER_EXPLAIN = 6.0
 
 
 def ortools_version() -> str:
@@ -85,14 +94,18 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> Plan:
     # Kept at the end of a limit for the rows, the explanations and the check.
     # Rows, dates, explanations, the check, and the command's summary and plan file take
     # time in proportion to the requests (100,000 requests: about 12 s, where 2 s had
-    # been kept and the command ended at 26 s of a 20 s limit), up to half the limit.
-    reserve = 0.0 if deadline is None else min(0.5 * options.time_limit, max(  # type: ignore[operator]
+    # been kept and the command ended at 26 s of a 20 s limit), up to RESERVE_MAX of it.
+    reserve = 0.0 if deadline is None else min(RESERVE_MAX * options.time_limit, max(  # type: ignore[operator]
         min(2.0, 0.04 * options.time_limit), ROWS_SECONDS_PER_REQUEST * len(scenario.requests)))  # type: ignore[operator]
     if options.stop is not None:
-        options.stop.snapshot = lambda: _best_plan(search, options, started,
-                                                   time.perf_counter())
+        options.stop.snapshot = lambda: with_dates(scenario, _best_plan(
+            search, options, started, time.perf_counter()))
     run(search, methods, phases, providers, reserve=reserve)
     t_solved = time.perf_counter()
+    if options.stop is not None and not options.stop.claim("search"):
+        # The plan was taken from the incumbent (solvers/interrupt.py) and is being
+        # written; nobody reads this thread's answer.
+        return Plan(scenario=scenario.name, status=Status.NO_SOLUTION)
     plan = _best_plan(search, options, started, t_solved)
     emit("done", plan.objective, plan.bound)
     return plan
@@ -231,7 +244,12 @@ def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Ra
     model's objective and the cost of its rows disagree."""
     solver_info = {**options.describe(), **_info(search), "plan": source,
                    "ortools": ortools_version()}
+    t_rows = time.perf_counter()
     production, shipments, materials, imports, terms = plan_rows(sc, d, built, raw)
+    explain_until = None
+    if search.deadline is not None and options.time_limit is not None:
+        explain_until = search.deadline + EXPLAIN_OVERRUN * options.time_limit - (
+            AFTER_EXPLAIN * (time.perf_counter() - t_rows))
     objective = sum(terms.values())
     bound = search.bound if math.isfinite(search.bound) else None
     status = Status.FEASIBLE
@@ -241,7 +259,8 @@ def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Ra
         if objective - bound <= OPTIMAL_GAP * max(1.0, abs(objective)) and (
                 not search.interrupted()):
             status = Status.OPTIMAL
-    reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=status is Status.OPTIMAL)
+    reasons = explain_unmet(sc, d, raw.x, materials, raw.u, proven=status is Status.OPTIMAL,
+                            deadline=explain_until)
     unmet = [UnmetRow(request=r.id, quantity=raw.u[r.id], reason=reasons[r.id])
              for r in sc.requests if r.id in raw.u]
     cost = Cost.from_dict(terms)

@@ -196,6 +196,10 @@ def grouped_lp(sc: Scenario, d: Derived, deadline: float | None,
                algorithm: mathopt.LPAlgorithm = mathopt.LPAlgorithm.DUAL_SIMPLEX,
                by_release: bool = True) -> LpBound:
     started = time.perf_counter()
+    if deadline is not None and started >= deadline:
+        # No time to solve it: building it alone took 2 s of a plan of 100,000 requests
+        # that was already late.
+        return LpBound(bound=-math.inf, value=None, columns=0, rows=0, links=0, seconds=0.0)
     ab, _merged, links = grouped_model(sc, by_release)
     am = ab.model
     bound, value, x = solve_lp(am, deadline, algorithm)

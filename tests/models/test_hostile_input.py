@@ -231,6 +231,16 @@ def test_too_many_periods_refused_before_any_work() -> None:
     assert probs == [f"horizon.periods: must be <= {MAX_PERIODS} (got 1000000000)"]
 
 
+def test_too_many_periods_are_not_held_against_per_period_lists() -> None:
+    # Out of range, the horizon is reported once: "has 2 entries, horizon.periods is
+    # 1000000000" for every list of the file would only bury it.
+    def mutate(d: dict[str, Any]) -> None:
+        d["horizon"]["periods"] = 1_000_000_000
+        d["workshops"][0]["capacity_by_period"] = {"cast": [10, 10]}
+    assert doc_problems(mutate) == [
+        f"horizon.periods: must be <= {MAX_PERIODS} (got 1000000000)"]
+
+
 def test_many_problems_are_each_reported_once() -> None:
     d = copy.deepcopy(BASE)
     d["requests"] = [{"id": f"R{i}", "component": "nope", "quantity": 1} for i in range(5000)]

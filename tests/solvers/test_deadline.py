@@ -51,3 +51,33 @@ def test_a_worker_that_returns_in_time_gives_its_own_plan(
     outcome = solve_interruptibly(TINY, SolveOptions(time_limit=30.0))
     assert outcome.plan.status is Status.INFEASIBLE
     assert (outcome.interrupted, outcome.detached) == (False, False)
+
+
+def test_a_search_already_writing_its_plan_is_waited_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past the deadline and its grace the search is writing its own plan: the snapshot
+    # would write the same rows again on the same interpreter, so the watchdog waits.
+    snapshots: list[int] = []
+
+    def writing(_sc: Scenario, options: SolveOptions) -> Plan:
+        assert options.stop is not None
+        options.stop.snapshot = lambda: snapshots.append(1) or Plan(  # type: ignore[func-returns-value]
+            scenario="deadline", status=Status.NO_SOLUTION)
+        assert options.stop.claim("search")
+        time.sleep(0.6)  # the limit is 0.2 s: well past it and its grace
+        return Plan(scenario="deadline", status=Status.INFEASIBLE)
+
+    monkeypatch.setattr(solvers.pipeline, "solve", writing)
+    outcome = solve_interruptibly(TINY, SolveOptions(time_limit=0.2,
+                                                     started=time.perf_counter()))
+    assert outcome.plan.status is Status.INFEASIBLE
+    assert (outcome.interrupted, outcome.detached) == (False, False)
+    assert snapshots == []
+
+
+def test_a_search_that_ends_after_the_snapshot_does_not_write_its_plan() -> None:
+    from solvers.options import StopFlag
+
+    stop = StopFlag()
+    assert stop.claim("snapshot")
+    assert not stop.claim("search") and stop.claim("snapshot")

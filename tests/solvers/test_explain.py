@@ -10,7 +10,7 @@ from collections.abc import Callable
 import models
 from models.derived import Derived
 from models.plan import Plan
-from solvers.explain import explain_unmet
+from solvers.explain import NOT_WORKED_OUT, explain_unmet
 
 SolveChecked = Callable[..., Plan]
 
@@ -40,6 +40,23 @@ def test_proven_plan_blames_the_other_costs() -> None:
     assert reasons["R"].startswith("cheaper to leave it than to make it at the given penalty "
                                    "of 100 per unit: a unit's production and material cost "
                                    "about 3, but the tooling")
+
+
+def test_requests_alike_share_their_reason_and_a_past_deadline_names_itself() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["requests"] = [{"id": f"R{i}", "component": "c", "quantity": 5} for i in range(3)]
+    doc["requests"].append({"id": "Q", "component": "c", "quantity": 5, "unmet_penalty": 1})
+    sc = models.scenario_from_dict(doc)
+    unmet = {r.id: 5 for r in sc.requests}
+    reasons = explain_unmet(sc, Derived(sc), {}, [], unmet, proven=False)
+    one_by_one = {rid: explain_unmet(sc, Derived(sc), {}, [], {rid: 5}, proven=False)[rid]
+                  for rid in unmet}
+    assert reasons == one_by_one
+    assert reasons["R0"] == reasons["R2"] != reasons["Q"]
+    late = explain_unmet(sc, Derived(sc), {}, [], unmet, proven=False, deadline=0.0)
+    assert late == dict.fromkeys(unmet, NOT_WORKED_OUT)
+    assert NOT_WORKED_OUT == ("reason not worked out: the time limit ran out while the plan "
+                              "was being written; solve with a longer limit to have it")
 
 
 # The only domestic steel (mc-krakatau) is out of stock; imported steel is cheap (60 per
