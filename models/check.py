@@ -72,6 +72,20 @@ OPTIMAL_GAP = 1e-6
 _ROW_KEYS = frozenset({"production", "shipments", "materials", "imports", "unmet"})
 
 
+def supported_status(plan: Plan) -> Status:
+    """The status the plan's own objective and bound support, by the checker's rule:
+    `optimal` only with both finite and the bound within OPTIMAL_GAP (relative) of the
+    objective, else `feasible`; any other status as it is. What the ledger and the history
+    store, whatever the plan handed to them says."""
+    if plan.status is not Status.OPTIMAL:
+        return plan.status
+    obj, bound = plan.objective, plan.bound
+    if obj is None or bound is None or not (math.isfinite(obj) and math.isfinite(bound)) or (
+            obj - bound > OPTIMAL_GAP * max(1.0, abs(obj))):
+        return Status.FEASIBLE
+    return Status.OPTIMAL
+
+
 @dataclass(frozen=True)
 class Violation:
     kind: str

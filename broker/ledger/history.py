@@ -15,6 +15,7 @@ from broker.ledger.db.registry import now, registry_doc
 from broker.ledger.planning import ledger_plan
 from broker.ledger.results import LedgerExport, RunRecord
 from broker.ledger.store import Store, require_registry, settings, settings_version, utc
+from models.check import supported_status
 from models.dates import with_dates
 from models.plan import Plan
 from models.scenario import Scenario
@@ -28,6 +29,10 @@ def record_solve(store: Store, scenario: Scenario, plan: Plan, options: SolveOpt
     from broker.version import __version__
 
     doc = models.scenario_to_dict(scenario)
+    # An `optimal` whose bound does not prove it is kept as the `feasible` it is.
+    status = supported_status(plan)
+    if status is not plan.status:
+        plan = plan.model_copy(update={"status": status})
     with Session(store.writer, expire_on_commit=False) as s, s.begin():
         run = t.Run(kind="solve", created_at=now(), ledger_version=settings_version(s),
                     scenario_name=scenario.name, scenario_hash=scenario_hash(doc),

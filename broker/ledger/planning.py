@@ -32,7 +32,7 @@ from broker.ledger.db.registry import now, registry_doc
 from broker.ledger.requests import open_docs
 from broker.ledger.results import CommitResult, PlanResult
 from broker.ledger.store import Store, require_registry, settings
-from models.check import check
+from models.check import check, supported_status
 from models.evaluate import compute_kpis, recompute_cost
 from models.plan import PLAN_FORMAT, Plan
 from models.scenario import Scenario
@@ -70,6 +70,11 @@ def plan(store: Store, request_ids: Sequence[str] | None = None,
     t_load = time.perf_counter()
     result = (solver or solve)(sc, options)
     t_solved = time.perf_counter()
+    # Stored and returned with the status its bound supports (the checker's rule), so the
+    # history never says `optimal` of a plan its own bound does not prove.
+    status = supported_status(result)
+    if status is not result.status:
+        result = result.model_copy(update={"status": status})
     shash = scenario_hash(models.scenario_to_dict(sc))
     ids = [r.id for r in sc.requests]
     timings = {"load": t_load - t0, **(result.timings or {})}

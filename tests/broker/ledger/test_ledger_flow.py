@@ -286,3 +286,43 @@ def test_history_keeps_plans_and_commits(ledger: Broker) -> None:
                                  ).objective == p.plan.objective
     commit_run = ledger.run(c.run_id)
     assert commit_run.plan_id == p.plan_id and "lock_wait" in commit_run.timings
+
+
+def test_history_never_says_optimal_of_a_plan_its_bound_does_not_prove(
+        ledger: Broker) -> None:
+    """A solver (or caller) that hands over `optimal` with a loose bound or none: the run
+    and the stored plan say `feasible`, as the checker demands; a tight one stays."""
+    import json
+
+    from models.check import check
+    from models.plan import Status
+    from solvers import SolveOptions, solve
+
+    ledger.submit([request("R1", 3)])
+
+    def claiming(bound: float | None) -> models.Plan:
+        def solver(sc: models.Scenario, options: SolveOptions) -> models.Plan:
+            p = solve(sc, options)
+            assert p.objective is not None
+            return p.model_copy(update={"status": Status.OPTIMAL, "bound": (
+                None if bound is None else p.objective * bound)})
+        res = ledger.plan(solver=solver)
+        run = ledger.run(res.plan_id)
+        stored = models.plan_from_dict(json.loads(run.document or "{}"))
+        assert run.status == res.plan.status.value == stored.status.value
+        assert check(res.scenario, stored).ok, check(res.scenario, stored).violations
+        return stored
+
+    assert claiming(0.5).status is Status.FEASIBLE
+    assert claiming(None).status is Status.FEASIBLE
+    assert claiming(1 - 1e-9).status is Status.OPTIMAL
+    # A recorded solve the same way.
+    sc = models.scenario_from_dict(registry(requests=[request("R9", 2)]))
+    p = solve(sc, SolveOptions())
+    assert p.status is Status.OPTIMAL and p.objective is not None
+    loose = p.model_copy(update={"bound": p.objective / 2})
+    assert [v.kind for v in check(sc, loose).violations] == ["bound"]
+    rec = ledger.record_solve(sc, loose, SolveOptions())
+    assert rec.status == "feasible"
+    assert models.plan_from_dict(json.loads(rec.document or "{}")).status is Status.FEASIBLE
+    assert ledger.record_solve(sc, p, SolveOptions()).status == "optimal"
