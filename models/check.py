@@ -26,6 +26,8 @@ from models.evaluate import (
     cost_terms,
     foreign_and_total,
     kpis,
+    non_finite_fields,
+    non_finite_text,
     read_rows,
 )
 from models.evaluate import fmt as _fmt
@@ -175,6 +177,8 @@ def _check_production(ctx: Context, plan: Plan, d: Decisions, out: list[Violatio
                 f"workshop {w} may not do step {s} of request {rid}: {why}"))
     for i, pr in enumerate(plan.production):
         r = ctx.requests.get(pr.request)
+        if non_finite_fields(pr):
+            continue  # a `number` violation
         if r is not None and pr.quantity > 0 and pr.period < r.release:
             out.append(Violation(
                 "release", f"production[{i}]",
@@ -406,8 +410,7 @@ def _check_numbers(plan: Plan, out: list[Violation]) -> None:
     while stack:
         path, v = stack.pop()
         if isinstance(v, float) and not math.isfinite(v):
-            what = "NaN" if math.isnan(v) else ("-Infinity" if v < 0 else "Infinity")
-            out.append(Violation("number", path, f"{what} is not a finite number"))
+            out.append(Violation("number", path, f"{non_finite_text(v)} is not a finite number"))
         elif isinstance(v, dict):
             stack.extend((f"{path}.{k}", x) for k, x in reversed(v.items()))
         elif isinstance(v, list | tuple):
@@ -514,7 +517,9 @@ def _check_dates(sc: Scenario, plan: Plan, out: list[Violation]) -> None:
     def day(t: int) -> str:
         return (start + timedelta(days=t * h.period_days)).isoformat()
 
-    for i, row in enumerate(plan.production):
+    counted = [(i, row) for i, row in enumerate(plan.production)
+               if not non_finite_fields(row)]  # the others are `number` violations
+    for i, row in counted:
         if row.date is not None and row.date != day(row.period):
             out.append(Violation("date", f"production[{i}].date",
                                  f"{row.date} is not the first day of period {row.period} "
@@ -524,7 +529,7 @@ def _check_dates(sc: Scenario, plan: Plan, out: list[Violation]) -> None:
     finals: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     known = {r.id: r for r in sc.requests}
     comps = {c.id: c for c in sc.components}
-    for row in plan.production:
+    for _i, row in counted:
         r = known.get(row.request)
         if r is not None and r.component in comps and \
                 row.step == len(comps[r.component].routing) - 1:

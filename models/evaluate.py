@@ -28,6 +28,22 @@ def fmt(v: float) -> str:
     return f"{v:.10g}"
 
 
+def non_finite_text(v: float) -> str:
+    """How a non-finite number reads in a plan file."""
+    return "NaN" if math.isnan(v) else ("-Infinity" if v < 0 else "Infinity")
+
+
+# The numbers of a row: whole numbers in all but `kg`, and Infinity or NaN in any of them
+# once read (models/plan.py `Whole`).
+_ROW_NUMBERS = ("step", "period", "quantity", "kg")
+
+
+def non_finite_fields(row: object) -> list[str]:
+    """The row's numbers that are Infinity or NaN (such a row cannot be counted)."""
+    return [f for f in _ROW_NUMBERS
+            if isinstance(v := getattr(row, f, None), float) and not math.isfinite(v)]
+
+
 # --------------------------------------------------------------------------------------
 # Reading the rows
 
@@ -114,6 +130,15 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
             msg = f"quantity {fmt(q)}{unit} is not positive"
         out.append(("quantity", where, msg))
 
+    def non_finite(where: str, row: object) -> bool:
+        """Each Infinity or NaN of the row, as a `number` problem naming its field, as
+        for every other number of a plan; True if there was one: the row is left out."""
+        bad = non_finite_fields(row)
+        for f in bad:
+            v = getattr(row, f)
+            out.append(("number", f"{where}.{f}", f"{non_finite_text(v)} is not a finite number"))
+        return bool(bad)
+
     def step_ok(where: str, r: Request, s: int, last: int) -> bool:
         if 0 <= s <= last:
             return True
@@ -126,6 +151,8 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
 
     for i, pr in enumerate(plan.production):
         where = f"production[{i}]"
+        if non_finite(where, pr):
+            continue
         r = ctx.requests.get(pr.request)
         ok = True
         if r is None:
@@ -150,6 +177,8 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
 
     for i, sh in enumerate(plan.shipments):
         where = f"shipments[{i}]"
+        if non_finite(where, sh):
+            continue
         r = ctx.requests.get(sh.request)
         ok = True
         if r is None:
@@ -176,6 +205,8 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
 
     for i, mr in enumerate(plan.materials):
         where = f"materials[{i}]"
+        if non_finite(where, mr):
+            continue
         center = ctx.centers.get(mr.center)
         ok = True
         if center is None:
@@ -187,10 +218,7 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
         if mr.material not in ctx.materials:
             unknown(where, "material", mr.material)
             ok = False
-        if not math.isfinite(mr.kg):
-            out.append(("quantity", where, f"kg {mr.kg} is not a number"))
-            ok = False
-        elif mr.kg <= 0:
+        if mr.kg <= 0:
             bad_quantity(where, mr.kg, " kg")
         if not ok:
             continue
@@ -209,6 +237,8 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
 
     for i, ir in enumerate(plan.imports):
         where = f"imports[{i}]"
+        if non_finite(where, ir):
+            continue
         r = ctx.requests.get(ir.request)
         if r is None:
             unknown(where, "request", ir.request)
@@ -224,6 +254,8 @@ def read_rows(ctx: Context, plan: Plan, out: list[RowProblem]) -> Decisions:
 
     for i, ur in enumerate(plan.unmet):
         where = f"unmet[{i}]"
+        if non_finite(where, ur):
+            continue
         r = ctx.requests.get(ur.request)
         if r is None:
             unknown(where, "request", ur.request)

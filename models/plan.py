@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from models.jsontext import dumps_indented
 
@@ -45,16 +55,28 @@ class _Row(BaseModel):
 # an unreadable file.
 
 
+def _whole_or_non_finite(v: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return v
+    return handler(v)
+
+
+# A row's whole number, strict as above; Infinity and NaN are read as they are (a float in
+# an int field), so that the checker names them as `number` violations of their row, as
+# it does every other non-finite number of a plan, instead of the file being unreadable.
+Whole = Annotated[StrictInt, WrapValidator(_whole_or_non_finite)]
+
+
 class ProductionRow(_Row):
     request: StrictStr
     """Request id."""
-    step: StrictInt
+    step: Whole
     """Step index in the request's routing (0-based)."""
     workshop: StrictStr
     """Workshop id."""
-    period: StrictInt
+    period: Whole
     """Period number (0-based) the units are made in."""
-    quantity: StrictInt
+    quantity: Whole
     """Whole units of the step made (x[r,s,w,t], SPEC 4)."""
     # SPEC 8.1: the ISO first day of the period, in plans of dated scenarios.
     date: StrictStr | None = None
@@ -64,13 +86,13 @@ class ProductionRow(_Row):
 class ShipmentRow(_Row):
     request: StrictStr
     """Request id."""
-    step: StrictInt
+    step: Whole
     """Step the units leave (they go on to step + 1)."""
     from_: StrictStr = Field(alias="from")
     """Workshop id where the step was made."""
     to: StrictStr
     """Workshop id of the next step."""
-    quantity: StrictInt
+    quantity: Whole
     """Whole units shipped (g[r,s,w,v], SPEC 4)."""
 
 
@@ -88,14 +110,14 @@ class MaterialRow(_Row):
 class ImportRow(_Row):
     request: StrictStr
     """Request id."""
-    quantity: StrictInt
+    quantity: Whole
     """Whole units imported (z[r])."""
 
 
 class UnmetRow(_Row):
     request: StrictStr
     """Request id."""
-    quantity: StrictInt
+    quantity: Whole
     """Whole units not delivered (u[r])."""
     reason: StrictStr
     """Why the units are not made at home or imported, in a planner's words."""

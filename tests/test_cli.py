@@ -76,6 +76,33 @@ def test_check_is_not_fooled_by_claims(tmp_path: Path, edit: str, line: str) -> 
     assert line in res.stdout.splitlines()
 
 
+@pytest.mark.parametrize(("table", "field", "value", "line"), [
+    ("production", "quantity", float("inf"),
+     "  [number] production[0].quantity: Infinity is not a finite number"),
+    ("production", "quantity", float("nan"),
+     "  [number] production[0].quantity: NaN is not a finite number"),
+    ("production", "period", float("-inf"),
+     "  [number] production[0].period: -Infinity is not a finite number"),
+    ("shipments", "quantity", float("nan"),
+     "  [number] shipments[0].quantity: NaN is not a finite number"),
+])
+def test_check_names_a_non_finite_number_of_a_row(tmp_path: Path, table: str, field: str,
+                                                  value: float, line: str) -> None:
+    # Reported as every other non-finite number of a plan is: a violation naming its
+    # place (exit 1), not an unreadable file; the row is left out of the sums.
+    scen = write(tmp_path, SMALL)
+    plan_file = tmp_path / "plan.json"
+    assert runner.invoke(app, ["solve", str(scen), "-o", str(plan_file), "-q"]).exit_code == 0
+    doc = json.loads(plan_file.read_text())
+    doc[table][0][field] = value
+    plan_file.write_text(json.dumps(doc))  # Infinity and NaN, as Python's json writes them
+    res = runner.invoke(app, ["check", str(scen), str(plan_file)])
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert line in res.stdout.splitlines()
+    assert sum("not a finite number" in ln for ln in res.stdout.splitlines()) == 1
+
+
 def test_check_refuses_a_plan_without_format_or_with_text_quantities(tmp_path: Path) -> None:
     scen = write(tmp_path, SMALL)
     plan_file = tmp_path / "plan.json"

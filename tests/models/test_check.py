@@ -189,6 +189,20 @@ def test_material_short_of_need() -> None:
     ]
 
 
+@pytest.mark.parametrize(("table", "field", "value", "where", "text"), [
+    ("materials", "kg", float("inf"), "materials[0].kg", "Infinity"),
+    ("imports", "quantity", float("nan"), "imports[0].quantity", "NaN"),
+    ("unmet", "quantity", float("-inf"), "unmet[0].quantity", "-Infinity"),
+    ("production", "step", float("inf"), "production[0].step", "Infinity"),
+])
+def test_a_non_finite_number_of_a_row_is_a_number_violation(
+        table: str, field: str, value: float, where: str, text: str) -> None:
+    report = check(scenario(), plan(lambda d: d[table][0].update({field: value})))
+    assert of_kind(report, "number") == [
+        Violation("number", where, f"{text} is not a finite number")]
+    assert report.blocking  # never booked nor analysed
+
+
 def test_material_from_center_without_it() -> None:
     def other(d: Doc) -> None:
         d["material_centers"][1]["materials"] = {"gj": {"stock_kg": 9, "price_per_kg": 1}}

@@ -54,6 +54,13 @@ EDITS = {
              "[number] cost.production: Infinity is not a finite number"),
     "tardiness": (_set("cost.tardiness", float("-inf")),
                   "[number] cost.tardiness: -Infinity is not a finite number"),
+    # A row's whole numbers are read as they are too, and named with their row.
+    "quantity-inf": (_row("quantity", float("inf")),
+                     "[number] production[0].quantity: Infinity is not a finite number"),
+    "quantity-nan": (_row("quantity", float("nan")),
+                     "[number] production[0].quantity: NaN is not a finite number"),
+    "period-inf": (_row("period", float("-inf")),
+                   "[number] production[0].period: -Infinity is not a finite number"),
 }
 
 
