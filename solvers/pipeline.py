@@ -58,6 +58,8 @@ RESERVE_MAX = 0.75
 # and summary after them take about as long, in proportion).
 EXPLAIN_OVERRUN = 0.05
 AFTER_EXPLAIN = 6.0
+# ... but never less than this share of the limit from when they start.
+EXPLAIN_AT_LEAST = 0.02
 
 
 def ortools_version() -> str:
@@ -248,8 +250,13 @@ def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Ra
     production, shipments, materials, imports, terms = plan_rows(sc, d, built, raw)
     explain_until = None
     if search.deadline is not None and options.time_limit is not None:
-        explain_until = search.deadline + EXPLAIN_OVERRUN * options.time_limit - (
-            AFTER_EXPLAIN * (time.perf_counter() - t_rows))
+        now = time.perf_counter()
+        explain_until = max(
+            search.deadline + EXPLAIN_OVERRUN * options.time_limit - AFTER_EXPLAIN * (
+                now - t_rows),
+            # Reasons take milliseconds below a few thousand requests: a search that ran a
+            # little late still has them all.
+            now + EXPLAIN_AT_LEAST * options.time_limit)
     objective = sum(terms.values())
     bound = search.bound if math.isfinite(search.bound) else None
     status = Status.FEASIBLE
