@@ -63,6 +63,10 @@ class Search:
         self.bound_from: str | None = None
         # The whole model, when a method built it (the neighbourhood search works on it).
         self.full: Built | None = None
+        # Columns of `full` a relaxation found worth using (the LP's support, with every
+        # column that is neither a unit nor a flow): where set, the neighbourhood search
+        # frees only these, so that its sub-models stay small.
+        self.support: np.ndarray | None = None
         self.infeasible = False
         self.info: dict[str, Any] = {}
         self.events: list[str] = []

@@ -190,3 +190,38 @@ def test_constructive_plan_meets_the_local_content_policy(solve_checked, monkeyp
         assert plan.kpis["local_content"] >= 0.6 - 1e-9
     else:
         assert plan.status.value == "no_solution"
+
+
+def test_search_on_the_lp_support_under_a_limit(solve_checked, monkeypatch) -> None:
+    """Under a limit the restricted MIP gives way to the neighbourhood search on the LP's
+    support: every sub-model frees only columns the LP used, columns that are neither
+    units nor flows, or columns the incumbent uses (until the support is dropped), and the
+    plan is checked, never below the exact optimum nor above the guided plan."""
+    import solvers.lns as lns
+
+    doc = generate("small", 1)
+    exact = solve_checked(doc)
+    assert exact.status.value == "optimal" and exact.objective is not None
+    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    solve_sub = lns._Run._solve
+
+    def spy(self, free, v, limit):  # type: ignore[no-untyped-def]
+        seen.append((free.copy(), v.copy(), self.search.support))
+        return solve_sub(self, free, v, limit)
+
+    monkeypatch.setattr(lns._Run, "_solve", spy)
+    guided = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
+    assert guided.solver["relaxation"] == "lp"
+    assert guided.solver["lns"]["iterations"] == len(seen) > 0
+    support = seen[0][2]
+    assert support is not None and not support.all()
+    dropped = "support" in guided.solver["lns"]
+    restricted = [bool((free & ~(support | (v != 0))).any()) is False
+                  for free, v, _s in seen]
+    # The support holds for every sub-model until it is dropped, then never again.
+    assert restricted[0]
+    if not dropped:
+        assert all(restricted)
+    assert guided.objective is not None and guided.bound is not None
+    assert guided.bound <= exact.objective * (1 + 1e-7)
+    assert exact.objective * (1 - 1e-7) <= guided.objective
