@@ -146,6 +146,8 @@ class Lns:
     """The `improve` method of the search loop (solvers/search.py)."""
 
     name = "lns"
+    # It improves a plan: without one it has nothing to do (`solvers.search.run`).
+    needs_incumbent = True
 
     def construct(self, search: Search) -> None:
         return None

@@ -211,6 +211,11 @@ def run(search: Search, methods: Sequence[SearchMethod], phases: Sequence[Phase]
     for i, ph in enumerate(phases):
         if search.stopped() or search.infeasible:
             break
-        last = i == len(phases) - 1
+        # Where every later phase improves a plan and there is none yet, this phase has
+        # all the time: on a small alt-generator instance whose constructive plan missed
+        # the policies, the MIP stopped at its half of a 10 s limit without a plan, and
+        # the solve returned at 6.9 s with none.
+        last = i == len(phases) - 1 or (search.best is None and all(
+            getattr(later.method, "needs_incumbent", False) for later in phases[i + 1:]))
         until = search.share(1.0 if last else ph.share, reserve)
         ph.method.improve(search, until)

@@ -239,3 +239,39 @@ def test_a_second_sigint_exits_at_once(tmp_path: Path) -> None:
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
     assert p.returncode == 130
+
+
+def test_a_phase_without_a_plan_after_it_has_all_the_time() -> None:
+    """Where no plan is there yet and every later phase only improves one, a phase's
+    share is the whole time left; with a plan, its own share."""
+    from solvers.search import Phase, run
+
+    sc = scenario_from_dict(generate("small", 1))
+    given: list[tuple[str, float]] = []
+
+    class First:
+        name = "first"
+
+        def construct(self, search: Search) -> None:
+            return None
+
+        def bound(self, search: Search, deadline: float | None) -> None:
+            return None
+
+        def improve(self, search: Search, deadline: float | None) -> None:
+            assert deadline is not None and search.deadline is not None
+            given.append((self.name, (deadline - time.perf_counter())
+                          / (search.deadline - time.perf_counter())))
+
+    class Improver(First):
+        name = "improver"
+        needs_incumbent = True
+
+    for with_plan in (False, True):
+        given.clear()
+        search = _search(sc, 100.0)
+        if with_plan:
+            search.offer("constructive", *greedy_plan(sc, search.d))
+        run(search, [], [Phase(First(), 0.5), Phase(Improver())], [])
+        assert given[0][0] == "first"
+        assert given[0][1] == pytest.approx(0.5 if with_plan else 1.0, abs=0.01)
