@@ -189,3 +189,32 @@ def test_past_its_deadline_the_constructive_plan_sends_the_rest_away() -> None:
     assert plan.objective == pytest.approx(sum(
         q * sc.import_unit_objective(sc.request(rid)) for rid, q in raw.z.items()) + sum(
         q * sc.unmet_penalty(sc.request(rid)) for rid, q in raw.u.items()), rel=1e-9)
+
+
+def test_constructive_plans_meet_the_local_content_floor(solve_checked) -> None:
+    """Alt-generator small seed 11 (min_local_content 0.4): the workshops have no room
+    for what the greedy pass imports, so imported units are left unmet, the cheapest per
+    unit of import cost first, until the floor holds; no constructive plan had met it,
+    and a solve under a short limit had no plan at all."""
+    from dataclasses import replace
+
+    from scenarios import altgen
+    from solvers.greedy import ORDERS, greedy_plan
+    from solvers.lp_guided import evaluate
+
+    doc = altgen.generate("small", 11)
+    sc = scenario_from_dict(doc)
+    d = Derived(sc)
+    assert sc.policy.min_local_content == 0.4
+    for order_by in ORDERS:
+        b, raw = greedy_plan(sc, d, order_by=order_by)
+        assert evaluate(sc, d, b, raw) is not None
+        # One unit fewer left unmet (imported again) and the floor would be missed.
+        moved = sorted(rid for rid in raw.u if raw.u[rid] > 0 and raw.z.get(rid, 0) > 0)
+        assert moved
+        back = [replace(raw, z={**raw.z, rid: raw.z[rid] + 1},
+                        u={**raw.u, rid: raw.u[rid] - 1}) for rid in moved]
+        assert any(evaluate(sc, d, b, r) is None for r in back)
+    plan = solve_checked(doc, time_limit=0.5)
+    assert plan.status.value == "feasible"
+    assert plan.kpis["local_content"] >= 0.4 - 1e-9
