@@ -14,9 +14,11 @@ from solvers.options import Engine, Formulation, Method, ProgressEvent, SolveOpt
 if TYPE_CHECKING:
     from models.plan import Plan
     from models.scenario import Scenario
+    from solvers.earliest import Earliest
 
-__all__ = ["Engine", "Formulation", "Method", "ProgressEvent", "SolveOptions", "ortools_version",
-           "solve"]
+__all__ = ["Engine", "Formulation", "Method", "ProgressEvent", "SolveOptions",
+           "completion_period", "earliest_completion", "ortools_version", "solve",
+           "solve_with_earliest"]
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
@@ -31,6 +33,34 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     from solvers.pipeline import solve as run
 
     return run(scenario, options)
+
+
+def earliest_completion(scenario: Scenario, options: SolveOptions | None = None, *,
+                        by: int | None = None) -> Earliest:
+    """The earliest period by which every unit of the one request of `scenario` can be
+    delivered, in one MIP (solvers/earliest.py); `by`: a period by which the caller
+    already has such a plan."""
+    from solvers.earliest import earliest_completion as run
+
+    return run(scenario, options, by=by)
+
+
+def solve_with_earliest(scenario: Scenario, options: SolveOptions | None = None,
+                        earliest_options: SolveOptions | None = None
+                        ) -> tuple[Plan, Earliest | None]:
+    """`solve(scenario, options)` and the `earliest_completion` of its one request (with
+    `earliest_options`), on one built model (solvers/earliest.py); None: no plan."""
+    from solvers.earliest import solve_with_earliest as run
+
+    return run(scenario, options, earliest_options)
+
+
+def completion_period(scenario: Scenario, plan: Plan) -> int:
+    """The last period of the plan's one request: its last final-step period, or its
+    imports' lead time; -1 when nothing is made or imported."""
+    from solvers.earliest import completion_period as run
+
+    return run(scenario, plan)
 
 
 def ortools_version() -> str:

@@ -82,6 +82,10 @@ def solve_model(b: Built, options: SolveOptions, started: float,
     if options.engine is not Engine.HIGHS:
         # HiGHS through MathOpt takes no thread count; its MIP search is serial anyway.
         params.threads = options.threads
+    if not options.presolve:
+        params.presolve = mathopt.Emphasis.OFF
+    if not options.heuristics:
+        params.heuristics = mathopt.Emphasis.OFF
     if deadline is not None:
         params.time_limit = seconds(deadline - time.perf_counter())
     t0 = time.perf_counter()

@@ -69,10 +69,19 @@ def ortools_version() -> str:
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
     """Solve `scenario` (SPEC sections 4 to 6) and return a plan (section 7), with the
     calendar of a dated scenario (SPEC 8.1, `models.dates.with_dates`)."""
-    return with_dates(scenario, _solve(scenario, options))
+    return with_dates(scenario, _solve(scenario, options)[0])
 
 
-def _solve(scenario: Scenario, options: SolveOptions | None) -> Plan:
+def solve_keeping_search(scenario: Scenario, options: SolveOptions | None = None
+                         ) -> tuple[Plan, Search | None]:
+    """`solve`, with the search it ran (its derived data and, where the engine had the
+    whole model, `search.full`), for a caller that asks more of the same model
+    (solvers/earliest.py); None where no search ran here (a portfolio, a fixed plan)."""
+    plan, search = _solve(scenario, options)
+    return with_dates(scenario, plan), search
+
+
+def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Search | None]:
     options = options or SolveOptions()
     started = options.started if options.started is not None else time.perf_counter()
     deadline = None if options.time_limit is None else started + options.time_limit
@@ -86,11 +95,11 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> Plan:
         emit("search")
         plan = solve_portfolio(scenario, options, started, deadline)
         emit("done", plan.objective, plan.bound)
-        return plan
+        return plan, None
     emit("build")
     d = Derived(scenario)
     if options.fixed_plan is not None:
-        return _priced(scenario, d, options, started)
+        return _priced(scenario, d, options, started), None
     search = Search(scenario, d, options, started, deadline, evaluate)
     methods, phases, providers = _strategy(scenario, d, options)
     # Kept at the end of a limit for the rows, the explanations and the check.
@@ -107,10 +116,10 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> Plan:
     if options.stop is not None and not options.stop.claim("search"):
         # The plan was taken from the incumbent (solvers/interrupt.py) and is being
         # written; nobody reads this thread's answer.
-        return Plan(scenario=scenario.name, status=Status.NO_SOLUTION)
+        return Plan(scenario=scenario.name, status=Status.NO_SOLUTION), None
     plan = _best_plan(search, options, started, t_solved)
     emit("done", plan.objective, plan.bound)
-    return plan
+    return plan, search
 
 
 def _strategy(sc: Scenario, d: Derived, options: SolveOptions
@@ -123,7 +132,8 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
     unit_columns = lp_guided_columns(sc, d, options)
     if unit_columns is None:
         exact = ExactMip()
-        if not limited or options.formulation is Formulation.DIRECT:
+        if not limited or options.formulation is Formulation.DIRECT or (
+                not options.neighbourhood):
             return [constructive, exact], [Phase(exact)], providers
         # Half of what is left to the engine on the whole model (it proves small models
         # optimal well within it), the rest to the neighbourhood search from its plan.

@@ -4,9 +4,10 @@ ledger, without storing or booking anything."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import models
 from broker.ledger.bookings import residual_doc
@@ -15,9 +16,20 @@ from broker.ledger.planning import booked
 from broker.ledger.requests import reprefix, request_items
 from broker.ledger.results import Quote
 from broker.ledger.store import Store, require_registry, settings
-from models.plan import Plan
+from models.plan import Plan, Status
 from models.scenario import Scenario
-from solvers import SolveOptions, solve
+from solvers import (
+    Engine,
+    Method,
+    SolveOptions,
+    completion_period,
+    earliest_completion,
+    solve,
+    solve_with_earliest,
+)
+
+if TYPE_CHECKING:
+    from solvers.earliest import Earliest
 
 
 def quote(store: Store, source: str | Path | dict[str, Any] | list[dict[str, Any]],
@@ -85,22 +97,34 @@ def pruned_for_request(doc: dict[str, Any], item: dict[str, Any]) -> dict[str, A
     }
 
 
+def quote_options(time_limit: float) -> SolveOptions:
+    """How a quote's solves run. A quote's model is small (one request on the workshops
+    that can make it) and hard for its size where `max_suppliers_per_step` binds; SCIP
+    without its presolve and heuristics proves it optimal in 18 ms on average where HiGHS
+    took 180 ms (up to 4.8 s), and the engine has the whole limit, with no neighbourhood
+    search after half of it (measured on the 88 quotes of `python -m broker.service.bench`,
+    docs/service.md)."""
+    return SolveOptions(time_limit=time_limit, engine=Engine.SCIP, method=Method.EXACT,
+                        presolve=False, heuristics=False, neighbourhood=False)
+
+
 def quote_in(sc: Scenario, time_limit: float, t0: float | None = None) -> Quote:
     """The quote of the one request of `sc`, a residual scenario; `t0` is when the
     quote began (perf_counter), for the reported seconds."""
     t0 = time.perf_counter() if t0 is None else t0
     req = sc.requests[0]
-    options = SolveOptions(time_limit=time_limit)
-    plan = solve(sc, options)
-    if not plan.status.has_plan:
+    plan, found = _solve(sc, time_limit)
+    if found is None:
         return Quote(req.id, req.quantity, plan.status.value, None, {}, False, None,
                      None, None, 0, 0, time.perf_counter() - t0)
     due = sc.due(req)
     unmet = sum(u.quantity for u in plan.unmet)
     imported = sum(i.quantity for i in plan.imports)
-    completion = _completion(sc, plan)
+    completion = completion_period(sc, plan)
     on_time = unmet == 0 and completion <= due
-    earliest = _earliest(sc, time_limit, completion if on_time else None)
+    # The first due period the request could have and be on time: imports may be in
+    # before its release, a due period may not (SPEC 2).
+    earliest = None if found.period is None else max(req.release, found.period)
     start = sc.horizon.start
 
     def day(t: int | None) -> date | None:
@@ -108,68 +132,32 @@ def quote_in(sc: Scenario, time_limit: float, t0: float | None = None) -> Quote:
                 if start is not None and t is not None else None)
 
     assert plan.cost is not None and plan.objective is not None
+    gap = 0.0 if plan.status is Status.OPTIMAL else (
+        None if plan.bound is None
+        else max(0.0, plan.objective - plan.bound) / max(abs(plan.objective), 1e-9))
     done = completion if completion >= 0 else None
     return Quote(req.id, req.quantity, plan.status.value, plan.objective,
-                 plan.cost.as_dict(), on_time, done, earliest, day(earliest), unmet, imported,
-                 time.perf_counter() - t0, due, day(due), day(done))
+                 plan.cost.as_dict(), on_time, done, earliest, day(earliest), unmet,
+                 imported, time.perf_counter() - t0, due, day(due), day(done), gap,
+                 found.status in ("optimal", "infeasible"))
 
 
-def _completion(sc: Scenario, plan: Plan) -> int:
-    """The last period of the plan's one request: its last final-step period, or the
-    lead time of its imports; -1 when nothing is made or imported."""
-    req = sc.requests[0]
-    comp = sc.component(req.component)
-    finals = [row.period for row in plan.production if row.step == len(comp.routing) - 1]
-    imported = sum(i.quantity for i in plan.imports)
-    lead = comp.import_.lead_periods if imported and comp.import_ is not None else 0
-    return max([*finals, lead] if finals or imported else [-1])
-
-
-def _earliest(sc: Scenario, time_limit: float, known: int | None) -> int | None:
-    """The earliest period by which every unit of the scenario's one request can be
-    delivered (made, or imported with its lead time), by bisection over feasibility
-    solves in which only lateness and unmet units cost anything."""
-    req = sc.requests[0]
-    doc = models.scenario_to_dict(sc)
-    doc["transport"] = {"cost_per_kg_km": 0.0}
-    pol = doc.setdefault("policy", {})
-    pol.update({"min_local_content": 0.0, "import_tariff": 0.0})
-    for w in doc.get("workshops", []):
-        w["rate"] = {p: 0.0 for p in w.get("rate", {})}
-        w["engagement_cost"] = 0.0
-    for o in doc.get("offers", []):
-        o.update({"tooling_cost": 0.0})
-        if "unit_price" in o:
-            o["unit_price"] = 0.0
-    for c in doc.get("material_centers", []):
-        for st in c.get("materials", {}).values():
-            st["price_per_kg"] = 0.0
-    for comp in doc.get("components", []):
-        if "import" in comp:
-            comp["import"]["price"] = 0.0
-    lo = req.release
-    hi = known if known is not None else sc.horizon.periods - 1
-
-    def feasible(due: int) -> int | None:
-        """The last period of a plan with every unit by `due`; None: there is none."""
-        r = dict(doc["requests"][0], due=due, late_penalty=1.0, unmet_penalty=1.0e3)
-        probe = models.scenario_from_dict(doc | {"requests": [r]}, "quote")
-        plan = solve(probe, SolveOptions(time_limit=time_limit))
-        if plan.status.has_plan and plan.objective is not None and plan.objective < 0.5:
-            return _completion(probe, plan)
-        return None
-
-    if known is None:
-        first = feasible(hi)
-        if first is None:
-            return None
-        hi = first
-    while lo < hi:
-        mid = (lo + hi) // 2
-        found = feasible(mid)
-        # A plan that is done before `mid` narrows the search to where it is done.
-        if found is not None:
-            hi = max(lo, found)
-        else:
-            lo = mid + 1
-    return hi
+def _solve(sc: Scenario, time_limit: float) -> tuple[Plan, Earliest | None]:
+    """The cheapest plan, and the earliest period by which every unit of the request can
+    be delivered (made, or imported with its lead time) whatever it costs: the cost-based
+    local-content policy plays no part in it. Where the registry has none, both come
+    from one built model."""
+    options = quote_options(time_limit)
+    # The earliest period is one feasibility MIP after LPs (solvers/earliest.py): SCIP
+    # finds a point fastest with its heuristics and without presolve (9 ms on average on
+    # the bench's 88 quotes; 22 ms with presolve).
+    earliest = replace(options, heuristics=True)
+    if sc.policy.min_local_content == 0:
+        return solve_with_earliest(sc, options, earliest)
+    plan = solve(sc, options)
+    if not plan.status.has_plan:
+        return plan, None
+    probe = sc.model_copy(update={"policy": sc.policy.model_copy(
+        update={"min_local_content": 0.0})})
+    known = completion_period(sc, plan) if not plan.unmet else None
+    return plan, earliest_completion(probe, earliest, by=known)

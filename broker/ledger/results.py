@@ -181,6 +181,12 @@ class Quote(Result):
     due: int | None = None  # the request's effective due period
     due_date: date | None = None  # its first day, with horizon.start (SPEC 8.1)
     completion_date: date | None = None  # first day of completion_period
+    # Relative gap of `cost` to the bound the engine proved (0: the optimum of the
+    # one-request residual model; None: no bound), when the time limit came first.
+    gap: float | None = None
+    # False when the time limit came before the earliest period was proven: a plan
+    # delivers every unit by it, an earlier one is not ruled out.
+    earliest_proven: bool = True
 
 
 @dataclass(frozen=True)

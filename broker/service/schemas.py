@@ -124,6 +124,12 @@ class QuoteOut(_Out):
     due_date: date | None = Field(None, description="First day of the due period (SPEC 8.1).")
     completion_date: date | None = Field(None, description="First day of the completion "
                                          "period.")
+    gap: float | None = Field(None, description="Relative gap of `cost` to the bound the "
+                              "engine proved: 0 when it is the optimum, more when the time "
+                              "limit came first; null: no bound.")
+    earliest_proven: bool = Field(True, description="False when the time limit came before "
+                                  "the earliest period was proven (a plan delivers every "
+                                  "unit by it; an earlier one is not ruled out).")
     ledger_version: int
 
 
