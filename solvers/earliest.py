@@ -211,6 +211,8 @@ def _any_plan(b: Built, ub: np.ndarray, options: SolveOptions, deadline: float |
         params.presolve = mathopt.Emphasis.OFF
     if not options.heuristics:
         params.heuristics = mathopt.Emphasis.OFF
+    if not options.cuts:
+        params.cuts = mathopt.Emphasis.OFF
     if deadline is not None:
         params.time_limit = seconds(deadline - time.perf_counter())
     ans = solve_proto(b.model, b.model.to_proto(ub=ub), _ENGINES[options.engine], params)

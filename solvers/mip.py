@@ -86,6 +86,8 @@ def solve_model(b: Built, options: SolveOptions, started: float,
         params.presolve = mathopt.Emphasis.OFF
     if not options.heuristics:
         params.heuristics = mathopt.Emphasis.OFF
+    if not options.cuts:
+        params.cuts = mathopt.Emphasis.OFF
     if deadline is not None:
         params.time_limit = seconds(deadline - time.perf_counter())
     t0 = time.perf_counter()

@@ -119,16 +119,22 @@ class SolveOptions:
     # SPEC cost. Solved by the exact model; the plan's cost stays the SPEC cost.
     keep: Mapping[tuple[str, int, str, int], int] | None = field(default=None, compare=False)
     change_penalty: float = 0.0
-    # The engine's presolve and primal heuristics. Off pays on the small models of a
-    # one-request quote: SCIP on the 88 quote models of a generated medium registry took
-    # 30 ms on average (p95 93 ms) with them, 18 ms (p95 37 ms) without; the constructive
-    # plan is there as the incumbent anyway. Leave them on for whole markets.
+    # The engine's presolve, cutting planes and primal heuristics. Off pays on the small
+    # models of a one-request quote: SCIP on the 88 quote models of a generated medium
+    # registry took 30 ms on average (the slowest 446 ms) with them, 10-12 ms (the slowest
+    # 67-94 ms) without; the constructive plan is there as the incumbent anyway. Leave
+    # them on for whole markets.
     presolve: bool = True
+    cuts: bool = True
     heuristics: bool = True
     # Under a time limit, what the engine leaves of its half goes to the neighbourhood
     # search (solvers/lns.py). False: the engine has the whole limit, for models it proves
     # optimal well within it (a quote's), where the split only cut the proof short.
     neighbourhood: bool = True
+    # How many request orders the constructive plans try (solvers/greedy.py ORDERS); None:
+    # as many as 5% of the limit allows. A quote needs one, the incumbent should the
+    # engine run out of time (three took 20 ms of a 129 ms quote under the profiler).
+    constructive_orders: int | None = None
 
     def describe(self) -> dict[str, Any]:
         """The options that shape the plan, as recorded in the plan file."""
@@ -141,8 +147,10 @@ class SolveOptions:
             "threads": self.threads,
             "gap": self.gap,
             # Only when changed, so that descriptions recorded before read the same.
-            **{k: False for k in ("presolve", "heuristics", "neighbourhood")
+            **{k: False for k in ("presolve", "cuts", "heuristics", "neighbourhood")
                if not getattr(self, k)},
+            **({} if self.constructive_orders is None
+               else {"constructive_orders": self.constructive_orders}),
         }
 
     @classmethod
@@ -153,6 +161,8 @@ class SolveOptions:
             "time_limit": desc["time_limit"], "seed": desc["seed"], "threads": desc["threads"],
             "engine": Engine(desc["engine"]), "formulation": Formulation(desc["formulation"]),
             "method": Method(desc["method"]), "gap": desc["gap"],
-            **{k: bool(desc[k]) for k in ("presolve", "heuristics", "neighbourhood")
-               if k in desc}}
+            **{k: bool(desc[k]) for k in ("presolve", "cuts", "heuristics", "neighbourhood")
+               if k in desc},
+            **({"constructive_orders": desc["constructive_orders"]}
+               if "constructive_orders" in desc else {})}
         return cls(**{**fields, **more})

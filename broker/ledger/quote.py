@@ -4,7 +4,6 @@ ledger, without storing or booking anything."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,13 +98,17 @@ def pruned_for_request(doc: dict[str, Any], item: dict[str, Any]) -> dict[str, A
 
 def quote_options(time_limit: float) -> SolveOptions:
     """How a quote's solves run. A quote's model is small (one request on the workshops
-    that can make it) and hard for its size where `max_suppliers_per_step` binds; SCIP
-    without its presolve and heuristics proves it optimal in 18 ms on average where HiGHS
-    took 180 ms (up to 4.8 s), and the engine has the whole limit, with no neighbourhood
-    search after half of it (measured on the 88 quotes of `python -m broker.service.bench`,
-    docs/service.md)."""
+    that can make it) and can be hard for its size where `max_suppliers_per_step` binds.
+    SCIP without presolve, cutting planes and heuristics proves the cheapest plan optimal
+    in 10-12 ms on average (the slowest 67-94 ms), where SCIP as it comes took 30 ms (446
+    ms) and HiGHS 180 ms (4.8 s); the engine has the whole limit, with no neighbourhood
+    search after half of it. The earliest period's feasibility MIP, where one is needed,
+    is fastest so too (7 hard cases: 57 ms in all, 138-170 ms with presolve or
+    heuristics). Measured on the 88 quotes of `python -m broker.service.bench`
+    (docs/service.md)."""
     return SolveOptions(time_limit=time_limit, engine=Engine.SCIP, method=Method.EXACT,
-                        presolve=False, heuristics=False, neighbourhood=False)
+                        presolve=False, cuts=False, heuristics=False, neighbourhood=False,
+                        constructive_orders=1)
 
 
 def quote_in(sc: Scenario, time_limit: float, t0: float | None = None) -> Quote:
@@ -148,16 +151,12 @@ def _solve(sc: Scenario, time_limit: float) -> tuple[Plan, Earliest | None]:
     local-content policy plays no part in it. Where the registry has none, both come
     from one built model."""
     options = quote_options(time_limit)
-    # The earliest period is one feasibility MIP after LPs (solvers/earliest.py): SCIP
-    # finds a point fastest with its heuristics and without presolve (9 ms on average on
-    # the bench's 88 quotes; 22 ms with presolve).
-    earliest = replace(options, heuristics=True)
     if sc.policy.min_local_content == 0:
-        return solve_with_earliest(sc, options, earliest)
+        return solve_with_earliest(sc, options, options)
     plan = solve(sc, options)
     if not plan.status.has_plan:
         return plan, None
     probe = sc.model_copy(update={"policy": sc.policy.model_copy(
         update={"min_local_content": 0.0})})
     known = completion_period(sc, plan) if not plan.unmet else None
-    return plan, earliest_completion(probe, earliest, by=known)
+    return plan, earliest_completion(probe, options, by=known)
