@@ -974,9 +974,12 @@ def ledger_quote(
         raise typer.Exit(EXIT_NO_PLAN)
     when = "not within the horizon" if q.earliest_period is None else _when(
         q.earliest_period, q.earliest_date.isoformat() if q.earliest_date else None)
+    if not q.earliest_proven:
+        when += " (not proven earliest: time limit)"
     due = "" if q.due is None else ", due " + _when(
         q.due, q.due_date.isoformat() if q.due_date else None)
-    out.print(f"{q.request}: {q.quantity:,} unit(s), cost {_money(q.cost)}"
+    gap = "" if not q.gap else f" (within {q.gap:.2%} of the optimum: time limit)"
+    out.print(f"{q.request}: {q.quantity:,} unit(s), cost {_money(q.cost)}{gap}"
               f"{' (on time)' if q.on_time else ' (NOT on time)'}{due}, earliest on-time {when}"
               + (f", {q.unmet} unmet" if q.unmet else "")
               + (f", {q.imported} imported" if q.imported else "")

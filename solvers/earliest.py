@@ -172,7 +172,9 @@ def _lp_point(m: ArrayModel, lb: np.ndarray, ub: np.ndarray, left: float
     """A point of the LP relaxation with these bounds; None when the LP engine proves
     there is none (then neither is there an integer one). Without a point within the
     time (not expected at this size), the zero vector, which the MIP then settles."""
-    params = mathopt.SolveParameters(time_limit=seconds(left))
+    params = mathopt.SolveParameters()
+    if math.isfinite(left):
+        params.time_limit = seconds(left)
     ans = solve_proto(m, m.to_proto(lb=lb, ub=ub, relax=True), mathopt.SolverType.GLOP,
                       params)
     if ans.reason is mathopt.TerminationReason.INFEASIBLE:

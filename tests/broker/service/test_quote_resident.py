@@ -1,5 +1,7 @@
-"""The quote's cut-down scenario gives the quote of the whole residual scenario, and the
-resident quote reloads when the ledger version moves (by any process)."""
+"""The quote's cut-down scenario gives the quote of the whole residual scenario; a quote's
+cost is the optimum of the one-request residual model and its earliest period the first
+at which a whole solve delivers every unit; the resident quote reloads when the ledger
+version moves (by any process)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ import models
 from broker import Broker
 from broker.ledger.quote import pruned_for_request, quote_in
 from broker.service.quote import ResidentQuoter
+from models.check import check
 from scenarios.generate import generate
+from solvers import SolveOptions, solve
+from tests.solvers.test_earliest import on_time_possible
 
 
 def test_pruned_quote_equals_the_whole(tmp_path: Path) -> None:
@@ -31,6 +36,34 @@ def test_pruned_quote_equals_the_whole(tmp_path: Path) -> None:
         assert q_cut.cost == pytest.approx(q_whole.cost, rel=1e-6)
         assert q_cut.earliest_period == q_whole.earliest_period
         assert q_cut.on_time == q_whole.on_time
+
+
+def test_quote_is_the_optimum_and_the_earliest_period(tmp_path: Path) -> None:
+    doc = generate("small", 2)
+    with Broker(f"sqlite:///{tmp_path / 'q.db'}") as b:
+        b.import_scenario(doc)
+        b.submit(doc["requests"][:4])
+        b.commit(b.plan(time_limit=10).plan_id)
+        base, _ = b.residual_document()
+    for item in doc["requests"][4:10]:
+        sc = models.scenario_from_dict(pruned_for_request(base, item))
+        q = quote_in(sc, 5.0)
+        exact = solve(sc, SolveOptions())  # HiGHS, no time limit: proven optimal
+        assert check(sc, exact).ok
+        assert q.status == exact.status.value == "optimal" and q.gap == 0.0
+        assert q.cost == pytest.approx(exact.objective, rel=1e-6)
+        assert q.earliest_proven
+        if q.earliest_period is None:
+            assert not on_time_possible(sc, sc.horizon.periods - 1)
+            continue
+        req = sc.requests[0]
+        assert q.earliest_period >= req.release
+        assert on_time_possible(sc, q.earliest_period)
+        assert q.earliest_period == req.release or not on_time_possible(
+            sc, q.earliest_period - 1)
+        if q.on_time:
+            assert q.completion_period is not None
+            assert q.earliest_period <= max(req.release, q.completion_period)
 
 
 def test_resident_state_follows_the_ledger_version(tmp_path: Path) -> None:
