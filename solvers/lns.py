@@ -12,10 +12,29 @@ in, with each row's bounds shifted by what the fixed columns contribute
 an iteration can only keep or improve the plan, and every constraint of the model holds by
 construction: a new constraint family needs no new heuristic.
 
+Three neighbourhoods use more than the incumbent: `reassign` frees the load of a few
+workshops (a random one and those its requests rank next best) but only its requests' unit
+columns at those workshops, so the sub-model stays small however many workshops there are;
+`lp` frees requests whose columns differ from the LP relaxation's solution (a relaxation-
+induced neighbourhood), and `excess` draws requests by what their columns cost above the
+LP's prices (reduced cost times units), where the plan pays most beyond the relaxation.
+The LP is solved once when the search starts (within a tenth of its time). A freed request
+may move only to its candidate workshops (the few whose unit columns have the lowest
+reduced cost, or cost before the LP) or keep what it uses; the engine starts from the
+incumbent (a solution hint), so a sub-model stopped at its limit returns no worse a point.
+
 Neighbourhoods are chosen by roulette on what they have paid off (improvement per second,
-smoothed); the number of freed requests grows when sub-models solve to optimality quickly
-and shrinks when they hit their limit. Seeded: the same seed gives the same sequence of
-neighbourhoods (the engine's results under a time limit may still differ with timing).
+smoothed), after each has been tried once, every one at least a tenth of the best score;
+the number of freed requests (workshops for `reassign`) grows when sub-models solve to
+optimality quickly and shrinks when they hit their limit. Seeded: the same seed gives the
+same sequence of neighbourhoods (the engine's results under a time limit may still differ
+with timing).
+
+Measured on Chu-Beasley GAP type D (docs/benchmarks.md): from the same incumbent of
+d20200 (12,356), 33 s of `excess` alone reached 12,271 where the six neighbourhoods of
+requests had stayed at 12,338 to 12,351 (machine shared, load 4 to 6). Such models are
+hard for the engine: d20200 with each job restricted to its two best workshops by reduced
+cost (627 columns) is not solved in 20 s, so what is freed matters more than how much.
 """
 
 from __future__ import annotations
@@ -24,6 +43,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -35,13 +55,28 @@ from solvers.mip import drop_unused_fixed_costs, raw_from_answer
 from solvers.model import Built, Raw
 from solvers.search import Search
 
-NEIGHBOURHOODS = ("requests", "workshops", "cluster", "periods", "component", "away")
-# Smoothing of the roulette scores, and the floor that keeps every neighbourhood alive.
+NEIGHBOURHOODS = ("requests", "workshops", "cluster", "periods", "component", "away",
+                  "reassign", "lp", "excess")
+# Smoothing of the roulette scores, and the floor (a share of the best score) that keeps
+# every neighbourhood alive.
 REACTION = 0.3
-FLOOR = 0.05
+FLOOR = 0.1
+# ... and the ceiling that keeps one large gain (a request no longer left unmet) from
+# handing a neighbourhood every iteration long after it stopped paying.
+SCORE_MAX = 5.0
 # Seconds per sub-model: this share of the solve's limit, within these bounds.
 ITERATION_SHARE = 0.05
 ITERATION_MIN, ITERATION_MAX = 0.5, 8.0
+# Share of the draws that go to `excess` once the LP is solved, whatever the roulette
+# says: with 30 to 40 iterations a minute the roulette learns from a few gains, and
+# `excess` was the best neighbourhood on every GAP instance it was measured on alone.
+EXCESS_SHARE = 0.3
+# Iterations in a row without gain after which the LP's support is dropped.
+SUPPORT_STALE = 12
+# Workshops whose load the reassignment neighbourhood frees at first.
+REASSIGN_START = 3
+# A freed request may move to its ceil(sqrt(workshops)) + this many best workshops.
+CANDIDATES_EXTRA = 2
 
 
 def vector_from_raw(b: Built, raw: Raw) -> np.ndarray | None:
@@ -149,6 +184,12 @@ class Lns:
     # It improves a plan: without one it has nothing to do (`solvers.search.run`).
     needs_incumbent = True
 
+    def __init__(self, neighbourhoods: Sequence[str] = NEIGHBOURHOODS) -> None:
+        unknown = sorted(set(neighbourhoods) - set(NEIGHBOURHOODS))
+        if unknown or not neighbourhoods:
+            raise ValueError(f"unknown neighbourhoods {unknown}; known: {NEIGHBOURHOODS}")
+        self.neighbourhoods = tuple(neighbourhoods)
+
     def construct(self, search: Search) -> None:
         return None
 
@@ -160,11 +201,12 @@ class Lns:
         best = search.best
         if b is None or best is None or deadline is None or not search.sc.requests:
             return
-        _Run(search, b, deadline).loop()
+        _Run(search, b, deadline, self.neighbourhoods).loop()
 
 
 class _Run:
-    def __init__(self, search: Search, b: Built, deadline: float) -> None:
+    def __init__(self, search: Search, b: Built, deadline: float,
+                 neighbourhoods: Sequence[str]) -> None:
         self.search, self.b, self.deadline = search, b, deadline
         sc: Scenario = search.sc
         self.sc = sc
@@ -188,7 +230,11 @@ class _Run:
             owner[c] = index[r]
         self.owner = owner
         self.shared = owner < 0
-        self.weights = dict.fromkeys(NEIGHBOURHOODS, 1.0)
+        names = [n for n in neighbourhoods if not self._same_as_requests(n)] or list(
+            neighbourhoods)
+        self.rng.shuffle(names)
+        # None: not tried yet.
+        self.weights: dict[str, float | None] = dict.fromkeys(names)
         n = len(self.rid)
         self.size = min(n, max(8, n // 10))
         limit = (search.deadline - search.started) if search.deadline is not None else 60.0
@@ -206,6 +252,23 @@ class _Run:
         for i, ws in self.cheapest.items():
             for w in ws:
                 self.by_cheap[w].append(i)
+        # The workshop of every unit column (-1 elsewhere), and each request's workshops
+        # ranked by their cheapest unit column, for the reassignment neighbourhood.
+        wsid = {w.id: k for k, w in enumerate(sc.workshops)}
+        self.workshops = [w.id for w in sc.workshops]
+        col_ws = np.full(am.num_vars, -1, dtype=np.int64)
+        for (_r, _s, w, _t), c in b.x.items():
+            col_ws[c] = wsid[w]
+        self.col_ws = col_ws
+        self.rank = {i: {wsid[w]: k for k, w in enumerate(sorted(cw, key=cw.__getitem__))}
+                     for i, cw in cheap.items()}
+        self.n_ws = REASSIGN_START
+        self.lp_x: np.ndarray | None = None
+        self.cand_col: np.ndarray | None = None
+        self.rc: np.ndarray | None = None
+        self.index, self.wsid = index, wsid
+        self.lp_tried = False
+        self._set_candidates(self.cost)
         self.iterations = 0
         self.accepted = 0
         self.vector: np.ndarray | None = None
@@ -220,25 +283,21 @@ class _Run:
             return
         cur = float(np.dot(self.cost, v))
         t_start = time.perf_counter()
+        self._lp_point()
         stale = 0
         support = search.support
         while not search.stopped():
             left = self.deadline - time.perf_counter()
             if left < 0.2:
                 break
-            if support is not None and stale >= 2 * len(NEIGHBOURHOODS):
+            if support is not None and stale >= SUPPORT_STALE:
                 support, stale = None, 0
                 info["support"] = f"dropped after {self.iterations} iterations"
             name = self._pick()
-            chosen = self._neighbourhood(name, v)
-            if not chosen:
+            free = self._free(name, v)
+            if free is None:
                 self._reward(name, 0.0, 0.01)
                 continue
-            free_req = np.zeros(len(self.rid) + 1, dtype=bool)
-            free_req[list(chosen)] = True
-            # owner -1 indexes the extra last entry: shared columns are always free.
-            free_req[-1] = True
-            free = free_req[self.owner]
             if support is not None:
                 # Only what the LP used (and what the incumbent uses) is freed: sub-models
                 # a fraction of the size, so several times as many of them; on generated
@@ -265,11 +324,16 @@ class _Run:
             self._reward(name, gain / max(abs(cur), 1.0), secs)
             solved = ans is not None and ans.reason in (mathopt.TerminationReason.OPTIMAL,
                                                         mathopt.TerminationReason.INFEASIBLE)
-            self._resize(solved, secs)
+            if name == "reassign":
+                self._resize_reassign(solved, secs)
+            else:
+                self._resize(solved, secs)
             stale = 0 if gain > 0 else stale + 1
-            if (self.size >= len(self.rid) and support is None and solved
-                    and stale >= len(NEIGHBOURHOODS)):
-                break  # the whole model was solved to optimality: nothing left to find
+            if bool(free.all()) and solved and stale >= len(self.weights):
+                # The whole model was solved to optimality: nothing left to find. (Tested
+                # on the size alone, a search whose requests were all free but kept to
+                # their candidate workshops stopped at 22 s of 60, 1 above the optimum.)
+                break
         info["seconds"] = time.perf_counter() - t_start
         info["size"] = self.size
 
@@ -280,24 +344,58 @@ class _Run:
             random_seed=self.search.options.seed + self.iterations,
             relative_gap_tolerance=1e-6, absolute_gap_tolerance=1e-6,
             time_limit=timedelta(seconds=max(0.05, limit)))
-        return solve_proto(am, proto, mathopt.SolverType.HIGHS, params)
+        # The incumbent is a solution of every sub-model: the engine starts from it, so
+        # a sub-model stopped at its limit returns no worse a point than it was given.
+        ids = np.flatnonzero(free)
+        hint = (ids, v[ids])
+        return solve_proto(am, proto, mathopt.SolverType.HIGHS, params, hint=hint)
 
     # -- adaptive choice --------------------------------------------------------------
+    def _same_as_requests(self, name: str) -> bool:
+        """Whether a neighbourhood would only draw requests at random on this scenario
+        (one period, one request per component, one location): on GAP such copies of
+        `requests` took half the draws of a minute, and the luck of their first gains
+        decided the roulette."""
+        sc = self.sc
+        if name == "periods":
+            return sc.horizon.periods == 1
+        if name == "component":
+            return len({r.component for r in sc.requests}) == len(sc.requests)
+        if name == "cluster":
+            places = {r.destination for r in sc.requests if r.destination is not None}
+            places |= set(self.search.d.location_of.values())
+            return len(places) <= 1
+        return False
+
     def _pick(self) -> str:
-        total = sum(self.weights.values())
-        x = self.rng.random() * total
-        for name, w in self.weights.items():
+        """Each neighbourhood once, then by roulette on the scores, every one at least
+        FLOOR of the best score (the floor is relative: with weights starting equal and
+        an absolute floor, the nine neighbourhoods had about one iteration in nine each
+        for most of a minute, whatever they paid)."""
+        untried = [n for n, w in self.weights.items() if w is None]
+        if untried:
+            return untried[0]
+        if self.rc is not None and "excess" in self.weights and (
+                self.rng.random() < EXCESS_SHARE):
+            return "excess"
+        scores = {n: w for n, w in self.weights.items() if w is not None}
+        top = max(scores.values())
+        if top <= 0:
+            return self.rng.choice(sorted(scores))
+        weights = {n: max(w, FLOOR * top) for n, w in scores.items()}
+        x = self.rng.random() * sum(weights.values())
+        for name, w in weights.items():
             x -= w
             if x <= 0:
                 return name
-        return NEIGHBOURHOODS[-1]
+        return name
 
     def _reward(self, name: str, rel_gain: float, secs: float) -> None:
         # Improvement per second, in parts per thousand of the cost: one order of
         # magnitude for a good neighbourhood.
-        score = 1000.0 * rel_gain / max(secs, 0.05)
-        w = (1 - REACTION) * self.weights[name] + REACTION * score
-        self.weights[name] = max(FLOOR, w)
+        score = min(SCORE_MAX, 1000.0 * rel_gain / max(secs, 0.05))
+        old = self.weights[name]
+        self.weights[name] = score if old is None else (1 - REACTION) * old + REACTION * score
 
     def _resize(self, solved: bool, secs: float) -> None:
         n = len(self.rid)
@@ -306,7 +404,150 @@ class _Run:
         elif not solved:
             self.size = max(2, int(self.size * 0.7))
 
+    def _resize_reassign(self, solved: bool, secs: float) -> None:
+        if solved and secs < 0.2 * self.it_limit:
+            self.n_ws = min(len(self.workshops), self.n_ws + 1)
+        elif not solved:
+            self.n_ws = max(2, self.n_ws - 1)
+
     # -- neighbourhoods ---------------------------------------------------------------
+    def _free(self, name: str, v: np.ndarray) -> np.ndarray | None:
+        """The columns the sub-model may change (a boolean mask), or None when the
+        neighbourhood has nothing to free."""
+        if name == "reassign":
+            return self._reassign(v)
+        if name == "lp":
+            chosen = self._lp_disagree(v)
+        elif name == "excess":
+            chosen = self._excess(v)
+        else:
+            chosen = self._neighbourhood(name, v)
+        if not chosen:
+            return None
+        free_req = np.zeros(len(self.rid) + 1, dtype=bool)
+        free_req[list(chosen)] = True
+        # owner -1 indexes the extra last entry: shared columns are always free.
+        free_req[-1] = True
+        free = free_req[self.owner]
+        if self.cand_col is not None and len(chosen) < len(self.rid):
+            free &= self.cand_col | (v > 0.5)
+        return free
+
+    def _lp_point(self) -> np.ndarray | None:
+        """The LP relaxation's solution of the whole model, solved once (None when it was
+        not solved in a tenth of the time left)."""
+        if self.lp_x is None and not self.lp_tried:
+            self.lp_tried = True
+            am = self.b.model
+            left = self.deadline - time.perf_counter()
+            params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.05, 0.1 * left)))
+            ans = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS, params)
+            if ans.reason is mathopt.TerminationReason.OPTIMAL and ans.x is not None:
+                self.lp_x = ans.x
+                self.search.info["lns"]["lp"] = float(np.dot(self.cost, ans.x))
+                if ans.duals is not None:
+                    rc = self.cost - am.matrix().t_times(ans.duals, am.num_vars)
+                    self.rc = rc
+                    self._set_candidates(rc)
+        return self.lp_x
+
+    def _set_candidates(self, score: np.ndarray) -> None:
+        """Each request's candidate workshops: the K whose unit columns score lowest
+        (reduced cost after the LP, else cost). A freed request's unit columns elsewhere
+        stay fixed (at 0 unless the incumbent uses them), which keeps sub-models small
+        where there are many workshops."""
+        m = len(self.workshops)
+        k = int(math.ceil(math.sqrt(m))) + CANDIDATES_EXTRA
+        best: dict[int, dict[int, float]] = defaultdict(dict)
+        index = self.index
+        for (r, _s, w, _t), c in self.b.x.items():
+            i, kw = index[r], self.wsid[w]
+            bw = best[i]
+            sc = float(score[c])
+            if kw not in bw or sc < bw[kw]:
+                bw[kw] = sc
+        cand = np.zeros((len(self.rid), m + 1), dtype=bool)
+        for i, bw in best.items():
+            for kw in sorted(bw, key=bw.__getitem__)[:k]:
+                cand[i, kw] = True
+        cand[:, -1] = True  # not a unit column
+        xs = self.col_ws >= 0
+        ok = np.ones(len(self.cost), dtype=bool)
+        ok[xs] = cand[self.owner[xs], self.col_ws[xs]]
+        self.cand_col = ok
+
+    def _lp_disagree(self, v: np.ndarray) -> set[int]:
+        """Requests whose columns in the incumbent differ from the LP relaxation's
+        solution (the rest agree: relaxation-induced neighbourhood), topped up at random
+        to the size."""
+        x = self._lp_point()
+        if x is None:
+            return set()
+        differ = np.abs(x - v) > 1e-3
+        reqs = np.unique(self.owner[differ & (self.owner >= 0)])
+        return self._fill(reqs.tolist(), self.size, top_up=True)
+
+    def _excess(self, v: np.ndarray) -> set[int]:
+        """Requests drawn by what their columns in the incumbent cost above the LP (their
+        reduced costs at the incumbent's values): where the plan pays most beyond the
+        relaxation's prices."""
+        self._lp_point()
+        if self.rc is None:
+            return set()
+        xs = self.owner >= 0
+        per = np.bincount(self.owner[xs], weights=np.maximum(self.rc[xs], 0.0) * v[xs],
+                          minlength=len(self.rid))
+        # A little weight on every request, so that the draw is never empty.
+        w = per + 1e-3 * max(1.0, float(per.max(initial=0.0)))
+        k = min(self.size, len(self.rid))
+        nprng = np.random.default_rng(self.rng.randrange(2**32))
+        return set(nprng.choice(len(self.rid), size=k, replace=False,
+                                p=w / w.sum()).tolist())
+
+    def _reassign(self, v: np.ndarray) -> np.ndarray | None:
+        """The load of a few workshops, re-assigned among those workshops alone: the
+        requests they serve (and some imported or unmet ones) are freed, but only their
+        unit columns at these workshops, so the sub-model stays small however many
+        workshops the model has. The workshops are a random one and those its requests
+        rank next best, drawn at random by that affinity."""
+        _req_ws, ws_req = self._uses(v)
+        wsid = {w: k for k, w in enumerate(self.workshops)}
+        used = sorted(wsid[w] for w in ws_req)
+        if not used:
+            return None
+        rng = self.rng
+        chosen = [rng.choice(used)]
+        members: set[int] = set(ws_req.get(self.workshops[chosen[0]], ()))
+        while len(chosen) < self.n_ws:
+            aff = np.zeros(len(self.workshops))
+            for i in members:
+                for k, rk in self.rank.get(i, {}).items():
+                    aff[k] += 1.0 / (1.0 + rk)
+            aff[chosen] = 0.0
+            if aff.sum() <= 0:
+                break
+            p = aff * aff
+            x = rng.random() * float(p.sum())
+            k = int(np.searchsorted(np.cumsum(p), x, side="right"))
+            k = min(k, len(self.workshops) - 1)
+            if aff[k] <= 0:
+                break
+            chosen.append(k)
+            members.update(ws_req.get(self.workshops[k], ()))
+        b = self.b
+        away = [i for i, rid in enumerate(self.rid)
+                if v[b.u[rid]] > 0.5 or (rid in b.z and v[b.z[rid]] > 0.5)]
+        if away:
+            members.update(rng.sample(away, min(len(away), max(1, len(members) // 4))))
+        free_req = np.zeros(len(self.rid) + 1, dtype=bool)
+        free_req[list(members)] = True
+        free_req[-1] = True
+        free = free_req[self.owner]
+        at_chosen = np.zeros(len(self.workshops) + 1, dtype=bool)
+        at_chosen[chosen] = True
+        at_chosen[-1] = True  # col_ws -1: not a unit column, kept as its request's
+        return free & at_chosen[self.col_ws]
+
     def _neighbourhood(self, name: str, v: np.ndarray) -> set[int]:
         k = self.size
         n = len(self.rid)

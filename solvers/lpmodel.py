@@ -236,12 +236,19 @@ class Answer:
 
 def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathopt.SolverType,
                 params: mathopt.SolveParameters,
-                msg_cb: Callable[[list[str]], None] | None = None) -> Answer:
-    """Solve `proto` (made by `am.to_proto`) and map the answer onto `am`'s indices."""
+                msg_cb: Callable[[list[str]], None] | None = None,
+                hint: tuple[np.ndarray, np.ndarray] | None = None) -> Answer:
+    """Solve `proto` (made by `am.to_proto`) and map the answer onto `am`'s indices;
+    `hint` (column ids, values) is a solution the engine starts from."""
     init = mathopt.StreamableSolverInitArguments()
+    model_params = mathopt.ModelSolveParameters().to_proto()
+    if hint is not None:
+        h = model_params.solution_hints.add()
+        h.variable_values.ids.extend(hint[0].tolist())
+        h.variable_values.values.extend(hint[1].tolist())
     raw: result_pb2.SolveResultProto = _solver.solve(
         proto, solver_type.value, init.to_proto(), params.to_proto(),
-        mathopt.ModelSolveParameters().to_proto(), msg_cb,
+        model_params, msg_cb,
         mathopt.CallbackRegistration().to_proto(), None, None)
     term = _result.parse_termination(_result._upgrade_termination(raw))  # noqa: SLF001
     ans = Answer(reason=term.reason, primal_bound=term.objective_bounds.primal_bound,

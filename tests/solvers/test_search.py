@@ -275,3 +275,28 @@ def test_a_phase_without_a_plan_after_it_has_all_the_time() -> None:
         run(search, [], [Phase(First(), 0.5), Phase(Improver())], [])
         assert given[0][0] == "first"
         assert given[0][1] == pytest.approx(0.5 if with_plan else 1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("names", [("reassign",), ("lp",), ("excess",)])
+def test_each_lp_or_workshop_neighbourhood_alone_reaches_a_published_optimum(
+        benchmarks_dir: Path, names: tuple[str, ...]) -> None:
+    # The reassignment neighbourhood frees only the freed requests' unit columns at the
+    # chosen workshops, the LP ones draw requests from the LP relaxation's solution and
+    # reduced costs: each is a restriction of the model, so the incumbent stays a point
+    # of every sub-model and any plan found is checked like the rest.
+    sc = load_scenario(benchmarks_dir / "gap" / "gap1-1.json")
+    optimum = json.loads((benchmarks_dir / "gap" / "optima.json").read_text())["gap1-1"]
+    search = _search(sc, 60)
+    d = search.d
+    gb, graw = greedy_plan(sc, d)
+    b = build(sc, d)
+    search.full = b
+    assert search.offer("constructive", gb, graw)
+    Lns(names).improve(search, search.deadline)
+    assert search.upper == pytest.approx(optimum, rel=1e-6)
+    _assert_checked_candidate(sc, search)
+
+
+def test_an_unknown_neighbourhood_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown neighbourhoods \['nearby'\]"):
+        Lns(("requests", "nearby"))
