@@ -93,6 +93,10 @@ GUIDED_RESERVE = 20.0
 LAGRANGE_SECONDS = 30.0
 # Rows per column below which the whole LP goes to dual simplex rather than barrier.
 FEW_ROWS = 0.05
+# Up to this many columns the period-by-period guide's LP goes to dual simplex.
+GUIDE_SIMPLEX_MAX_COLUMNS = 50_000
+# On the whole-model path the guide's LP may take as long as the whole LP took, or this.
+GUIDE_MIN_SECONDS = 5.0
 # Columns that may join per (request, step) and round.
 ENTER_PER_STEP = 8
 
@@ -107,6 +111,8 @@ class LpResult:
     rounds: int
     columns: int
     infeasible: bool = False
+    # The row duals of the last LP solved (with the sign their rows allow).
+    duals: np.ndarray | None = None
 
 
 def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
@@ -263,7 +269,8 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
 def _time_indexed_guide(sc: Scenario, d: Derived, ab: Built, x: np.ndarray,
                         options: SolveOptions, deadline: float | None, emit: Emit,
                         consider: Callable[[str, tuple[Built, Raw]], None],
-                        reserve: float = GUIDED_RESERVE) -> dict[str, object]:
+                        reserve: float = GUIDED_RESERVE, cap: float | None = None
+                        ) -> dict[str, object]:
     """Constructive plans guided period by period: the model with periods, restricted to
     the (request, step, workshop) triples the LP solution `x` (of `ab`: the one-period
     relaxation, or the full model) used,
@@ -271,7 +278,8 @@ def _time_indexed_guide(sc: Scenario, d: Derived, ab: Built, x: np.ndarray,
     against about 4.5 M unit columns in the full model) whose solution says when each
     workshop makes what, which the one-period guide cannot. Its value is not a bound (the
     model is restricted); it only guides. `reserve`: seconds kept after its LP for the
-    plans it guides. Returns what to add to the plan's solver block."""
+    plans it guides; `cap`: seconds its LP may take at most. Returns what to add to the
+    plan's solver block."""
     started = time.perf_counter()
     if deadline is not None and deadline - started < 2 * reserve:
         return {}
@@ -292,11 +300,17 @@ def _time_indexed_guide(sc: Scenario, d: Derived, ab: Built, x: np.ndarray,
             for (rid, s), ws in used.items()}
     tb = build(sc, d.restricted(keep))
     am = tb.model
-    # Barrier: 36 s on the large instance's, where dual simplex took 91 s.
-    params = mathopt.SolveParameters(random_seed=options.seed,
-                                     lp_algorithm=mathopt.LPAlgorithm.BARRIER)
+    # Barrier: 36 s on the large instance's, where dual simplex took 91 s. Small ones by
+    # dual simplex: barrier did not finish in 50 s the 1,638-column guide of a 40 x 800
+    # GAP instance that dual simplex solves in 0.01 s (and the plan was left with 154
+    # jobs unassigned).
+    small = am.num_vars <= GUIDE_SIMPLEX_MAX_COLUMNS or am.num_rows <= FEW_ROWS * am.num_vars
+    params = mathopt.SolveParameters(
+        random_seed=options.seed,
+        lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX if small else mathopt.LPAlgorithm.BARRIER)
     if deadline is not None:
-        params.time_limit = seconds(deadline - time.perf_counter() - reserve)
+        room = deadline - time.perf_counter() - reserve
+        params.time_limit = seconds(room if cap is None else min(room, cap))
     emit("lp")
     ans = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS, params)
     info: dict[str, object] = {"guide_lp_columns": am.num_vars,
@@ -390,7 +404,8 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit
     # bound, where the constructive plan is 3.5%): it may run past this phase's share.
     guide_info = _time_indexed_guide(sc, d, b, lp.x, options, search.deadline, emit,
                                      pool.consider,
-                                     reserve=min(GUIDED_RESERVE, 1.0 + 0.1 * lp_seconds))
+                                     reserve=min(GUIDED_RESERVE, 1.0 + 0.1 * lp_seconds),
+                                     cap=max(GUIDE_MIN_SECONDS, lp_seconds))
     on = lp.x > 1e-9
     used = {(rid, s, wid) for (rid, s, wid, _t), c in b.x.items() if on[c]}
     bound = lp.bound
@@ -409,6 +424,10 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit
         if a in nodes.get((rid, s), ()) and to in nodes.get((rid, s + 1), ()):
             keep[c] = True
     search.support = keep
+    if lp.columns == am.num_vars and lp.duals is not None:
+        # The whole model's LP, for the neighbourhood search's LP-guided neighbourhoods
+        # (it would solve it again: 14 s on generated medium).
+        search.lp_solution = (b, lp.x, lp.duals)
     extra = {"method": "lp-guided", "relaxation": "lp", "lp_rounds": lp.rounds,
              "lp_seconds": lp_seconds, "lp_columns": lp.columns,
              "mip_columns": int(keep.sum()), **guide_info}
@@ -523,7 +542,8 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
         active[entering[np.arange(len(entering)) - first < ENTER_PER_STEP]] = True
         if lp_deadline is not None and time.perf_counter() >= lp_deadline:
             break
-    return LpResult(bound, lp_x, rounds, int(active.sum()))
+    return LpResult(bound, lp_x, rounds, int(active.sum()),
+                    duals=y if lp_x is not None else None)
 
 
 def _seed(b: Built, cost: np.ndarray, active: np.ndarray) -> None:

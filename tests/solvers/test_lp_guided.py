@@ -225,3 +225,28 @@ def test_search_on_the_lp_support_under_a_limit(solve_checked, monkeypatch) -> N
     assert guided.objective is not None and guided.bound is not None
     assert guided.bound <= exact.objective * (1 + 1e-7)
     assert exact.objective * (1 - 1e-7) <= guided.objective
+
+
+def test_the_guides_lp_goes_to_dual_simplex_below_its_size(monkeypatch) -> None:
+    """The period-by-period guide's LP by dual simplex where it is small: barrier did not
+    finish in 50 s the 1,638-column guide of a 40 x 800 GAP instance (dual simplex:
+    0.01 s), and the plan was the constructive one with 154 jobs unassigned."""
+    seen: list[mathopt.LPAlgorithm | None] = []
+    real = lp_guided.solve_proto
+
+    def spy(am, proto, st, params, cb=None, hint=None):  # type: ignore[no-untyped-def]
+        seen.append(params.lp_algorithm)
+        return real(am, proto, st, params, cb, hint=hint)
+
+    sc = scenario_from_dict(generate("small", 1))
+    d = Derived(sc)
+    b = build(sc, d)
+    lp = lp_guided.lp_bound(b, SolveOptions(), None, lambda *_: None)
+    assert lp.x is not None
+    monkeypatch.setattr(lp_guided, "solve_proto", spy)
+    plans: list[str] = []
+    info = lp_guided._time_indexed_guide(sc, d, b, lp.x, SolveOptions(), None,
+                                         lambda *_: None, lambda src, _p: plans.append(src))
+    assert 0 < info["guide_lp_columns"] <= lp_guided.GUIDE_SIMPLEX_MAX_COLUMNS  # type: ignore[operator]
+    assert seen == [mathopt.LPAlgorithm.DUAL_SIMPLEX]
+    assert plans
