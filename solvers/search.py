@@ -67,6 +67,8 @@ class Search:
         # column that is neither a unit nor a flow): where set, the neighbourhood search
         # frees only these, so that its sub-models stay small.
         self.support: np.ndarray | None = None
+        # The whole LP of `full` where a method solved it: (built, x, row duals).
+        self.lp_solution: tuple[Built, np.ndarray, np.ndarray] | None = None
         self.infeasible = False
         self.info: dict[str, Any] = {}
         self.events: list[str] = []
