@@ -344,9 +344,16 @@ def foreign_and_total(ctx: Context, d: Decisions, cost: dict[str, float]
                        ) -> tuple[float, float]:
     """(foreign, total) of SPEC 5.8: penalties (tardiness, unmet) are not spending."""
     foreign = cost["import"] + _foreign_material_cost(ctx, d)
-    total = math.fsum(cost[t] for t in ("production", "material", "transport", "tooling",
-                                        "engagement", "import"))
-    return foreign, total
+    return foreign, spending(cost)
+
+
+# The cost terms that are spending, for local content (SPEC 5.8): all but the penalties.
+SPENDING_TERMS = ("production", "material", "transport", "tooling", "engagement", "import")
+
+
+def spending(cost: dict[str, float]) -> float:
+    """The total T of SPEC 5.8: every cost term but the penalties (tardiness, unmet)."""
+    return math.fsum(cost[t] for t in SPENDING_TERMS)
 
 
 def kpis(ctx: Context, d: Decisions, cost: dict[str, float]) -> dict[str, float]:

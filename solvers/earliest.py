@@ -28,13 +28,14 @@ from ortools.math_opt.python import mathopt
 from models.check import check
 from models.derived import Derived
 from models.evaluate import compute_kpis
-from models.plan import Cost, Plan, Status
+from models.plan import Plan
 from models.scenario import Scenario
 from solvers.constraints import build
+from solvers.extract import rows_plan
 from solvers.lpmodel import Answer, ArrayModel, seconds, solve_proto
-from solvers.mip import _ENGINES, raw_from_answer
+from solvers.mip import _ENGINES, engine_parameters, raw_from_answer
 from solvers.model import Built, Raw
-from solvers.options import Engine, SolveOptions
+from solvers.options import SolveOptions
 
 
 @dataclass(frozen=True)
@@ -206,17 +207,7 @@ def _rounded_plan(sc: Scenario, d: Derived, b: Built, point: np.ndarray, ub: np.
 def _any_plan(b: Built, ub: np.ndarray, options: SolveOptions, deadline: float | None) -> Raw:
     """One integer point of the model with these bounds, by the MIP engine: `infeasible`
     when it proves there is none, no solution when the deadline came first."""
-    params = mathopt.SolveParameters(random_seed=options.seed, solution_limit=1)
-    if options.engine is not Engine.HIGHS:
-        params.threads = options.threads
-    if not options.presolve:
-        params.presolve = mathopt.Emphasis.OFF
-    if not options.heuristics:
-        params.heuristics = mathopt.Emphasis.OFF
-    if not options.cuts:
-        params.cuts = mathopt.Emphasis.OFF
-    if deadline is not None:
-        params.time_limit = seconds(deadline - time.perf_counter())
+    params = engine_parameters(options, deadline, solution_limit=1)
     ans = solve_proto(b.model, b.model.to_proto(ub=ub), _ENGINES[options.engine], params)
     return raw_from_answer(b, ans)
 
@@ -224,13 +215,8 @@ def _any_plan(b: Built, ub: np.ndarray, options: SolveOptions, deadline: float |
 def _witness(sc: Scenario, d: Derived, b: Built, raw: Raw) -> Plan:
     """The plan of the earliest model's answer, through the checker: its rows satisfy
     every rule of the scenario (its cost is the scenario's own, recomputed from the rows)."""
-    from solvers.pipeline import plan_rows
-
-    raw.solver_objective = None  # the count of periods, not a cost to compare the rows with
-    production, shipments, materials, imports, terms = plan_rows(sc, d, b, raw)
-    cost = Cost.from_dict(terms)
-    rows = Plan(scenario=sc.name, status=Status.FEASIBLE, cost=cost, production=production,
-                shipments=shipments, materials=materials, imports=imports)
+    # The answer's objective counts periods, not cost: the rows are costed alone.
+    rows, terms = rows_plan(sc, d, b, raw)
     plan = rows.model_copy(update={"objective": sum(terms.values()),
                                    "kpis": compute_kpis(sc, rows, terms)})
     report = check(sc, plan)

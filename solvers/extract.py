@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from models.derived import Derived
 from models.plan import (
     COST_TERMS,
+    Cost,
     ImportRow,
     MaterialRow,
+    Plan,
     ProductionRow,
     ShipmentRow,
+    Status,
 )
 from models.scenario import Scenario
 from solvers.model import Built, Raw
@@ -207,3 +210,15 @@ def cost_terms(sc: Scenario, d: Derived, raw: Raw, shipments: list[ShipmentRow],
     for rid, q in raw.u.items():
         cost["unmet"] += q * sc.unmet_penalty(sc.request(rid))
     return cost
+
+
+def rows_plan(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Plan, dict[str, float]]:
+    """The plan of a solver's answer as rows with its cost (no unmet rows, explanations
+    or bound: what the policies and SPEC 8 rules are judged on) and its cost terms."""
+    shipments = shipment_rows(sc, d, b, raw)
+    materials = material_rows(sc, b, raw)
+    terms = cost_terms(sc, d, raw, shipments, materials)
+    plan = Plan(scenario=sc.name, status=Status.FEASIBLE, cost=Cost.from_dict(terms),
+                production=production_rows(sc, raw), shipments=shipments,
+                materials=materials, imports=import_rows(sc, raw))
+    return plan, terms

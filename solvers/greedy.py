@@ -22,11 +22,9 @@ from collections import defaultdict
 from dataclasses import replace
 
 from models.derived import Derived
-from models.evaluate import Context, foreign_and_total, read_rows
-from models.evaluate import cost_terms as evaluate_cost_terms
-from models.plan import Plan, Status
+from models.evaluate import compute_kpis, spending
 from models.scenario import Request, Scenario
-from solvers.extract import import_rows, material_rows, production_rows, shipment_rows
+from solvers.extract import rows_plan
 from solvers.lpmodel import ArrayModel
 from solvers.model import Built, Raw, final_eligible, step_window
 
@@ -73,14 +71,14 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, False)
     if sc.policy.min_local_content <= 0:
         return b, raw
-    b, raw = b, meet_local_content(sc, d, b, raw)
-    if _local_content_short(sc, d, b, raw) <= 0:
+    raw, short = meet_local_content(sc, d, b, raw)
+    if short <= 0:
         return b, raw
     # Still short with nothing imported: foreign materials are the rest of it; the
     # domestic ones first (on a small alt-generator instance foreign aluminium put the
     # plan at 22% local content against a floor of 40%).
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, True)
-    return b, meet_local_content(sc, d, b, raw)
+    return b, meet_local_content(sc, d, b, raw)[0]
 
 
 def _spread_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
@@ -108,19 +106,19 @@ def _spread_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
 
 
 def _local_content_short(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float:
-    """F - (1 - L) T of SPEC 5.8 for the plan `raw`: positive where it misses the floor."""
-    plan = Plan(scenario=sc.name, status=Status.FEASIBLE, production=production_rows(sc, raw),
-                shipments=shipment_rows(sc, d, b, raw), materials=material_rows(sc, b, raw),
-                imports=import_rows(sc, raw))
-    ctx = Context(sc)
-    dec = read_rows(ctx, plan, [])
-    foreign, total = foreign_and_total(ctx, dec, evaluate_cost_terms(ctx, dec))
-    return foreign - (1.0 - sc.policy.min_local_content) * total - 1e-9 * max(1.0, total)
+    """F - (1 - L) T of SPEC 5.8 for the plan `raw`: positive where it misses the floor.
+    With F = (1 - local content) T, from the same rows and KPIs that
+    `solvers.lp_guided.evaluate` judges the policies by."""
+    plan, terms = rows_plan(sc, d, b, raw)
+    total = spending(terms)
+    content = compute_kpis(sc, plan, terms)["local_content"]
+    return (sc.policy.min_local_content - content) * total - 1e-9 * max(1.0, total)
 
 
-def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> Raw:
+def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Raw, float]:
     """`raw` with imported units left unmet instead, as few and as cheap as can be, where
-    its imports put it below `min_local_content` (SPEC 5.8); `raw` itself otherwise.
+    its imports put it below `min_local_content` (SPEC 5.8), `raw` itself otherwise; and
+    the shortfall F - (1 - L) T left (at most 0 where the floor holds).
 
     Penalties are not spending: a unit taken from the imports lowers the foreign cost
     and the total by its import cost c alike, so the shortfall F - (1 - L) T falls by
@@ -129,11 +127,11 @@ def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> Raw:
     the units imported, local content under its floor of 40%), no constructive plan met
     the floor and the solve had no plan for 72 s."""
     floor = sc.policy.min_local_content
-    if floor <= 0 or not raw.z:
-        return raw
+    if floor <= 0:
+        return raw, 0.0
     short = _local_content_short(sc, d, b, raw)
-    if short <= 0:
-        return raw
+    if short <= 0 or not raw.z:
+        return raw, short
     requests = {r.id: r for r in sc.requests}
 
     def loss(rid: str) -> float:
@@ -150,7 +148,7 @@ def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> Raw:
         short -= k * per_unit
         if short <= 0:
             break
-    return replace(raw, z={rid: q for rid, q in z.items() if q > 0}, u=u)
+    return replace(raw, z={rid: q for rid, q in z.items() if q > 0}, u=u), short
 
 
 def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,

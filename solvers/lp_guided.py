@@ -40,15 +40,8 @@ from ortools.math_opt.python import mathopt
 from models.check import inclusion_violations
 from models.derived import Derived
 from models.evaluate import compute_kpis
-from models.plan import Cost, Plan, Status
 from models.scenario import Scenario
-from solvers.extract import (
-    cost_terms,
-    import_rows,
-    material_rows,
-    production_rows,
-    shipment_rows,
-)
+from solvers.extract import cost_terms, material_rows, rows_plan, shipment_rows
 from solvers.greedy import ORDERS, CapacityState, greedy_plan
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lns import incumbent_point
@@ -359,21 +352,19 @@ def evaluate(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float | None:
     """The SPEC cost of a constructive answer, from its rows, or None when it misses a
     policy or an inclusive-supply rule (SPEC 5.8, 8.2-8.5; it meets every other
     constraint by construction). Both are judged by the checker, from the same rows."""
-    shipments = shipment_rows(sc, d, b, raw)
-    materials = material_rows(sc, b, raw)
-    terms = cost_terms(sc, d, raw, shipments, materials)
     pol = sc.policy
     inclusion = sc.has_inclusion_rules()
-    if pol.min_domestic_share > 0 or pol.min_local_content > 0 or inclusion:
-        plan = Plan(scenario=sc.name, status=Status.FEASIBLE, cost=Cost.from_dict(terms),
-                    production=production_rows(sc, raw), shipments=shipments,
-                    materials=materials, imports=import_rows(sc, raw))
-        kpis = compute_kpis(sc, plan, terms)
-        if (kpis["domestic_share"] < pol.min_domestic_share - 1e-9
-                or kpis["local_content"] < pol.min_local_content - 1e-9):
-            return None
-        if inclusion and inclusion_violations(sc, plan):
-            return None
+    if not (pol.min_domestic_share > 0 or pol.min_local_content > 0 or inclusion):
+        # No rule to judge: the cost alone, without the production and import rows.
+        return sum(cost_terms(sc, d, raw, shipment_rows(sc, d, b, raw),
+                              material_rows(sc, b, raw)).values())
+    plan, terms = rows_plan(sc, d, b, raw)
+    kpis = compute_kpis(sc, plan, terms)
+    if (kpis["domestic_share"] < pol.min_domestic_share - 1e-9
+            or kpis["local_content"] < pol.min_local_content - 1e-9):
+        return None
+    if inclusion and inclusion_violations(sc, plan):
+        return None
     return sum(terms.values())
 
 
