@@ -70,15 +70,11 @@ _STATUS = {
 _ENGINES = {Engine.HIGHS: mathopt.SolverType.HIGHS, Engine.SCIP: mathopt.SolverType.GSCIP}
 
 
-def solve_model(b: Built, options: SolveOptions, started: float,
-                deadline: float | None = None) -> Raw:
-    """The whole model on the MIP engine, until proven optimal or `deadline` (a
-    time.perf_counter() value; None: no limit)."""
-    params = mathopt.SolveParameters(
-        random_seed=options.seed,
-        relative_gap_tolerance=options.gap,
-        absolute_gap_tolerance=1e-6,
-    )
+def engine_parameters(options: SolveOptions, deadline: float | None,
+                      **given: Any) -> mathopt.SolveParameters:
+    """The MIP engine's parameters from `options` (seed, threads, presolve, heuristics,
+    cuts) and `deadline` (a time.perf_counter() value; None: no limit), with `given`."""
+    params = mathopt.SolveParameters(random_seed=options.seed, **given)
     if options.engine is not Engine.HIGHS:
         # HiGHS through MathOpt takes no thread count; its MIP search is serial anyway.
         params.threads = options.threads
@@ -90,6 +86,15 @@ def solve_model(b: Built, options: SolveOptions, started: float,
         params.cuts = mathopt.Emphasis.OFF
     if deadline is not None:
         params.time_limit = seconds(deadline - time.perf_counter())
+    return params
+
+
+def solve_model(b: Built, options: SolveOptions, started: float,
+                deadline: float | None = None) -> Raw:
+    """The whole model on the MIP engine, until proven optimal or `deadline` (a
+    time.perf_counter() value; None: no limit)."""
+    params = engine_parameters(options, deadline, relative_gap_tolerance=options.gap,
+                               absolute_gap_tolerance=1e-6)
     t0 = time.perf_counter()
     progress = options.progress
     if progress is not None:
