@@ -441,30 +441,28 @@ class _Run:
         return free
 
     def _lp_point(self) -> np.ndarray | None:
-        """The LP relaxation's solution of the whole model, solved once (None when it was
-        not solved in a tenth of the time left)."""
+        """The LP relaxation's solution of the whole model: the LP-guided method's, else
+        solved once (None when it was not solved in a tenth of the time left)."""
+        if self.lp_x is not None or self.lp_tried:
+            return self.lp_x
+        self.lp_tried = True
+        am = self.b.model
         known = self.search.lp_solution
-        if self.lp_x is None and not self.lp_tried and known is not None and (
-                known[0] is self.b):
-            self.lp_tried = True
-            self.lp_x = known[1]
-            self.search.info["lns"]["lp"] = float(np.dot(self.cost, known[1]))
-            rc = self.cost - self.b.model.matrix().t_times(known[2], self.b.model.num_vars)
-            self.rc = rc
-            self._set_candidates(rc)
-        if self.lp_x is None and not self.lp_tried:
-            self.lp_tried = True
-            am = self.b.model
+        duals: np.ndarray | None
+        if known is not None and known[0] is self.b:
+            x, duals = known[1], known[2]
+        else:
             left = self.deadline - time.perf_counter()
             params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.05, 0.1 * left)))
             ans = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS, params)
-            if ans.reason is mathopt.TerminationReason.OPTIMAL and ans.x is not None:
-                self.lp_x = ans.x
-                self.search.info["lns"]["lp"] = float(np.dot(self.cost, ans.x))
-                if ans.duals is not None:
-                    rc = self.cost - am.matrix().t_times(ans.duals, am.num_vars)
-                    self.rc = rc
-                    self._set_candidates(rc)
+            if ans.reason is not mathopt.TerminationReason.OPTIMAL or ans.x is None:
+                return None
+            x, duals = ans.x, ans.duals
+        self.lp_x = x
+        self.search.info["lns"]["lp"] = float(np.dot(self.cost, x))
+        if duals is not None:
+            self.rc = self.cost - am.matrix().t_times(duals, am.num_vars)
+            self._set_candidates(self.rc)
         return self.lp_x
 
     def _set_candidates(self, score: np.ndarray) -> None:
