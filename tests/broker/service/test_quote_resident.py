@@ -6,6 +6,7 @@ version moves (by any process)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,13 +20,20 @@ from solvers import SolveOptions, solve
 from tests.solvers.test_earliest import on_time_possible
 
 
-def test_pruned_quote_equals_the_whole(tmp_path: Path) -> None:
+def _committed_base(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Generated small seed 2 with its first four requests planned and committed: the
+    scenario document and the ledger's residual document, for quoting the others."""
     doc = generate("small", 2)
     with Broker(f"sqlite:///{tmp_path / 'q.db'}") as b:
         b.import_scenario(doc)
         b.submit(doc["requests"][:4])
         b.commit(b.plan(time_limit=10).plan_id)
         base, _ = b.residual_document()
+    return doc, base
+
+
+def test_pruned_quote_equals_the_whole(tmp_path: Path) -> None:
+    doc, base = _committed_base(tmp_path)
     # Requests with and without certifications and sourcing limits.
     for item in doc["requests"][4:7]:
         whole = models.scenario_from_dict(base | {"requests": [item]})
@@ -39,12 +47,7 @@ def test_pruned_quote_equals_the_whole(tmp_path: Path) -> None:
 
 
 def test_quote_is_the_optimum_and_the_earliest_period(tmp_path: Path) -> None:
-    doc = generate("small", 2)
-    with Broker(f"sqlite:///{tmp_path / 'q.db'}") as b:
-        b.import_scenario(doc)
-        b.submit(doc["requests"][:4])
-        b.commit(b.plan(time_limit=10).plan_id)
-        base, _ = b.residual_document()
+    doc, base = _committed_base(tmp_path)
     for item in doc["requests"][4:10]:
         sc = models.scenario_from_dict(pruned_for_request(base, item))
         q = quote_in(sc, 5.0)
