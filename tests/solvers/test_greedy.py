@@ -209,6 +209,7 @@ def test_constructive_plans_meet_the_local_content_floor(solve_checked) -> None:
     for order_by in ORDERS:
         b, raw = greedy_plan(sc, d, order_by=order_by)
         assert evaluate(sc, d, b, raw) is not None
+        _assert_checked_answer(sc, d, b, raw)
         # One unit fewer left unmet (imported again) and the floor would be missed.
         moved = sorted(rid for rid in raw.u if raw.u[rid] > 0 and raw.z.get(rid, 0) > 0)
         assert moved
@@ -218,3 +219,21 @@ def test_constructive_plans_meet_the_local_content_floor(solve_checked) -> None:
     plan = solve_checked(doc, time_limit=0.5)
     assert plan.status.value == "feasible"
     assert plan.kpis["local_content"] >= 0.4 - 1e-9
+
+
+def _assert_checked_answer(sc, d, b, raw) -> None:  # type: ignore[no-untyped-def]
+    """The plan of a constructive answer, written as the pipeline writes it, through the
+    checker."""
+    import time
+
+    from models.check import check
+    from solvers.pipeline import _best_plan
+    from solvers.search import Search
+
+    now = time.perf_counter()
+    search = Search(sc, d, SolveOptions(), now, None, lp_guided.evaluate)
+    assert search.offer("constructive", b, raw)
+    plan = _best_plan(search, search.options, now, time.perf_counter())
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    assert report.objective == pytest.approx(plan.objective, rel=1e-9)

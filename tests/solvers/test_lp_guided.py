@@ -22,6 +22,7 @@ from scenarios.generate import generate
 from solvers import Method, SolveOptions
 from solvers.lpmodel import ArrayModel, solve_proto
 from solvers.mip import build
+from solvers.model import Built, Raw
 from solvers.one_period import lagrangian_bound, time_aggregate
 
 BENCH = ["fatahi/fatahi-5x10x10-1", "cflp/cap41", "gap/gap3-2"]
@@ -244,9 +245,13 @@ def test_the_guides_lp_goes_to_dual_simplex_below_its_size(monkeypatch) -> None:
     lp = lp_guided.lp_bound(b, SolveOptions(), None, lambda *_: None)
     assert lp.x is not None
     monkeypatch.setattr(lp_guided, "solve_proto", spy)
-    plans: list[str] = []
+    plans: list[tuple[str, tuple[Built, Raw]]] = []
     info = lp_guided._time_indexed_guide(sc, d, b, lp.x, SolveOptions(), None,
-                                         lambda *_: None, lambda src, _p: plans.append(src))
+                                         lambda *_: None, lambda src, p: plans.append((src, p)))
     assert 0 < info["guide_lp_columns"] <= lp_guided.GUIDE_SIMPLEX_MAX_COLUMNS  # type: ignore[operator]
     assert seen == [mathopt.LPAlgorithm.DUAL_SIMPLEX]
     assert plans
+    from tests.solvers.test_greedy import _assert_checked_answer
+
+    for _src, (gb, graw) in plans:
+        _assert_checked_answer(sc, d, gb, graw)

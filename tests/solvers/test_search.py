@@ -275,6 +275,8 @@ def test_a_phase_without_a_plan_after_it_has_all_the_time() -> None:
         run(search, [], [Phase(First(), 0.5), Phase(Improver())], [])
         assert given[0][0] == "first"
         assert given[0][1] == pytest.approx(0.5 if with_plan else 1.0, abs=0.01)
+        if with_plan:
+            _assert_checked_candidate(sc, search)
 
 
 @pytest.mark.parametrize("names", [("reassign",), ("lp",), ("excess",)])
