@@ -211,7 +211,7 @@ def test_search_on_the_lp_support_under_a_limit(solve_checked, monkeypatch) -> N
         return solve_sub(self, free, v, limit)
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
-    guided = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
+    guided = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10.0)
     assert guided.solver["relaxation"] == "lp"
     assert guided.solver["lns"]["iterations"] == len(seen) > 0
     support = seen[0][2]
