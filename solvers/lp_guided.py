@@ -521,7 +521,8 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
         y[np.isinf(ru) & (y < 0)] = 0.0
         d = cost - mat.t_times(y, n)
         bound = max(bound, lagrangian_bound(y, d, lb, ub, rl, ru))
-        emit("lp", ans.primal_bound, bound)
+        # The LP's own value is no plan: only its bound is reported.
+        emit("lp", None, bound)
         if on_round is not None and lp_x is not None:
             on_round(lp_x)
         entering = np.flatnonzero(~active & (d < RC_TOL))

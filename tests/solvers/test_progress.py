@@ -32,3 +32,22 @@ def test_callback_gets_phases_incumbent_and_bound(solve_checked, benchmarks_dir:
                if e.incumbent is not None)
     assert events[-1].incumbent == plan.objective
     assert [e.elapsed for e in events] == sorted(e.elapsed for e in events)
+
+
+def test_events_show_the_search_state_never_a_worse_plan(solve_checked) -> None:  # type: ignore[no-untyped-def]
+    """Under a limit the default scenario's engine reports its own first incumbent
+    (everything imported, 49 times the constructive plan) after the constructive plan;
+    the stream shows the search's incumbent, so it never rises, and its bound never
+    falls."""
+    from models import scenario_from_dict
+    from scenarios import builtin_dict
+
+    events: list[ProgressEvent] = []
+    plan = solve_checked(scenario_from_dict(builtin_dict("java-automotive")), time_limit=3.0,
+                         progress=events.append)
+    incumbents = [e.incumbent for e in events if e.incumbent is not None]
+    bounds = [e.bound for e in events if e.bound is not None]
+    assert incumbents and bounds
+    assert incumbents == sorted(incumbents, reverse=True)
+    assert bounds == sorted(bounds)
+    assert events[-1].incumbent == plan.objective
