@@ -48,6 +48,8 @@ RANK_SECONDS_PER_REQUEST = 3e-5
 # Rounds of the spread (SPEC 8.4): each caps every workshop's final-step units at the
 # share of the domestic units the round before made.
 SPREAD_ROUNDS = 4
+# Rounds of `drop_foreign_heavy`, each re-estimating from the rows.
+DROP_ROUNDS = 8
 
 
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None,
@@ -78,7 +80,10 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     # domestic ones first (on a small alt-generator instance foreign aluminium put the
     # plan at 22% local content against a floor of 40%).
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, True)
-    return b, meet_local_content(sc, d, b, raw)[0]
+    raw, short = meet_local_content(sc, d, b, raw)
+    if short > 0:
+        raw = drop_foreign_heavy(sc, d, b, raw, short)[0]
+    return b, raw
 
 
 def _spread_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
@@ -149,6 +154,118 @@ def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Ra
         if short <= 0:
             break
     return replace(raw, z={rid: q for rid, q in z.items() if q > 0}, u=u), short
+
+
+def drop_foreign_heavy(sc: Scenario, d: Derived, b: Built, raw: Raw, short: float,
+                       rounds: int = DROP_ROUNDS) -> tuple[Raw, float]:
+    """`raw` with whole requests left unmet instead of made, those whose foreign
+    material weighs most in their cost first, until the local-content floor holds (SPEC
+    5.8), and the shortfall left; `short` is that of `raw` (`meet_local_content`).
+
+    Where the imports are gone and the floor still fails, foreign material is the rest
+    of it: on the alt generator's large seed 1 (copper and stainless only from abroad,
+    material 89% of the spending) the constructive plans had 16.8% local content against
+    a floor of 25%, and the solve returned no plan at all after 52 s of 60. Leaving a
+    request unmet takes its foreign cost F_r out of F and its spending T_r out of T, so
+    the shortfall F - (1 - L) T falls by F_r - (1 - L) T_r; requests go by penalty added
+    per unit of that, estimated from the rows (materials at a location shared in
+    proportion), and the shortfall is worked out again from the rows after each round."""
+    floor = sc.policy.min_local_content
+    cpk = sc.transport.cost_per_kg_km
+    requests = {r.id: r for r in sc.requests}
+    for _round in range(rounds):
+        if short <= 0:
+            break
+        # Materials delivered per (location, material): kg, foreign kg and cost.
+        kg_at: dict[tuple[str, str], float] = defaultdict(float)
+        foreign_kg: dict[tuple[str, str], float] = defaultdict(float)
+        foreign_cost: dict[tuple[str, str], float] = defaultdict(float)
+        spent_at: dict[tuple[str, str], float] = defaultdict(float)
+        for (cid, loc, mat), kg in raw.M.items():
+            center = sc.center(cid)
+            st = center.materials[mat]
+            kg_at[(loc, mat)] += kg
+            spent_at[(loc, mat)] += kg * (st.price_per_kg + cpk * (
+                d.dist.km(center.location, loc) or 0.0))
+            if not st.domestic:
+                foreign_kg[(loc, mat)] += kg
+                foreign_cost[(loc, mat)] += kg * st.price_per_kg
+        spend: dict[str, float] = defaultdict(float)
+        foreign: dict[str, float] = defaultdict(float)
+        made: dict[str, int] = defaultdict(int)
+        for (rid, s, wid, _t), q in raw.x.items():
+            r = requests[rid]
+            comp = sc.component(r.component)
+            spend[rid] += q * d.step_info(sc.workshop(wid), comp.id, s).unit_cost
+            last = s == len(comp.routing) - 1
+            if last:
+                made[rid] += q
+                if r.destination is not None:
+                    spend[rid] += q * cpk * comp.weight_kg * (
+                        d.dist.km(d.location_of[wid], r.destination) or 0.0)
+            step = comp.routing[s]
+            if step.material is not None and step.material_kg:
+                key = (d.location_of[wid], step.material)
+                share = q * step.material_kg / max(kg_at[key], 1e-9)
+                spend[rid] += share * spent_at[key]
+                foreign[rid] += share * foreign_cost[key]
+        for (rid, _s, a, c), q in raw.G.items():
+            comp = sc.component(requests[rid].component)
+            spend[rid] += q * cpk * comp.weight_kg * (d.dist.km(a, c) or 0.0)
+        gain = {rid: foreign[rid] - (1 - floor) * spend[rid] for rid in made}
+        ranked = sorted((rid for rid, g in gain.items() if g > 0 and made[rid] > 0), key=lambda
+                        rid: ((made[rid] * sc.unmet_penalty(requests[rid]) - spend[rid])
+                              / gain[rid], rid))
+        if not ranked:
+            break
+        drop: set[str] = set()
+        covered = 0.0
+        for rid in ranked:
+            drop.add(rid)
+            covered += gain[rid]
+            # A little beyond the estimate: fees and shared deliveries are not in it.
+            if covered >= 1.02 * short:
+                break
+        raw = _without(sc, d, raw, drop, made)
+        short = _local_content_short(sc, d, b, raw)
+    return raw, short
+
+
+def _without(sc: Scenario, d: Derived, raw: Raw, drop: set[str], made: dict[str, int]
+             ) -> Raw:
+    """`raw` with the requests `drop` made nowhere: their units left unmet, their
+    deliveries taken from the foreign centers at each location first."""
+    x, G = dict(raw.x), dict(raw.G)
+    need: dict[tuple[str, str], float] = defaultdict(float)
+    for key, q in raw.x.items():
+        rid, s, wid, _t = key
+        if rid not in drop:
+            continue
+        del x[key]
+        step = sc.component(sc.request(rid).component).routing[s]
+        if step.material is not None and step.material_kg:
+            need[(d.location_of[wid], step.material)] += q * step.material_kg
+    for gkey in raw.G:
+        if gkey[0] in drop:
+            del G[gkey]
+    M = dict(raw.M)
+    by_at: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for mkey in raw.M:
+        by_at[(mkey[1], mkey[2])].append(mkey)
+    for at, kg in need.items():
+        # Foreign centers first, dearest first: what is taken out is what is not bought.
+        for mkey in sorted(by_at[at], key=lambda k: (
+                sc.center(k[0]).materials[k[2]].domestic,
+                -sc.center(k[0]).materials[k[2]].price_per_kg, k)):
+            take = min(kg, M[mkey])
+            M[mkey] -= take
+            kg -= take
+            if kg <= 1e-9:
+                break
+    u = dict(raw.u)
+    for rid in drop:
+        u[rid] = u.get(rid, 0) + made[rid]
+    return replace(raw, x=x, G=G, M={k: v for k, v in M.items() if v > 1e-9}, u=u)
 
 
 def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,

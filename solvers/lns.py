@@ -184,11 +184,14 @@ class Lns:
     # It improves a plan: without one it has nothing to do (`solvers.search.run`).
     needs_incumbent = True
 
-    def __init__(self, neighbourhoods: Sequence[str] = NEIGHBOURHOODS) -> None:
+    def __init__(self, neighbourhoods: Sequence[str] = NEIGHBOURHOODS,
+                 size: int | None = None) -> None:
+        """`size`: requests freed at first (default: a tenth of them, at least 8)."""
         unknown = sorted(set(neighbourhoods) - set(NEIGHBOURHOODS))
         if unknown or not neighbourhoods:
             raise ValueError(f"unknown neighbourhoods {unknown}; known: {NEIGHBOURHOODS}")
         self.neighbourhoods = tuple(neighbourhoods)
+        self.size = size
 
     def construct(self, search: Search) -> None:
         return None
@@ -201,12 +204,12 @@ class Lns:
         best = search.best
         if b is None or best is None or deadline is None or not search.sc.requests:
             return
-        _Run(search, b, deadline, self.neighbourhoods).loop()
+        _Run(search, b, deadline, self.neighbourhoods, self.size).loop()
 
 
 class _Run:
     def __init__(self, search: Search, b: Built, deadline: float,
-                 neighbourhoods: Sequence[str]) -> None:
+                 neighbourhoods: Sequence[str], size: int | None = None) -> None:
         self.search, self.b, self.deadline = search, b, deadline
         sc: Scenario = search.sc
         self.sc = sc
@@ -238,7 +241,7 @@ class _Run:
         # None: not tried yet.
         self.weights: dict[str, float | None] = dict.fromkeys(names)
         n = len(self.rid)
-        self.size = min(n, max(8, n // 10))
+        self.size = min(n, max(8, n // 10) if size is None else max(1, size))
         limit = (search.deadline - search.started) if search.deadline is not None else 60.0
         self.it_limit = min(ITERATION_MAX, max(ITERATION_MIN, ITERATION_SHARE * limit))
         # Each request's cheapest workshops (over all its unit columns), for the workshop
@@ -311,6 +314,9 @@ class _Run:
             secs = time.perf_counter() - t0
             self.iterations += 1
             info["iterations"] = self.iterations
+            if ans is not None and ans.error is not None:
+                info["engine_errors"] = int(info.get("engine_errors", 0)) + 1
+                info["engine_error"] = ans.error
             gain = 0.0
             if ans is not None and ans.x is not None:
                 new, new_cost = clean_point(self.b, np.where(free, ans.x, v))

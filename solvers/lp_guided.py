@@ -84,6 +84,10 @@ WHOLE_ONE_PERIOD_MAX_COLUMNS = 2_000_000
 GUIDED_RESERVE = 20.0
 # Seconds for the Lagrangian path bound before the one-period LP.
 LAGRANGE_SECONDS = 30.0
+# Seconds the one-period LP takes per (request, step, eligible workshop) triple, at the
+# least (generated large seed 1: 381,071 triples, 916,025 columns, 160 s by dual simplex
+# on the development machine, alone); with less time left than that it is not begun.
+ONE_PERIOD_SECONDS_PER_TRIPLE = 2e-4
 # Rows per column below which the whole LP goes to dual simplex rather than barrier.
 FEW_ROWS = 0.05
 # Up to this many columns the period-by-period guide's LP goes to dual simplex.
@@ -106,6 +110,16 @@ class LpResult:
     infeasible: bool = False
     # The row duals of the last LP solved (with the sign their rows allow).
     duals: np.ndarray | None = None
+
+
+def _triples(sc: Scenario, d: Derived) -> int:
+    """The (request, step, eligible workshop) triples: the one-period relaxation's unit
+    columns."""
+    total = 0
+    for r in sc.requests:
+        n = len(sc.component(r.component).routing)
+        total += sum(len(final_eligible(d, r, s, n)) for s in range(n))
+    return total
 
 
 def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
@@ -196,6 +210,7 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
     upper = min((c[0] for c in candidates), default=None)
     grouped = grouped_lp(sc, d, lag_deadline, by_release=False)
     extra["grouped_lp_seconds"] = grouped.seconds
+    search.hints.update(grouped.hints)
     if grouped.bound > bound:
         bound, extra["bound_from"] = grouped.bound, "grouped lp"
     if grouped.value is None:
@@ -211,6 +226,12 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
     if upper is not None:
         emit("bound", upper, bound)
     left = None if deadline is None else deadline - time.perf_counter()
+    if fits and left is not None and left < ONE_PERIOD_SECONDS_PER_TRIPLE * _triples(sc, d):
+        # Its LP would not be solved in time: on generated large seed 1 (381,071 triples)
+        # it ran from 3 s to 41 s of a 60 s limit without a solution, time that the
+        # neighbourhood search after this method can use.
+        fits = False
+        extra["one_period_lp"] = "skipped: not solved in the time left"
     if fits and not search.interrupted() and (
             left is None or span is None or left > 0.3 * span):
         agg = time_aggregate(sc)
@@ -243,6 +264,9 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
         extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
                      lp_seconds=time.perf_counter() - t0)
         if lp.x is not None:
+            on = lp.x > 1e-9
+            search.hints.update((rid, s_, wid) for (rid, s_, wid, _t), c in ab.x.items()
+                                if on[c])
             extra.update(_time_indexed_guide(sc, d, ab, lp.x, options, deadline, emit,
                                              consider))
     if not candidates:

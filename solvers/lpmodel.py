@@ -228,6 +228,7 @@ class Answer:
     dual_bound: float
     x: np.ndarray | None = None  # best solution's values (0 for columns left out)
     duals: np.ndarray | None = None  # row duals (LP only)
+    error: str | None = None  # the engine's own error, where it failed
 
     @property
     def has_solution(self) -> bool:
@@ -246,10 +247,17 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
         h = model_params.solution_hints.add()
         h.variable_values.ids.extend(hint[0].tolist())
         h.variable_values.values.extend(hint[1].tolist())
-    raw: result_pb2.SolveResultProto = _solver.solve(
-        proto, solver_type.value, init.to_proto(), params.to_proto(),
-        model_params, msg_cb,
-        mathopt.CallbackRegistration().to_proto(), None, None)
+    try:
+        raw: result_pb2.SolveResultProto = _solver.solve(
+            proto, solver_type.value, init.to_proto(), params.to_proto(),
+            model_params, msg_cb,
+            mathopt.CallbackRegistration().to_proto(), None, None)
+    except Exception as e:  # noqa: BLE001 - the engine's errors come as several types
+        # An engine that fails on one model (HiGHS: "HighsStatus: kError [INTERNAL]" on
+        # a sub-model of the neighbourhood search, alt generator's large seed 1) leaves
+        # the caller without an answer, not the solve without a plan.
+        return Answer(reason=mathopt.TerminationReason.OTHER_ERROR, primal_bound=math.inf,
+                      dual_bound=-math.inf, error=f"{type(e).__name__}: {e}")
     term = _result.parse_termination(_result._upgrade_termination(raw))  # noqa: SLF001
     ans = Answer(reason=term.reason, primal_bound=term.objective_bounds.primal_bound,
                  dual_bound=term.objective_bounds.dual_bound)

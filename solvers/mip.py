@@ -33,6 +33,10 @@ __all__ = ["COMPACT_ABOVE_X", "Built", "Raw", "build", "delivery_km", "final_eli
            "step_window"]
 
 
+# Relative amount taken off a bound read from the engine's printed table.
+PRINTED_BOUND_SHAVE = 1e-8
+
+
 def parse_highs_progress(line: str) -> tuple[float | None, float | None] | None:
     """(incumbent, bound) from a line of HiGHS's branch-and-bound table, else None.
 
@@ -120,6 +124,11 @@ def highs_progress(options: SolveOptions, started: float,
             found = parse_highs_progress(line)
             if found is not None:
                 inc, bd = found
+                if bd is not None:
+                    # The table prints the bound rounded (to 10 or so digits): shaved by
+                    # more than that, it stays a bound (default scenario: 8226110220.264
+                    # printed, 8226110220.263785 returned).
+                    bd -= PRINTED_BOUND_SHAVE * max(1.0, abs(bd))
                 progress(ProgressEvent("search", time.perf_counter() - started, inc,
                                        bd if bound is None else bound))
     return msg_cb

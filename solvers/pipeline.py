@@ -8,6 +8,7 @@ from typing import Any
 
 from ortools.init.python import init
 
+import solvers.lp_guided as lp_guided
 from models.check import check
 from models.dates import with_dates
 from models.derived import Derived
@@ -33,7 +34,7 @@ from solvers.extract import (
 )
 from solvers.facility import FacilityMoves
 from solvers.lns import Lns
-from solvers.lp_guided import FULL_LP_MAX_COLUMNS, estimate_unit_columns, evaluate
+from solvers.lp_guided import estimate_unit_columns, evaluate
 from solvers.methods import (
     Constructive,
     ExactMip,
@@ -44,6 +45,7 @@ from solvers.methods import (
 from solvers.model import COMPACT_ABOVE_X, Built, Raw
 from solvers.options import BoundProvider, Formulation, Method, ProgressEvent, SolveOptions
 from solvers.portfolio import solve_portfolio
+from solvers.restricted import RestrictedLns
 from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
 from solvers.sensitivity import price
 
@@ -64,6 +66,9 @@ EXPLAIN_AT_LEAST = 0.02
 # search, up to this many unit columns and above (see `_strategy`).
 EXACT_SMALL_COLUMNS = 3_000
 EXACT_SHARE_SMALL, EXACT_SHARE = 0.5, 0.2
+# Share of a limited solve the LP-guided method has where the model is too large to build
+# whole; the rest goes to the neighbourhood search on a restricted model.
+LARGE_LP_SHARE = 0.6
 
 
 def ortools_version() -> str:
@@ -153,14 +158,18 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
         # First, in a tenth of the time: the bound where the LP is not solved in its share
         # (a busy machine), 4.3% below the LP on generated medium seed 2.
         providers.append(("lagrangian paths", lagrangian_provider))
-    if unit_columns <= FULL_LP_MAX_COLUMNS:
+    # Read at the call: the method itself reads it so, and both must take the same path.
+    if unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:
         # Engagement moves stand aside at once where fees are a small share of the cost;
         # where they do not, they find what the neighbourhood search cannot (cflp-large:
         # 0.2-0.7% from the optimum in 120 s, where the search had stayed at 3.5 times it).
         return [constructive, lp], [Phase(lp, 0.85), Phase(FacilityMoves(), 0.75),
                                     Phase(Lns())], providers
-    # Too large to build whole: the LP-guided method constructs its own plans first.
-    return [lp], [Phase(lp)], [("unit bound", unit_bound_provider)]
+    # Too large to build whole: the LP-guided method constructs its own plans first, then
+    # the neighbourhood search improves them on the model restricted to the workshops
+    # they and the relaxation used and the cheapest ones (solvers/restricted.py).
+    return [lp], [Phase(lp, LARGE_LP_SHARE), Phase(RestrictedLns())], [
+        ("unit bound", unit_bound_provider)]
 
 
 def _priced(sc: Scenario, d: Derived, options: SolveOptions, started: float) -> Plan:

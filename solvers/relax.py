@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.math_opt.python import mathopt
@@ -65,6 +65,9 @@ class LpBound:
     links: int
     seconds: float
     x: np.ndarray | None = None
+    # (request, step, workshop) of every member of a merged request whose columns the
+    # solution uses (`grouped_lp`): where the neighbourhood search looks first.
+    hints: set[tuple[str, int, str]] = field(default_factory=set)
 
 
 def add_strong_links(b: Built, requests: list[Request]) -> int:
@@ -154,10 +157,11 @@ def merge_requests(sc: Scenario, by_release: bool = True
     return out, members
 
 
-def grouped_model(sc: Scenario, by_release: bool = True) -> tuple[Built, Scenario, int]:
+def grouped_model(sc: Scenario, by_release: bool = True
+                  ) -> tuple[Built, Scenario, int, dict[str, list[Request]]]:
     """The one-period relaxation of the merged scenario (`merge_requests`), with release
-    capacity and strong links, and each member's own away column; and the number of rows
-    added for links."""
+    capacity and strong links, and each member's own away column; the number of rows
+    added for links; the members of each merged request."""
     merged, members = merge_requests(sc, by_release)
     agg = time_aggregate(merged)
     ab = build(agg, Derived(agg))
@@ -179,7 +183,7 @@ def grouped_model(sc: Scenario, by_release: bool = True) -> tuple[Built, Scenari
                 am.a_col.append(v)
                 am.a_val.append(1.0)
         am._frozen = None  # noqa: SLF001 - entries appended to existing rows
-    return ab, merged, links
+    return ab, merged, links, members
 
 
 def _rows_of(am: ArrayModel, cols: list[int]) -> dict[int, int]:
@@ -200,11 +204,17 @@ def grouped_lp(sc: Scenario, d: Derived, deadline: float | None,
         # No time to solve it: building it alone took 2 s of a plan of 100,000 requests
         # that was already late.
         return LpBound(bound=-math.inf, value=None, columns=0, rows=0, links=0, seconds=0.0)
-    ab, _merged, links = grouped_model(sc, by_release)
+    ab, _merged, links, members = grouped_model(sc, by_release)
     am = ab.model
     bound, value, x = solve_lp(am, deadline, algorithm)
+    hints: set[tuple[str, int, str]] = set()
+    if x is not None:
+        on = x > 1e-9
+        for (gid, s, wid, _t), c in ab.x.items():
+            if on[c]:
+                hints.update((r.id, s, wid) for r in members[gid])
     return LpBound(bound=bound, value=value, columns=am.num_vars, rows=am.num_rows,
-                   links=links, seconds=time.perf_counter() - started, x=x)
+                   links=links, seconds=time.perf_counter() - started, x=x, hints=hints)
 
 
 def grouped_lp_bound(sc: Scenario, d: Derived, deadline: float,

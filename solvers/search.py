@@ -59,6 +59,7 @@ class Search:
         # Methods report through `options.progress`; their events pass through `_merged`,
         # so that what the caller sees is the search's state, not one method's.
         self._progress = options.progress
+        self._shown: tuple[float | None, float | None] = (None, None)
         self.options = (options if options.progress is None
                         else replace(options, progress=self._merged))
         self.started, self.deadline = started, deadline
@@ -74,6 +75,9 @@ class Search:
         self.support: np.ndarray | None = None
         # The whole LP of `full` where a method solved it: (built, x, row duals).
         self.lp_solution: tuple[Built, np.ndarray, np.ndarray] | None = None
+        # (request, step, workshop) triples a relaxation used, where `full` was not built:
+        # the restricted model of solvers/restricted.py keeps them.
+        self.hints: set[tuple[str, int, str]] = set()
         self.infeasible = False
         self.info: dict[str, Any] = {}
         self.events: list[str] = []
@@ -149,26 +153,37 @@ class Search:
             up - self.bound <= OPTIMAL_GAP * max(1.0, abs(up)))
 
     def emit(self, phase: str) -> None:
-        progress = self._progress
-        if progress is not None:
-            bound = self.bound if math.isfinite(self.bound) else None
-            progress(ProgressEvent(phase, time.perf_counter() - self.started, self.upper,
-                                   bound))
+        if self._progress is not None:
+            self._send(ProgressEvent(phase, time.perf_counter() - self.started))
 
     def _merged(self, event: ProgressEvent) -> None:
-        """A method's event with the search's incumbent and bound where they are better:
+        """A method's event, with the search's incumbent and bound where they are better:
         the engine on the whole model reports its own incumbent, which may be worse than
         the constructive plan the search holds (the default scenario at 3 s showed
         405,243,100,000 after a plan of 8,949,325,850), and a method's bound may be below
         one proven before it."""
+        self._send(event)
+
+    def _send(self, event: ProgressEvent) -> None:
+        """`event` with the best incumbent and bound known or shown so far: the stream's
+        incumbents never rise and its bounds never fall (an engine's log prints its bound
+        rounded, a little above the value it returns)."""
         assert self._progress is not None
-        inc, bd = event.incumbent, event.bound
-        up = self.upper
-        if up is not None and (inc is None or up < inc):
-            inc = up
-        if math.isfinite(self.bound) and (bd is None or self.bound > bd):
-            bd = self.bound
+        inc = _least(event.incumbent, self.upper, self._shown[0])
+        bd = _most(event.bound, self.bound if math.isfinite(self.bound) else None,
+                   self._shown[1])
+        self._shown = (inc, bd)
         self._progress(replace(event, incumbent=inc, bound=bd))
+
+
+def _least(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def _most(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 class SearchMethod(Protocol):

@@ -197,8 +197,12 @@ def test_neutral_values_build_the_version_1_model() -> None:
 def unguided_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     import solvers.lp_guided as lp_guided
 
+    import solvers.restricted as restricted
+
     monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
+    # Nor the neighbourhood search after it: what is asserted is the constructive plan.
+    monkeypatch.setattr(restricted, "MAX_COLUMNS", 0)
     return {"method": Method.LP_GUIDED, "time_limit": 30}
 
 
