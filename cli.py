@@ -1581,6 +1581,9 @@ def serve_cmd(
                     ] = "serve",
     max_body_mb: Annotated[float, typer.Option(help="Largest request body (MB).", min=0.001)
                            ] = 20.0,
+    quote_processes: Annotated[int | None, typer.Option(
+        help="Processes that solve quotes; 0 solves them in the server process. Default: "
+             "one per core.", min=0)] = None,
 ) -> None:
     """Run the HTTP service (FastAPI under uvicorn) over the ledger database; see
     docs/service.md. Stop it with Ctrl-C."""
@@ -1591,8 +1594,11 @@ def serve_cmd(
     if executor != "local" and not executor.startswith("dask://"):
         fail_input(models.InputError("--executor", [
             f"unknown executor '{executor}': use local or dask://HOST:PORT"]))
+    if quote_processes is None:
+        quote_processes = os.cpu_count() or 1
     serve(ServiceConfig(db=url, workers=workers, executor=executor, name=name,
-                        max_body=int(max_body_mb * 1024 * 1024)), host=host, port=port)
+                        max_body=int(max_body_mb * 1024 * 1024),
+                        quote_processes=quote_processes), host=host, port=port)
 
 
 @keys_app.command("create")

@@ -99,6 +99,9 @@ class ServiceConfig:
     # Jobs are owned by a server name: a restart marks its own unfinished jobs interrupted.
     name: str = "serve"
     quote_time_limit: float = 0.5
+    # Worker processes that solve quotes (0: in the server's own threads); `broker serve`
+    # starts one per core (docs/service.md, the resident quote).
+    quote_processes: int = 0
 
 
 class Service:
@@ -125,9 +128,17 @@ class Service:
         self.runner.start()
         with contextlib.suppress(models.InputError):  # an empty registry has nothing to load
             self.quoter.base()
+        if self.config.quote_processes > 0:
+            from broker.service.quote import QuotePool
+
+            pool = QuotePool(self.broker.url, self.config.quote_processes)
+            pool.warm()
+            self.quoter.pool = pool
         return n
 
     def stop(self) -> None:
+        if self.quoter.pool is not None:
+            self.quoter.pool.close()
         self.runner.close(self.config.name)
         self.broker.close()
 

@@ -196,7 +196,6 @@ def test_neutral_values_build_the_version_1_model() -> None:
 @pytest.fixture(name="unguided")
 def unguided_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     import solvers.lp_guided as lp_guided
-
     import solvers.restricted as restricted
 
     monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)

@@ -86,3 +86,39 @@ def test_resident_state_follows_the_ledger_version(tmp_path: Path) -> None:
         assert v2 == other.ledger_version() > v1 and quoter.reloads == 2
         assert q2.cost == pytest.approx(b.quote(item | {"id": "after"}).cost, rel=1e-6)
         assert q2.cost is not None and q1.cost is not None and q2.cost >= q1.cost - 1e-6
+
+
+def test_quotes_in_worker_processes_follow_the_ledger(tmp_path: Path) -> None:
+    """Quotes solved in worker processes (`broker serve` starts one per core) are the
+    in-process quotes, at the ledger version the worker priced them at; a commit by
+    another process moves the worker too; bad input comes back as the same error."""
+    from broker.service.quote import QuotePool
+
+    doc = generate("small", 2)
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    with Broker(url) as b, Broker(url) as other:
+        b.import_scenario(doc)
+        pool = QuotePool(url, 1)
+        try:
+            pool.warm()
+            pooled, local = ResidentQuoter(b, pool), ResidentQuoter(b)
+            for item in doc["requests"][4:7]:
+                (qp, vp), (ql, vl) = pooled.quote(item), local.quote(item)
+                assert vp == vl == b.ledger_version()
+                assert qp.cost == pytest.approx(ql.cost, rel=1e-6)
+                assert (qp.earliest_period, qp.on_time) == (ql.earliest_period, ql.on_time)
+            item = doc["requests"][5]
+            other.submit([item])
+            other.commit(other.plan([item["id"]], time_limit=10).plan_id)
+            q2, v2 = pooled.quote(item | {"id": "after"})
+            assert v2 == other.ledger_version() > vp
+            assert q2.cost == pytest.approx(b.quote(item | {"id": "after"}).cost, rel=1e-6)
+            bad = {**doc["requests"][6], "id": "bad", "component": "no-such-part"}
+            with pytest.raises(models.InputError) as err:
+                pooled.quote(bad)
+            with pytest.raises(models.InputError) as err_local:
+                local.quote(bad)
+            assert err.value.problems == err_local.value.problems
+            assert err.value.problems and "no-such-part" in err.value.problems[0]
+        finally:
+            pool.close()
