@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from models.derived import Derived
 from models.evaluate import compute_kpis, spending
-from models.scenario import Request, Scenario
+from models.scenario import Request, Scenario, Workshop
 from solvers.extract import rows_plan
 from solvers.lpmodel import ArrayModel
 from solvers.model import Built, Raw, final_eligible, step_window
@@ -176,9 +176,8 @@ def drop_foreign_heavy(sc: Scenario, d: Derived, b: Built, raw: Raw, short: floa
     for _round in range(rounds):
         if short <= 0:
             break
-        # Materials delivered per (location, material): kg, foreign kg and cost.
+        # Materials delivered per (location, material): kg, what was spent, foreign cost.
         kg_at: dict[tuple[str, str], float] = defaultdict(float)
-        foreign_kg: dict[tuple[str, str], float] = defaultdict(float)
         foreign_cost: dict[tuple[str, str], float] = defaultdict(float)
         spent_at: dict[tuple[str, str], float] = defaultdict(float)
         for (cid, loc, mat), kg in raw.M.items():
@@ -188,7 +187,6 @@ def drop_foreign_heavy(sc: Scenario, d: Derived, b: Built, raw: Raw, short: floa
             spent_at[(loc, mat)] += kg * (st.price_per_kg + cpk * (
                 d.dist.km(center.location, loc) or 0.0))
             if not st.domestic:
-                foreign_kg[(loc, mat)] += kg
                 foreign_cost[(loc, mat)] += kg * st.price_per_kg
         spend: dict[str, float] = defaultdict(float)
         foreign: dict[str, float] = defaultdict(float)
@@ -196,13 +194,9 @@ def drop_foreign_heavy(sc: Scenario, d: Derived, b: Built, raw: Raw, short: floa
         for (rid, s, wid, _t), q in raw.x.items():
             r = requests[rid]
             comp = sc.component(r.component)
-            spend[rid] += q * d.step_info(sc.workshop(wid), comp.id, s).unit_cost
-            last = s == len(comp.routing) - 1
-            if last:
+            spend[rid] += q * unit_cost(sc, d, r, s, sc.workshop(wid))
+            if s == len(comp.routing) - 1:
                 made[rid] += q
-                if r.destination is not None:
-                    spend[rid] += q * cpk * comp.weight_kg * (
-                        d.dist.km(d.location_of[wid], r.destination) or 0.0)
             step = comp.routing[s]
             if step.material is not None and step.material_kg:
                 key = (d.location_of[wid], step.material)
@@ -703,12 +697,15 @@ class _Made:
 
 
 def _unit_cost(st: CapacityState, r: Request, s: int, wid: str) -> float:
-    """Cost of one unit of step s at `wid`, with the delivery leg after the final step."""
-    sc, d = st.sc, st.d
+    return unit_cost(st.sc, st.d, r, s, st.workshop[wid])
+
+
+def unit_cost(sc: Scenario, d: Derived, r: Request, s: int, w: Workshop) -> float:
+    """Cost of one unit of step s at `w`, with the delivery leg after the final step."""
     comp = sc.component(r.component)
-    cost = d.step_info(st.workshop[wid], comp.id, s).unit_cost
+    cost = d.step_info(w, comp.id, s).unit_cost
     if s == len(comp.routing) - 1 and r.destination is not None:
-        km = d.dist.km(d.location_of[wid], r.destination)
+        km = d.dist.km(d.location_of[w.id], r.destination)
         cost += sc.transport.cost_per_kg_km * comp.weight_kg * (km or 0.0)
     return cost
 

@@ -112,25 +112,23 @@ class LpResult:
     duals: np.ndarray | None = None
 
 
-def _triples(sc: Scenario, d: Derived) -> int:
-    """The (request, step, eligible workshop) triples: the one-period relaxation's unit
-    columns."""
-    total = 0
+def _eligible_counts(sc: Scenario, d: Derived) -> tuple[int, int]:
+    """(request, step, eligible workshop) triples (the one-period relaxation's unit
+    columns), and those times their step windows (the full model's at most)."""
+    triples = columns = 0
     for r in sc.requests:
         n = len(sc.component(r.component).routing)
-        total += sum(len(final_eligible(d, r, s, n)) for s in range(n))
-    return total
+        for s in range(n):
+            k = len(final_eligible(d, r, s, n))
+            triples += k
+            columns += k * len(step_window(sc, r, s, n))
+    return triples, columns
 
 
 def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
     """How many unit columns x the full model has at most (eligible workshops times step
     windows), counted without building it."""
-    total = 0
-    for r in sc.requests:
-        n = len(sc.component(r.component).routing)
-        for s in range(n):
-            total += len(final_eligible(d, r, s, n)) * len(step_window(sc, r, s, n))
-    return total
+    return _eligible_counts(sc, d)[1]
 
 
 class _Candidates:
@@ -157,12 +155,10 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
     sc, d, options, started = search.sc, search.d, search.options, search.started
 
     def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
+        # The search's incumbent and bound are merged in (`Search._send`).
         if options.progress is not None:
-            options.progress(ProgressEvent(
-                phase, time.perf_counter() - started,
-                search.upper if incumbent is None else incumbent,
-                bound if bound is not None else (
-                    search.bound if math.isfinite(search.bound) else None)))
+            options.progress(ProgressEvent(phase, time.perf_counter() - started, incumbent,
+                                           bound))
 
     # The time this method has, counted from now: its shares are of this, not of the
     # solve's limit, so that a late start shortens every phase alike.
@@ -226,7 +222,8 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
     if upper is not None:
         emit("bound", upper, bound)
     left = None if deadline is None else deadline - time.perf_counter()
-    if fits and left is not None and left < ONE_PERIOD_SECONDS_PER_TRIPLE * _triples(sc, d):
+    if fits and left is not None and (
+            left < ONE_PERIOD_SECONDS_PER_TRIPLE * _eligible_counts(sc, d)[0]):
         # Its LP would not be solved in time: on generated large seed 1 (381,071 triples)
         # it ran from 3 s to 41 s of a 60 s limit without a solution, time that the
         # neighbourhood search after this method can use.

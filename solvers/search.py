@@ -56,12 +56,12 @@ class Search:
                  deadline: float | None,
                  evaluate: Callable[[Scenario, Derived, Built, Raw], float | None]) -> None:
         self.sc, self.d = sc, d
-        # Methods report through `options.progress`; their events pass through `_merged`,
+        # Methods report through `options.progress`; their events pass through `_send`,
         # so that what the caller sees is the search's state, not one method's.
         self._progress = options.progress
         self._shown: tuple[float | None, float | None] = (None, None)
         self.options = (options if options.progress is None
-                        else replace(options, progress=self._merged))
+                        else replace(options, progress=self._send))
         self.started, self.deadline = started, deadline
         self._evaluate = evaluate
         self.pool: list[Candidate] = []  # cheapest first
@@ -156,18 +156,13 @@ class Search:
         if self._progress is not None:
             self._send(ProgressEvent(phase, time.perf_counter() - self.started))
 
-    def _merged(self, event: ProgressEvent) -> None:
-        """A method's event, with the search's incumbent and bound where they are better:
-        the engine on the whole model reports its own incumbent, which may be worse than
-        the constructive plan the search holds (the default scenario at 3 s showed
+    def _send(self, event: ProgressEvent) -> None:
+        """`event` (the search's own, or a method's) with the best incumbent and bound
+        known or shown so far: the stream's incumbents never rise and its bounds never
+        fall. The engine on the whole model reports its own incumbent, which may be worse
+        than the constructive plan the search holds (the default scenario at 3 s showed
         405,243,100,000 after a plan of 8,949,325,850), and a method's bound may be below
         one proven before it."""
-        self._send(event)
-
-    def _send(self, event: ProgressEvent) -> None:
-        """`event` with the best incumbent and bound known or shown so far: the stream's
-        incumbents never rise and its bounds never fall (an engine's log prints its bound
-        rounded, a little above the value it returns)."""
         assert self._progress is not None
         inc = _least(event.incumbent, self.upper, self._shown[0])
         bd = _most(event.bound, self.bound if math.isfinite(self.bound) else None,
