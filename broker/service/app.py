@@ -12,6 +12,7 @@ database as the CLI, so a CLI commit and an HTTP commit see and lock the same le
 import contextlib
 import json
 import logging
+import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -393,14 +394,18 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                     "Idempotency-Key: must be a non-empty string"])
             doc["idempotency_key"] = idempotency_key
         try:
-            results = await _threaded(svc().broker.submit, doc)
+            # Always a list of one: the library reads a dict with `requests` as several,
+            # which would store what this route does not answer for, unchecked by
+            # _own_request.
+            results = await _threaded(svc().broker.submit, {"requests": [doc]})
         except models.InputError as e:
-            clash = [p for p in e.problems if "was used for a different request" in p
+            problems = [_one_request_line(svc(), who, p) for p in e.problems]
+            clash = [p for p in problems if p.startswith("Idempotency-Key: ")
                      or "already exists with another idempotency key" in p]
             if clash:
                 raise Problem(409, "the request clashes with a stored one", conflicts=clash
                               ) from None
-            raise
+            raise models.InputError(e.source, problems) from None
         res = results[0]
         if res.created:
             svc().record(who, "request.submit", res.request.id, None,
@@ -674,9 +679,14 @@ def _not_found(kind: str, ident: str) -> Problem:
 
 
 def _no_files(doc: Any) -> Any:
-    """A document received over HTTP may not make the server read its files: `extends:`
-    must name a built-in scenario, resolved with no directory to look in."""
-    if not isinstance(doc, dict) or "extends" not in doc:
+    """A document received over HTTP may not make the server read its files: it must be
+    a JSON object (the library reads a string as a file path or a built-in name), and
+    `extends:` must name a built-in scenario, resolved with no directory to look in."""
+    if not isinstance(doc, dict):
+        raise Problem(422, "request body: 1 problem(s)", errors=[
+            "(document): a scenario must be a JSON object; only `extends:` may name a "
+            "built-in scenario"])
+    if "extends" not in doc:
         return doc
     ext = doc["extends"]
     names = builtin_names()
@@ -700,6 +710,31 @@ def _own_request(who: Principal, doc: dict[str, Any]) -> dict[str, Any]:
         raise Problem(403, "a buyer key submits only its own requests (buyer "
                       f"'{who.buyer}')")
     return dict(doc) | {"buyer": who.buyer}
+
+
+_CLASH = re.compile(r"idempotency key '(?P<key>.*)' was used for a different request "
+                    r"\(stored as '(?P<id>.*)'\)$", re.S)
+
+
+def _one_request_line(s: Service, who: Principal, problem: str) -> str:
+    """A problem of the one request `POST /v1/requests` submits as `requests[0]`, with
+    the path the request itself has (`component: ...`, as for a request file). A clash
+    of Idempotency-Key names the stored request only to a caller who may see it."""
+    for head in ("requests[0].", "requests[0]: "):
+        if problem.startswith(head):
+            problem = problem[len(head):]
+            break
+    else:
+        return problem
+    m = _CLASH.match(problem)
+    if m is None:
+        return problem if head.endswith(".") else f"(request): {problem}"
+    line = f"Idempotency-Key: '{m['key']}' was used for a different request"
+    try:
+        _visible_request(s, who, m["id"])
+    except Problem:
+        return line
+    return f"{line} (stored as '{m['id']}')"
 
 
 def _visible_request(s: Service, who: Principal, request_id: str) -> RequestRecord:

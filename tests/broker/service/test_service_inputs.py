@@ -1,0 +1,109 @@
+"""What a client may send and the service must answer properly, on SQLite and
+PostgreSQL (found by driving a real server from outside): a registry body is a document,
+never a name the server resolves to a file; `POST /v1/requests` takes one request, so a
+buyer key cannot slip in another buyer's; an Idempotency-Key clash does not name another
+buyer's request; a JSON syntax error reads the same on every route; ids no database
+column can hold, or with a NUL character, are "not found", not a 500; refused commits
+name their key; an unexpected error leaves the client's connection usable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from service_support import (
+    BACKENDS,
+    Server,
+    database,
+    make_key,
+    registry,
+    request,
+    running,
+)
+
+from broker import Broker
+from broker.service.auth import KeyStore
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp(f"inputs-{request.param}")
+    with database(request.param, tmp) as url:
+        keys = {"planner": make_key(url, "planner")}
+        with Broker(url) as b:
+            b.import_scenario(registry())
+            ks = KeyStore(b.engine)
+            keys["buyer_a"] = ks.create("buyer", buyer="PT A").key
+            keys["buyer_b"] = ks.create("buyer", buyer="PT B").key
+        with running(url, tmp) as srv:
+            yield {"srv": srv, "url": url, "keys": keys, "tmp": tmp}
+
+
+def _problem(r: httpx.Response, status: int) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert "Traceback" not in r.text and 'File "' not in r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _client(world: dict[str, Any], who: str) -> httpx.Client:
+    srv: Server = world["srv"]
+    return srv.client(world["keys"][who])
+
+
+def test_registry_body_is_a_document_never_a_name(world: dict[str, Any]) -> None:
+    # A scenario file on the server, with a name of its own: sent as a JSON string, the
+    # body was read as that file's path (and a built-in's name as the built-in).
+    path: Path = world["tmp"] / "on-the-server.json"
+    path.write_text(json.dumps(registry(name="read-from-a-server-file")))
+    with _client(world, "planner") as c:
+        before = c.get("/readyz").json()["ledger_version"]
+        for body in (str(path), "java-mini", "/etc/passwd", "no-such.yaml", [], 42, None):
+            problem = _problem(c.put("/v1/registry", content=json.dumps(body),
+                                     headers={"Content-Type": "application/json"}), 422)
+            assert problem["errors"] == ["(document): a scenario must be a JSON object; "
+                                         "only `extends:` may name a built-in scenario"]
+        assert c.get("/readyz").json()["ledger_version"] == before
+        assert c.get("/v1/export").json()["scenario"]["name"] != "read-from-a-server-file"
+
+
+def test_one_request_per_post(world: dict[str, Any]) -> None:
+    with _client(world, "buyer_a") as a, _client(world, "planner") as p:
+        # A buyer key cannot submit in another buyer's name by wrapping the request.
+        theirs = request("IN-B1", 2, buyer="PT B")
+        problem = _problem(a.post("/v1/requests", json={"requests": [theirs]}), 422)
+        assert any(e.startswith("requests: unknown field") for e in problem["errors"])
+        # Nor may a planner store several requests through a route that answers one.
+        two = {"requests": [request("IN-P1", 2), request("IN-P2", 2)]}
+        _problem(p.post("/v1/requests", json=two), 422)
+        stored = {r["id"] for r in p.get("/v1/requests").json()["items"]}
+        assert not stored & {"IN-B1", "IN-P1", "IN-P2"}
+        # A request without an id says so, like any missing field.
+        doc = request("IN-X", 2)
+        del doc["id"]
+        assert _problem(a.post("/v1/requests", json=doc), 422)["errors"] == [
+            "id: required field missing"]
+        assert _problem(a.post("/v1/requests", json=request("IN-X", 2, component="bd-13")),
+                        422)["errors"] == ["component: unknown component 'bd-13'"]
+
+
+def test_idempotency_clash_names_only_the_callers_request(world: dict[str, Any]) -> None:
+    with _client(world, "buyer_a") as a, _client(world, "buyer_b") as b_:
+        hdr = {"Idempotency-Key": "shared-key-1"}
+        assert a.post("/v1/requests", json=request("IN-A1", 3), headers=hdr
+                      ).status_code == 201
+        mine = _problem(a.post("/v1/requests", json=request("IN-A1", 4), headers=hdr), 409)
+        assert mine["conflicts"] == ["Idempotency-Key: 'shared-key-1' was used for a "
+                                     "different request (stored as 'IN-A1')"]
+        other = _problem(b_.post("/v1/requests", json=request("IN-B2", 3), headers=hdr), 409)
+        assert other["conflicts"] == ["Idempotency-Key: 'shared-key-1' was used for a "
+                                      "different request"]
+        assert "IN-A1" not in json.dumps(other)
