@@ -65,7 +65,6 @@ from broker.service.schemas import (
     RunOut,
     WorkshopOut,
 )
-from models.io import parse_text
 from models.scenario import Request as RequestModel
 from models.scenario import Scenario as ScenarioModel
 from scenarios import builtin_names
@@ -73,6 +72,9 @@ from scenarios import builtin_names
 log = logging.getLogger("broker.service")
 
 MAX_BODY = 20 * 1024 * 1024
+# Run ids (plans, commits, repairs) are INTEGER columns, 32 bits on PostgreSQL: an id
+# beyond is no run's (asked of the database it was a 500), and no offset need go past.
+MAX_ID = 2**31 - 1
 
 # Who may do what. A buyer key acts only on its own requests, a workshop key only on its
 # own workshop; another party's object answers 404, as if it did not exist.
@@ -199,16 +201,7 @@ async def _send_problem(send: Any, p: Problem, path: str) -> None:
 
 
 async def json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        raise Problem(422, "request body: empty", errors=["(document): a JSON document is "
-                                                         "required"])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem(422, "request body: not UTF-8", errors=[
-            "(document): the body must be UTF-8 JSON"]) from None
-    return parse_text(text, "request body", "json")
+    return errors.parse_body(await request.body())
 
 
 async def strict_body(request: Request) -> None:
@@ -256,6 +249,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                   responses=PROBLEMS)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=config.max_body)
+    app.add_middleware(errors.CatchAll)
 
     def svc() -> Service:
         return holder["svc"]
@@ -420,7 +414,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                           pattern="^(open|committed|cancelled)$")] = None,
                       component: str | None = None, buyer: str | None = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                      offset: Annotated[int, Query(ge=0)] = 0) -> RequestPage:
+                      offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> RequestPage:
         """Requests in submission order, filtered by status, component and buyer (a
         buyer key sees its own only)."""
         rows = svc().broker.requests(status)
@@ -493,14 +487,14 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     @app.get("/v1/jobs", response_model=list[JobOut], tags=["planning"])
     def list_jobs(who: Annotated[Principal, Depends(allowed("read"))],
                   limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> list[JobOut]:
+                  offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> list[JobOut]:
         return [_job_out(svc(), j, with_plan=False) for j in svc().jobs.list(limit, offset)]
 
     @app.get("/v1/jobs/{job_id}", response_model=JobOut, tags=["planning"])
     def get_job(job_id: str, who: Annotated[Principal, Depends(allowed("read"))]) -> JobOut:
         """Status, the latest progress event (phase, incumbent, bound, gap) and, when the
         job has one, the plan."""
-        job = svc().jobs.get(job_id)
+        job = svc().jobs.get(job_id) if _storable(job_id) else None
         if job is None:
             raise _not_found("job", job_id)
         return _job_out(svc(), job, with_plan=True)
@@ -510,7 +504,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     def cancel_job(job_id: str, who: Annotated[Principal, Depends(allowed("plan"))]
                    ) -> JobOut:
         """Cancel a job: its solve stops and keeps the best plan found, if any."""
-        job = svc().runner.cancel(job_id)
+        job = svc().runner.cancel(job_id) if _storable(job_id) else None
         if job is None:
             raise _not_found("job", job_id)
         svc().record(who, "plan.cancel", job_id, None, status=job.status)
@@ -527,6 +521,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         """Book a plan, all or nothing. 409 naming what no longer fits when the ledger
         moved; a repeat of a committed plan returns the earlier commit (200)."""
         s = svc()
+        if not 0 < body.plan_id <= MAX_ID:
+            raise _not_found("plan", str(body.plan_id))
         try:
             plan = s.broker.stored_plan(body.plan_id)
         except models.InputError:
@@ -588,7 +584,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         the ledger moved since the repair was proposed (propose it again); a repeat
         returns the earlier commit (`200`)."""
         s = svc()
-        if not s.broker.is_repair(repair_id):
+        if not 0 < repair_id <= MAX_ID or not s.broker.is_repair(repair_id):
             raise _not_found("repair", str(repair_id))
         before = _repair_commit_run(s, repair_id)
         res = s.broker.commit_repair(repair_id, actor=f"key:{who.key_id}")
@@ -616,6 +612,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @app.get("/v1/runs/{run_id}", response_model=RunOut, tags=["history"])
     def get_run(run_id: int, who: Annotated[Principal, Depends(allowed("read"))]) -> RunOut:
+        if not 0 < run_id <= MAX_ID:
+            raise _not_found("run", str(run_id))
         try:
             r = svc().broker.run(run_id)
         except models.InputError:
@@ -634,6 +632,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         with Session(svc().broker.engine) as s:
             q = select(t.Change).order_by(t.Change.id.desc()).limit(limit)
             if key is not None:
+                if not _storable(key):
+                    return []
                 q = q.where(t.Change.key_id == key)
             return [ChangeOut(id=c.id, at=utc(c.at), key=c.key_id, role=c.role, action=c.action,
                               target=c.target, ledger_version=c.ledger_version,
@@ -676,6 +676,12 @@ def _version() -> str:
 
 def _not_found(kind: str, ident: str) -> Problem:
     return Problem(404, f"no {kind} '{ident}'")
+
+
+def _storable(ident: str) -> bool:
+    """Whether a text id could be stored at all: no id holds a NUL character, which
+    PostgreSQL refuses even to compare (a 500 when asked)."""
+    return "\x00" not in ident
 
 
 def _no_files(doc: Any) -> Any:
@@ -738,6 +744,8 @@ def _one_request_line(s: Service, who: Principal, problem: str) -> str:
 
 
 def _visible_request(s: Service, who: Principal, request_id: str) -> RequestRecord:
+    if not _storable(request_id):
+        raise _not_found("request", request_id)
     try:
         rec = s.broker.request(request_id)
     except models.InputError:
@@ -772,8 +780,10 @@ def _check_plannable(b: Broker, ids: list[str] | None) -> None:
     problems = []
     for i, rid in enumerate(ids):
         try:
-            rec = b.request(rid)
+            rec = b.request(rid) if _storable(rid) else None
         except models.InputError:
+            rec = None
+        if rec is None:
             problems.append(f"requests[{i}]: unknown request '{rid}'")
             continue
         if rec.status != "open":

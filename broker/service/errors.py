@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import models
@@ -93,6 +93,55 @@ def too_large(limit: int) -> Problem:
     return Problem(413, f"request body larger than {limit:,} bytes")
 
 
+INTERNAL = "internal error; the server log has the details"
+
+
+def parse_body(raw: bytes) -> Any:
+    """A JSON request body read by the same parser as a file (duplicate keys, nesting and
+    syntax errors named by line); raises `Problem` or `models.InputError` (422)."""
+    from models.io import parse_text
+
+    if not raw.strip():
+        raise Problem(422, "request body: empty", errors=["(document): a JSON document is "
+                                                         "required"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(422, "request body: not UTF-8", errors=[
+            "(document): the body must be UTF-8 JSON"]) from None
+    return parse_text(text, "request body", "json")
+
+
+class CatchAll:
+    """Answer an unexpected error with a bare 500 problem and keep the connection: the
+    handler Starlette calls for `Exception` re-raises after answering, and uvicorn then
+    drops the connection, so a keep-alive client's next request failed with a reset."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            log.exception("internal error on %s", scope.get("path"))
+            await problem_response(Problem(500, INTERNAL), scope.get("path"))(
+                scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem document."""
 
@@ -117,6 +166,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> JSONResponse:
+        if any(err.get("type") == "json_invalid" or tuple(err.get("loc", ())) == ("body",)
+               for err in e.errors()):
+            # A body that is no JSON object at all: the lines of the parser every other
+            # body goes through ("line 1, column 15: JSON syntax error: ..."), not
+            # FastAPI's ("[14]: JSON decode error").
+            try:
+                parse_body(await request.body())
+            except Problem as p:
+                return problem_response(p, path(request))
+            except models.InputError as bad:
+                return problem_response(invalid(bad), path(request))
         errors = []
         for err in e.errors():
             loc = tuple(err.get("loc", ()))
@@ -139,14 +199,16 @@ def install(app: FastAPI) -> None:
         return problem_response(Problem(503, "the database does not answer; try again"),
                                 path(request))
 
+    @app.exception_handler(DataError)
+    async def _data(request: Request, e: DataError) -> JSONResponse:
+        # A value the database cannot hold or compare (a NUL character in text on
+        # PostgreSQL, a number out of a column's range) came with the request.
+        log.warning("database refused a value on %s: %s", path(request), e.orig)
+        return problem_response(Problem(422, "request: 1 problem(s)", errors=[
+            "(request): a value the database cannot hold (a NUL character, or a number "
+            "out of range)"]), path(request))
+
     @app.exception_handler(SQLAlchemyError)
     async def _db(request: Request, e: SQLAlchemyError) -> JSONResponse:
         log.exception("database error on %s", path(request))
-        return problem_response(Problem(500, "internal error; the server log has the "
-                                        "details"), path(request))
-
-    @app.exception_handler(Exception)
-    async def _any(request: Request, e: Exception) -> JSONResponse:
-        log.exception("internal error on %s", path(request))
-        return problem_response(Problem(500, "internal error; the server log has the "
-                                        "details"), path(request))
+        return problem_response(Problem(500, INTERNAL), path(request))

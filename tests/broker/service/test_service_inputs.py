@@ -23,9 +23,12 @@ from service_support import (
     registry,
     request,
     running,
+    wait_job,
 )
+from sqlalchemy import update
 
 from broker import Broker
+from broker.ledger.db import schema as t
 from broker.service.auth import KeyStore
 
 PROBLEM = "application/problem+json"
@@ -107,3 +110,53 @@ def test_idempotency_clash_names_only_the_callers_request(world: dict[str, Any])
         assert other["conflicts"] == ["Idempotency-Key: 'shared-key-1' was used for a "
                                       "different request"]
         assert "IN-A1" not in json.dumps(other)
+
+
+def test_json_syntax_error_reads_the_same_on_every_route(world: dict[str, Any]) -> None:
+    bad = b'{"plan_id": 1,'
+    hdr = {"Content-Type": "application/json"}
+    with _client(world, "planner") as c:
+        want = _problem(c.post("/v1/requests", content=bad, headers=hdr), 422)["errors"]
+        assert want[0].startswith("line 1, column 15: JSON syntax error")
+        for method, path in (("POST", "/v1/plans"), ("POST", "/v1/commits"),
+                             ("POST", "/v1/disruptions"),
+                             ("PATCH", "/v1/workshops/ws-a/capacity")):
+            got = _problem(c.request(method, path, content=bad, headers=hdr), 422)
+            assert got["errors"] == want, path
+        for method, path in (("POST", "/v1/plans"), ("POST", "/v1/commits")):
+            got = _problem(c.request(method, path, content=b"", headers=hdr), 422)
+            assert got["errors"] == ["(document): a JSON document is required"], path
+
+
+def test_ids_no_column_holds_are_not_found(world: dict[str, Any]) -> None:
+    with _client(world, "planner") as c:
+        for big in (2**31, 2**63, 10**30):
+            assert _problem(c.post("/v1/commits", json={"plan_id": big}), 404)["detail"] \
+                == f"no plan '{big}'"
+            _problem(c.get(f"/v1/runs/{big}"), 404)
+            _problem(c.post(f"/v1/disruptions/{big}/commit"), 404)
+            _problem(c.get("/v1/jobs", params={"offset": big}), 422)
+            assert c.get("/healthz").status_code == 200  # the same connection goes on
+        # A NUL character is in no id (PostgreSQL refuses it in any text value).
+        _problem(c.get("/v1/requests/R%001"), 404)
+        _problem(c.delete("/v1/requests/R%001"), 404)
+        _problem(c.get("/v1/jobs/j%00b"), 404)
+        _problem(c.delete("/v1/jobs/j%00b"), 404)
+        problem = _problem(c.post("/v1/plans", json={"requests": ["R\x001"]}), 422)
+        assert problem["errors"] == ["requests[0]: unknown request 'R\x001'"]
+        assert c.get("/v1/changes", params={"key": "k\x00"}).json() == []
+        assert c.get("/healthz").status_code == 200
+
+
+def test_unexpected_error_keeps_the_connection(world: dict[str, Any]) -> None:
+    with _client(world, "planner") as c:
+        assert c.post("/v1/requests", json=request("IN-E1", 1)).status_code == 201
+        job = wait_job(c, c.post("/v1/plans", json={"requests": ["IN-E1"]}).json()["id"])
+        # A row the service cannot read (damaged by hand): a 500 without a trace, and
+        # the client's next request on the same connection is answered.
+        with Broker(world["url"]) as b, b.engine.begin() as conn:
+            conn.execute(update(t.Run).where(t.Run.id == job["plan_id"])
+                         .values(document="{not json"))
+        problem = _problem(c.get(f"/v1/runs/{job['plan_id']}"), 500)
+        assert problem["detail"] == "internal error; the server log has the details"
+        assert c.get("/healthz").status_code == 200
