@@ -22,11 +22,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import models
-from broker.ledger import Broker
+from broker.ledger import Broker, LedgerConflict
 from broker.ledger.bookings import plan_bookings
 from broker.ledger.db import schema as t
 from broker.ledger.db.engine import WRITE_LOCK
@@ -530,7 +530,15 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                 raise Problem(404, f"no plan '{body.plan_id}': it is a repair; commit it "
                               f"with POST /v1/disruptions/{body.plan_id}/commit") from None
             raise _not_found("plan", str(body.plan_id)) from None
-        res = s.broker.commit(body.plan_id)
+        try:
+            res = s.broker.commit(body.plan_id)
+        except LedgerConflict:
+            # The library keeps the refusal as a commit run; name the key behind it.
+            refused = _refused_run(s, body.plan_id)
+            if refused is not None:
+                s.record(who, "commit.refused", f"run:{refused}", s.broker.ledger_version(),
+                         plan_id=body.plan_id)
+            raise
         if res.already:
             response.status_code = 200
         else:
@@ -650,6 +658,15 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                                          by_alias=True)
             schemas.update(js.pop("$defs", {}))
             schemas[name] = js
+        # The key of every /v1 route, so that /docs can send it ("Authorize").
+        doc["components"]["securitySchemes"] = {"apiKey": {
+            "type": "http", "scheme": "bearer",
+            "description": "An API key made with `broker keys create`: "
+                           "`Authorization: Bearer imc_<id>_<secret>`."}}
+        for path, item in doc["paths"].items():
+            if path.startswith("/v1/"):
+                for op in item.values():
+                    op["security"] = [{"apiKey": []}]
         app.openapi_schema = doc
         return doc
 
@@ -824,6 +841,14 @@ def _bookings(s: Service, plan: models.Plan, request_ids: list[str]
 
 def _repair_out(res: RepairResult, *, already: bool = False) -> RepairOut:
     return RepairOut(**(res.to_dict() | {"cost_delta": res.cost_delta, "already": already}))
+
+
+def _refused_run(s: Service, plan_id: int) -> int | None:
+    """The latest refused commit run of a plan (the one just refused: two refusals of one
+    plan at the same instant may each find the other's)."""
+    with Session(s.broker.engine) as ses:
+        return ses.scalar(select(func.max(t.Run.id)).where(
+            t.Run.kind == "commit", t.Run.plan_id == plan_id, t.Run.status == "refused"))
 
 
 def _repair_commit_run(s: Service, repair_id: int) -> int | None:

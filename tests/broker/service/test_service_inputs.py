@@ -148,6 +148,24 @@ def test_ids_no_column_holds_are_not_found(world: dict[str, Any]) -> None:
         assert c.get("/healthz").status_code == 200
 
 
+def test_refused_commit_names_its_key(world: dict[str, Any]) -> None:
+    with _client(world, "planner") as c:
+        for rid in ("IN-C1", "IN-C2"):
+            assert c.post("/v1/requests", json=request(rid, 6)).status_code == 201
+        jobs = [c.post("/v1/plans", json={"requests": ["IN-C1", "IN-C2"], "time_limit": 10}
+                       ).json()["id"] for _ in range(2)]
+        plans = [wait_job(c, j)["plan_id"] for j in jobs]
+        assert c.post("/v1/commits", json={"plan_id": plans[0]}).status_code == 201
+        _problem(c.post("/v1/commits", json={"plan_id": plans[1]}), 409)
+        key_id = world["keys"]["planner"].split("_")[1]
+        refused = [r for r in c.get("/v1/runs").json()
+                   if r["kind"] == "commit" and r["plan_id"] == plans[1]]
+        assert [(r["status"], r["key"]) for r in refused] == [("refused", key_id)]
+        changes = c.get("/v1/changes").json()
+        assert any(ch["action"] == "commit.refused" and ch["key"] == key_id
+                   and ch["target"] == f"run:{refused[0]['id']}" for ch in changes)
+
+
 def test_unexpected_error_keeps_the_connection(world: dict[str, Any]) -> None:
     with _client(world, "planner") as c:
         assert c.post("/v1/requests", json=request("IN-E1", 1)).status_code == 201
@@ -160,3 +178,16 @@ def test_unexpected_error_keeps_the_connection(world: dict[str, Any]) -> None:
         problem = _problem(c.get(f"/v1/runs/{job['plan_id']}"), 500)
         assert problem["detail"] == "internal error; the server log has the details"
         assert c.get("/healthz").status_code == 200
+
+
+def test_openapi_declares_the_bearer_key(world: dict[str, Any]) -> None:
+    srv: Server = world["srv"]
+    with srv.client() as anon:
+        doc = anon.get("/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http", "scheme": "bearer", "description": doc["components"][
+            "securitySchemes"]["apiKey"]["description"]}
+    ops = [(path, op) for path, item in doc["paths"].items() for op in item.values()]
+    assert all(op.get("security") == [{"apiKey": []}] for path, op in ops
+               if path.startswith("/v1/"))
+    assert all("security" not in op for path, op in ops if not path.startswith("/v1/"))
