@@ -45,6 +45,7 @@ from solvers.extract import cost_terms, material_rows, rows_plan, shipment_rows
 from solvers.greedy import ORDERS, CapacityState, greedy_plan
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lns import incumbent_point
+from solvers.lp_race import RACE_MIN_COLUMNS, race_lp
 from solvers.lpmodel import Answer, ArrayModel, seconds, solve_proto
 from solvers.mip import (
     _ENGINES,
@@ -418,23 +419,9 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit
                                      pool.consider,
                                      reserve=min(GUIDED_RESERVE, 1.0 + 0.1 * lp_seconds),
                                      cap=max(GUIDE_MIN_SECONDS, lp_seconds))
-    on = lp.x > 1e-9
-    used = {(rid, s, wid) for (rid, s, wid, _t), c in b.x.items() if on[c]}
     bound = lp.bound
-    # The restricted MIP: all periods of every (request, step, workshop) the LP used,
-    # the flows between their locations, and every column that is neither.
     am = b.model
-    keep = np.ones(am.num_vars, dtype=bool)
-    keep[np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))] = False
-    keep[np.fromiter(b.G.values(), dtype=np.int64, count=len(b.G))] = False
-    nodes: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for (rid, s, wid, _t), c in b.x.items():
-        if (rid, s, wid) in used:
-            keep[c] = True
-            nodes[(rid, s)].add(b.node_of[wid])
-    for (rid, s, a, to), c in b.G.items():
-        if a in nodes.get((rid, s), ()) and to in nodes.get((rid, s + 1), ()):
-            keep[c] = True
+    keep = support_of(b, lp.x)
     search.support = keep
     if lp.columns == am.num_vars and lp.duals is not None:
         # The whole model's LP, for the neighbourhood search's LP-guided neighbourhoods
@@ -471,6 +458,26 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit
             return gb, graw
     raw.extra = extra
     return b, raw
+
+
+def support_of(b: Built, x: np.ndarray) -> np.ndarray:
+    """The columns of `b` an LP solution `x` makes worth having, as a boolean mask: all
+    periods of every (request, step, workshop) it used, the flows between their
+    locations, and every column that is neither a unit nor a flow."""
+    on = x > 1e-9
+    used = {(rid, s, wid) for (rid, s, wid, _t), c in b.x.items() if on[c]}
+    keep = np.ones(b.model.num_vars, dtype=bool)
+    keep[np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))] = False
+    keep[np.fromiter(b.G.values(), dtype=np.int64, count=len(b.G))] = False
+    nodes: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for (rid, s, wid, _t), c in b.x.items():
+        if (rid, s, wid) in used:
+            keep[c] = True
+            nodes[(rid, s)].add(b.node_of[wid])
+    for (rid, s, a, to), c in b.G.items():
+        if a in nodes.get((rid, s), ()) and to in nodes.get((rid, s + 1), ()):
+            keep[c] = True
+    return keep
 
 
 def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
@@ -525,8 +532,15 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
                 break
             lp_params.time_limit = seconds(max(left, 1.0))
         cols = np.flatnonzero(active)
-        ans = solve_proto(am, am.to_proto(cols, relax=True), mathopt.SolverType.HIGHS,
-                          lp_params)
+        if len(cols) == n and n >= RACE_MIN_COLUMNS and not few_rows and not whole:
+            # The whole LP of a medium model: neither algorithm is reliably the faster
+            # (solvers/lp_race.py), so both run and the first answer is taken.
+            until = None if lp_deadline is None else time.perf_counter() + max(
+                lp_deadline - time.perf_counter(), 1.0)
+            ans = race_lp(am, am.to_proto(relax=True), lp_params, until)
+        else:
+            ans = solve_proto(am, am.to_proto(cols, relax=True), mathopt.SolverType.HIGHS,
+                              lp_params)
         if ans.reason is not mathopt.TerminationReason.OPTIMAL or ans.duals is None:
             if ans.reason is mathopt.TerminationReason.INFEASIBLE:
                 if not active.all():

@@ -86,7 +86,9 @@ class ExactMip:
 
     def improve(self, search: Search, deadline: float | None) -> None:
         sc, d, options = search.sc, search.d, search.options
-        b = build(sc, d, direct=options.formulation is Formulation.DIRECT)
+        # Built already where the LP's support was searched first (solvers/support.py).
+        b = search.full if search.full is not None else build(
+            sc, d, direct=options.formulation is Formulation.DIRECT)
         search.full = b
         search.info["model"] = {"variables": b.model.num_vars,
                                 "constraints": b.model.num_rows}

@@ -48,6 +48,7 @@ from solvers.portfolio import solve_portfolio
 from solvers.restricted import RestrictedLns
 from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
 from solvers.sensitivity import price
+from solvers.support import SupportMip
 
 # Seconds the rows, explanations and check of a plan, its dates, its file and the
 # command's summary take per request (measured: 100,000 requests, 12 s on the loaded
@@ -66,6 +67,10 @@ EXPLAIN_AT_LEAST = 0.02
 # search, up to this many unit columns and above (see `_strategy`).
 EXACT_SMALL_COLUMNS = 3_000
 EXACT_SHARE_SMALL, EXACT_SHARE = 0.5, 0.2
+# Share of the time left that the MIP engines on the LP's support have first, on models
+# built whole under a limit (solvers/support.py); they stop early once the restriction is
+# solved or their plan is close to the LP bound.
+SUPPORT_SHARE = 0.3
 # Share of a limited solve the LP-guided method has where the model is too large to build
 # whole; the rest goes to the neighbourhood search on a restricted model.
 LARGE_LP_SHARE = 0.6
@@ -152,7 +157,8 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
         # further from it with the time (docs/benchmarks.md).
         share = (EXACT_SHARE_SMALL if estimate_unit_columns(sc, d) <= EXACT_SMALL_COLUMNS
                  else EXACT_SHARE)
-        return [constructive, exact], [Phase(exact, share), Phase(Lns())], providers
+        return [constructive, exact], [Phase(SupportMip(), SUPPORT_SHARE), Phase(exact, share),
+                                       Phase(Lns())], providers
     lp = LpGuided(unit_columns)
     if limited:
         # First, in a tenth of the time: the bound where the LP is not solved in its share
