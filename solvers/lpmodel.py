@@ -258,6 +258,11 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
         # the caller without an answer, not the solve without a plan.
         return Answer(reason=mathopt.TerminationReason.OTHER_ERROR, primal_bound=math.inf,
                       dual_bound=-math.inf, error=f"{type(e).__name__}: {e}")
+    return answer_from_result(am, raw)
+
+
+def answer_from_result(am: ArrayModel, raw: result_pb2.SolveResultProto) -> Answer:
+    """An engine's result proto as an `Answer` over `am`'s columns and rows."""
     term = _result.parse_termination(_result._upgrade_termination(raw))  # noqa: SLF001
     ans = Answer(reason=term.reason, primal_bound=term.objective_bounds.primal_bound,
                  dual_bound=term.objective_bounds.dual_bound)
