@@ -1,0 +1,146 @@
+"""The MIP engines on the LP's support (solvers/support.py) and the LP race of two
+algorithms in child processes (solvers/lp_race.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ortools.math_opt.python import mathopt
+
+import solvers.lp_guided as lp_guided
+from models import load_scenario, scenario_from_dict
+from models.check import check
+from models.derived import Derived
+from scenarios.altgen import generate as alt_generate
+from scenarios.generate import generate
+from solvers import Method, SolveOptions
+from solvers.constraints import build
+from solvers.greedy import greedy_plan
+from solvers.lp_guided import evaluate
+from solvers.lp_race import race_lp
+from solvers.lpmodel import solve_proto
+from solvers.search import Search
+from solvers.support import SupportMip
+
+
+def _search(sc, seconds: float) -> Search:  # type: ignore[no-untyped-def]
+    now = time.perf_counter()
+    return Search(sc, Derived(sc), SolveOptions(), now, now + seconds, evaluate)
+
+
+def _assert_best_checked(sc, search: Search) -> None:  # type: ignore[no-untyped-def]
+    from solvers.pipeline import _best_plan
+
+    plan = _best_plan(search, search.options, search.started, time.perf_counter())
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    assert report.objective == pytest.approx(plan.objective, rel=1e-9)
+
+
+def test_a_plan_where_the_constructive_plans_miss_the_policies() -> None:
+    """Alt generator, small seed 18 (domestic share 30%, local content 40%): no
+    constructive plan meets both floors and the whole-model MIP found none in 10 s; the
+    MIP on the LP's support proves its restriction optimal, 0.04% above the LP bound."""
+    sc = scenario_from_dict(alt_generate("small", 18))
+    search = _search(sc, 20.0)
+    d = search.d
+    for order in ("due", "regret", "release"):
+        search.offer("constructive", *greedy_plan(sc, d, order_by=order))
+    assert search.best is None
+    SupportMip().improve(search, search.deadline)
+    info = search.info["support_mip"]
+    assert info["highs"]["status"] == "optimal", info
+    assert search.bound_from == "lp" and math.isfinite(search.bound)
+    assert search.upper is not None and search.bound <= search.upper <= search.bound * 1.001
+    assert search.best is not None and search.best.source == "support mip/highs"
+    # The LP is kept for the neighbourhood search after it, on the model it was solved on.
+    assert search.lp_solution is not None and search.lp_solution[0] is search.full
+    _assert_best_checked(sc, search)
+
+
+def test_the_lp_bound_is_below_a_published_optimum(benchmarks_dir: Path) -> None:
+    sc = load_scenario(benchmarks_dir / "cflp" / "cap41.json")
+    optimum = json.loads((benchmarks_dir / "cflp" / "optima.json").read_text())["cap41"]
+    search = _search(sc, 20.0)
+    search.offer("constructive", *greedy_plan(sc, search.d))
+    SupportMip().improve(search, search.deadline)
+    assert search.bound <= optimum * (1 + 1e-9)
+    assert search.upper is not None and search.upper >= optimum * (1 - 1e-9)
+    _assert_best_checked(sc, search)
+
+
+def test_support_mip_then_the_whole_model_under_a_limit(solve_checked) -> None:  # type: ignore[no-untyped-def]
+    """Alt generator, small seed 1 (no policy): the whole-model MIP held a plan that
+    imports everything after 10 s, and the solve ended 12.9% above the bound; the support
+    comes first now."""
+    sc = scenario_from_dict(alt_generate("small", 1))
+    plan = solve_checked(sc, time_limit=12.0)
+    info = plan.solver or {}
+    assert "highs" in info["support_mip"], info
+    assert plan.bound is not None and plan.objective is not None
+    assert plan.objective <= plan.bound * 1.01, (plan.objective, plan.bound)
+
+
+def test_the_race_gives_the_lp_optimum_and_leaves_no_child() -> None:
+    sc = scenario_from_dict(generate("small", 1))
+    b = build(sc, Derived(sc))
+    am = b.model
+    proto = am.to_proto(relax=True)
+    alone = solve_proto(am, proto, mathopt.SolverType.HIGHS, mathopt.SolveParameters())
+    raced = race_lp(am, proto, mathopt.SolveParameters(), time.perf_counter() + 60)
+    assert raced.reason is mathopt.TerminationReason.OPTIMAL
+    assert raced.primal_bound == pytest.approx(alone.primal_bound, rel=1e-9)
+    assert raced.x is not None and raced.duals is not None
+    cost = np.frombuffer(am.cost, dtype=np.float64)
+    assert float(np.dot(cost, raced.x)) == pytest.approx(alone.primal_bound, rel=1e-7)
+    _assert_no_child()
+
+
+def test_a_race_past_its_deadline_returns_at_once() -> None:
+    sc = scenario_from_dict(generate("medium", 1))
+    b = build(sc, Derived(sc))
+    am = b.model
+    t0 = time.perf_counter()
+    ans = race_lp(am, am.to_proto(relax=True), mathopt.SolveParameters(), t0 + 0.2)
+    assert ans.reason is not mathopt.TerminationReason.OPTIMAL
+    assert time.perf_counter() - t0 < 8.0
+    _assert_no_child()
+
+
+def test_the_medium_path_races_the_whole_lp(solve_checked, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+    real = lp_guided.race_lp
+
+    def counted(am, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(am.num_vars)
+        return real(am, *args, **kwargs)
+
+    monkeypatch.setattr(lp_guided, "RACE_MIN_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "race_lp", counted)
+    sc = scenario_from_dict(generate("small", 1))
+    plan = solve_checked(sc, time_limit=10.0, method=Method.LP_GUIDED)
+    assert calls, "the whole LP was not raced"
+    assert (plan.solver or {}).get("relaxation") == "lp"
+    assert plan.bound is not None and plan.objective is not None
+
+
+def _assert_no_child() -> None:
+    import os
+
+    me = str(os.getpid())
+    children = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().split()
+        except OSError:
+            continue
+        if stat[3] == me and stat[2] != "Z":
+            children.append(pid)
+    assert not children, children
