@@ -24,7 +24,7 @@ from scenarios.generate import generate
 from solvers import Method, SolveOptions
 from solvers.constraints import build
 from solvers.extract import cost_terms, material_rows, shipment_rows
-from solvers.greedy import greedy_plan
+from solvers.greedy import _without, greedy_plan
 from solvers.lns import Lns, vector_from_raw
 from solvers.lp_guided import evaluate
 from solvers.lpmodel import Answer
@@ -86,6 +86,36 @@ def test_lns_improves_a_poor_incumbent(benchmarks_dir: Path) -> None:
     best = search.best
     assert best is not None and best.cost < poor
     assert best.cost >= optimum * (1 - 1e-9)
+    _assert_checked_candidate(sc, search)
+
+
+def test_the_first_sub_model_places_what_the_plan_left_unmet(benchmarks_dir: Path) -> None:
+    """Every request left unmet is freed at once first (alt large seed 2: 6,059 units at
+    1e9 each had capacity free for them), and only their columns: the plan that leaves
+    everything unmet becomes one that makes what the capacity allows."""
+    sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
+    optimum = json.loads((benchmarks_dir / "fatahi" / "optima.json").read_text())[
+        "fatahi-5x10x10-1"]
+    search = _search(sc, 20)
+    d = search.d
+    gb, graw = greedy_plan(sc, d)
+    made = {r.id: r.quantity - graw.u.get(r.id, 0) - graw.z.get(r.id, 0)
+            for r in sc.requests}
+    dropped = {r.id for r in sc.requests[::2] if made[r.id] > 0}
+    raw = _without(sc, d, graw, dropped, made)
+    b = build(sc, d)
+    search.full = b
+    assert search.offer("poor", gb, raw)
+    poor = search.upper
+    assert poor is not None
+    Lns().improve(search, search.deadline)
+    fill = search.info["lns"]["fill"]
+    assert fill["requests"] == len({*dropped, *graw.u}), fill
+    assert fill["gain"] > 0
+    assert any(e.endswith(f"lns/fill {poor - fill['gain']:.6g}") for e in search.events), \
+        search.events
+    best = search.best
+    assert best is not None and optimum * (1 - 1e-9) <= best.cost <= poor - fill["gain"]
     _assert_checked_candidate(sc, search)
 
 
