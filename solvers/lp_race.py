@@ -62,7 +62,8 @@ def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolvePa
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "solvers.lp_race", str(model_path), str(ppath),
                      str(out)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": _path()})
+                    stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": _path()},
+                    preexec_fn=_die_with_parent)
                 children.append((proc, out, algorithm.name))
         except OSError:
             for proc, _out, _name in children:
@@ -70,6 +71,7 @@ def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolvePa
             return solve_proto(am, proto, mathopt.SolverType.HIGHS,
                                _params(params, ALGORITHMS[0], deadline))
         best: Answer | None = None
+        answered = False
         try:
             while children:
                 for child in list(children):
@@ -79,6 +81,7 @@ def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolvePa
                     children.remove(child)
                     if proc.returncode != 0 or not out.exists():
                         continue
+                    answered = True
                     result = result_pb2.SolveResultProto()
                     result.ParseFromString(out.read_bytes())
                     ans = answer_from_result(am, result)
@@ -95,6 +98,10 @@ def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolvePa
             for proc, _out, _name in children:
                 proc.kill()
                 proc.wait()
+        if not answered and (deadline is None or time.perf_counter() < deadline):
+            # Neither child answered (they could not run here): the LP in this process.
+            return solve_proto(am, proto, mathopt.SolverType.HIGHS,
+                               _params(params, ALGORITHMS[0], deadline))
         return best or Answer(reason=mathopt.TerminationReason.NO_SOLUTION_FOUND,
                               primal_bound=float("inf"), dual_bound=-float("inf"))
 
@@ -107,6 +114,19 @@ def _params(params: mathopt.SolveParameters, algorithm: mathopt.LPAlgorithm,
     elif params.time_limit is not None:
         p.time_limit = params.time_limit
     return p
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: killed when the parent dies (Linux), so that a
+    solve killed mid-race (a cancelled service job, SIGKILL) leaves no LP running."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _path() -> str:

@@ -148,3 +148,71 @@ def _children() -> set[str]:
         if stat[3] == me and stat[2] != "Z":
             children.add(pid)
     return children
+
+
+def test_a_race_whose_children_cannot_run_solves_in_the_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import solvers.lp_race as lp_race
+
+    monkeypatch.setattr(lp_race.sys, "executable", "/bin/false")
+    sc = scenario_from_dict(generate("small", 1))
+    am = build(sc, Derived(sc)).model
+    proto = am.to_proto(relax=True)
+    alone = solve_proto(am, proto, mathopt.SolverType.HIGHS, mathopt.SolveParameters())
+    raced = race_lp(am, proto, mathopt.SolveParameters(), time.perf_counter() + 60)
+    assert raced.reason is mathopt.TerminationReason.OPTIMAL
+    assert raced.primal_bound == pytest.approx(alone.primal_bound, rel=1e-9)
+
+
+def test_the_race_dies_with_its_parent(tmp_path: Path) -> None:
+    """A solve killed mid-race (a cancelled service job) leaves no LP running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "race.py"
+    script.write_text(
+        "import time\n"
+        "from ortools.math_opt.python import mathopt\n"
+        "from models import scenario_from_dict\n"
+        "from models.derived import Derived\n"
+        "from scenarios.generate import generate\n"
+        "from solvers.constraints import build\n"
+        "from solvers.lp_race import race_lp\n"
+        "sc = scenario_from_dict(generate('medium', 1))\n"
+        "am = build(sc, Derived(sc)).model\n"
+        "print('racing', flush=True)\n"
+        "race_lp(am, am.to_proto(relax=True), mathopt.SolveParameters(),\n"
+        "        time.perf_counter() + 120)\n")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"racing"
+    deadline = time.monotonic() + 30
+    kids: set[str] = set()
+    while time.monotonic() < deadline and len(kids) < 2:
+        kids = _children_of(proc.pid)
+        time.sleep(0.1)
+    assert len(kids) == 2, kids
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{k}").exists() for k in kids):
+        time.sleep(0.1)
+    assert not [k for k in kids if Path(f"/proc/{k}").exists()
+                and Path(f"/proc/{k}/stat").read_text().split()[2] != "Z"]
+
+
+def _children_of(pid: int) -> set[str]:
+    out = set()
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            stat = (p / "stat").read_text().split()
+        except OSError:
+            continue
+        if stat[3] == str(pid) and stat[2] != "Z":
+            out.add(p.name)
+    return out
