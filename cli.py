@@ -27,6 +27,7 @@ from rich.text import Text
 import broker
 import models
 from broker.analysis.bench_choices import Family as BenchFamily
+from models.scenario import MAX_SEED
 from scenarios import BUILTIN, DEFAULT_SCENARIO
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ def solve(
         float | None, typer.Option(help="Seconds; without it, solve to proven optimality.",
                                    min=0.01)
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.", min=0, max=MAX_SEED)] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
     engine: Annotated[broker.Engine, typer.Option(help="MIP engine.")] = broker.Engine.HIGHS,
     method: Annotated[broker.Method, typer.Option(
@@ -780,7 +781,7 @@ def ledger_plan(
     request: Annotated[list[str] | None, typer.Option(
         "--request", "-r", help="Open request to plan (repeat); default: all open.")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds.", min=0.01)] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.", min=0, max=MAX_SEED)] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
     db: DbUrl = None, as_json: AsJson = False,
 ) -> None:
@@ -1051,7 +1052,7 @@ def bottlenecks_cmd(
                                           min=0.0)] = 0.1,
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve.", min=0.01)
                           ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.", min=0, max=MAX_SEED)] = 0,
     as_json: AsJson = False,
 ) -> None:
     """Rank the capacity and stock that limit a plan by what one more unit would save, and
@@ -1260,7 +1261,7 @@ def sweep_cmd(
                                           "plans and plots.")],
     time_limit: Annotated[float | None, typer.Option(help="Seconds per variant.", min=0.01)
                           ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.", min=0, max=MAX_SEED)] = 0,
     workers: Annotated[int, typer.Option(help="Local worker processes.", min=1)] = 1,
     executor: Annotated[str, typer.Option(help="local, or dask://HOST:PORT for a Dask "
                                           "scheduler.")] = "local",
@@ -1465,7 +1466,7 @@ def bench_cmd(
     benchmarks: Annotated[Path | None, typer.Option(
         help="The shared benchmark folder; default $IMC_SHARED_DIR/benchmarks, else "
         "../shared/benchmarks beside the repository.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the solver.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the solver.", min=0, max=MAX_SEED)] = 0,
     threads: Annotated[int, typer.Option(help="Solver threads.", min=1)] = 1,
 ) -> None:
     """Benchmark the project's solver against the direct baseline.

@@ -34,6 +34,9 @@ MAX_MONEY = 1e15  # a price, rate, penalty, fixed cost (per unit, hour, kg or on
 MAX_PER_UNIT = 1e4  # hours or kg of material per unit of a step
 MAX_WEIGHT_KG = 1e4
 MAX_HOURS = 1e9  # hours per period of a workshop's process
+# A solver seed: the engines take 32 bits (HiGHS failed on 2**31, and the solve fell back
+# to its constructive plan without a word).
+MAX_SEED = 2**31 - 1
 MAX_KG = 1e12  # kg of stock
 MAX_KM = 1e5
 MAX_TRANSPORT_RATE = 1e6  # per kg and km

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from models.scenario import MAX_SEED
+
 if TYPE_CHECKING:
     from models.derived import Derived
     from models.plan import Plan
@@ -135,6 +137,11 @@ class SolveOptions:
     # as many as 5% of the limit allows. A quote needs one, the incumbent should the
     # engine run out of time (three took 20 ms of a 129 ms quote under the profiler).
     constructive_orders: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed {self.seed} outside 0 .. {MAX_SEED}: the engines take "
+                             "a 32-bit seed")
 
     def describe(self) -> dict[str, Any]:
         """The options that shape the plan, as recorded in the plan file."""

@@ -151,3 +151,20 @@ def test_command_name_skips_global_options() -> None:
     assert _command_name(["--log-level", "debug", "serve", "--port", "1"]) == "serve"
     assert _command_name(["-vv", "solve", "x.yaml"]) == "solve"
     assert _command_name(["--version"]) is None
+
+
+def test_a_seed_the_engines_cannot_take_is_refused() -> None:
+    """HiGHS failed on a seed of 2**31 and the solve returned its constructive plan as
+    `feasible` without a word; the seed is now checked where it is given."""
+    import pytest
+
+    from solvers import SolveOptions
+
+    res = runner.invoke(app, ["solve", "--seed", "2147483648", "--time-limit", "2",
+                              "--no-record"])
+    assert res.exit_code == 2
+    assert "Invalid value for '--seed'" in res.stderr
+    assert "2147483647" in res.stderr
+    with pytest.raises(ValueError, match=r"seed 2147483648 outside 0 \.\. 2147483647"):
+        SolveOptions(seed=2**31)
+    assert SolveOptions(seed=2**31 - 1).seed == 2**31 - 1

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.scenario import MAX_HOURS, MAX_MONEY
+from models.scenario import MAX_HOURS, MAX_MONEY, MAX_SEED
 
 
 class _Out(BaseModel):
@@ -138,7 +138,7 @@ class PlanIn(BaseModel):
     requests: list[str] | None = Field(None, description="Open requests to plan; "
                                        "omitted: all open requests.")
     time_limit: float = Field(30.0, gt=0, le=86400, description="Seconds.")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Random seed of the solver.")
 
 
 class ProgressOut(_Out):
@@ -260,7 +260,7 @@ class DisruptionIn(BaseModel):
                                          "period; default: a tenth of the ledger's median "
                                          "unit cost.")
     time_limit: float = Field(30.0, ge=0.5, le=3600, description="Seconds for the repair.")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Random seed of the solver.")
 
     def event(self) -> dict[str, Any]:
         """The event's own fields, as `Disruption.from_dict` takes them."""

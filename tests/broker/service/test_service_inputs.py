@@ -191,3 +191,13 @@ def test_openapi_declares_the_bearer_key(world: dict[str, Any]) -> None:
     assert all(op.get("security") == [{"apiKey": []}] for path, op in ops
                if path.startswith("/v1/"))
     assert all("security" not in op for path, op in ops if not path.startswith("/v1/"))
+
+
+def test_a_seed_the_engines_cannot_take_is_refused(world: dict[str, Any]) -> None:
+    """A plan job with a seed of 2**31 ran and ended `feasible` with its constructive
+    plan (HiGHS takes a 32-bit seed); it is refused before any job starts."""
+    with _client(world, "planner") as c:
+        for seed in (2**31, -1):
+            problem = _problem(c.post("/v1/plans", json={"seed": seed}), 422)
+            assert len(problem["errors"]) == 1 and problem["errors"][0].startswith("seed:"), \
+                problem
