@@ -79,7 +79,7 @@ def test_support_mip_then_the_whole_model_under_a_limit(solve_checked) -> None: 
     imports everything after 10 s, and the solve ended 12.9% above the bound; the support
     comes first now."""
     sc = scenario_from_dict(alt_generate("small", 1))
-    plan = solve_checked(sc, time_limit=12.0)
+    plan = solve_checked(sc, time_limit=15.0)
     info = plan.solver or {}
     assert "highs" in info["support_mip"], info
     assert plan.bound is not None and plan.objective is not None
