@@ -136,18 +136,7 @@ def _children() -> set[str]:
     as the service's fork server)."""
     import os
 
-    me = str(os.getpid())
-    children = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().split()
-        except OSError:
-            continue
-        if stat[3] == me and stat[2] != "Z":
-            children.add(pid)
-    return children
+    return _children_of(os.getpid())
 
 
 def test_a_race_whose_children_cannot_run_solves_in_the_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
