@@ -35,9 +35,10 @@ START_SIZE = 20
 # Cheapest workshops of every (request, step) in the model, besides the plans' and hints'.
 CHEAPEST = 3
 # Unit columns of the restricted model at most (about 1 s to build per 100,000 on the
-# development machine, and the search's own tables in proportion); fewer cheapest
-# workshops first, then none, then no search.
-MAX_COLUMNS = 600_000
+# development machine, and the search's own tables in proportion; the build must also fit
+# in the time left, below); fewer cheapest workshops first, then none, then without the
+# relaxations' triples, then no search.
+MAX_COLUMNS = 1_200_000
 # Seconds the build takes per unit column (generated large, 251,475: 2.5 s): the time left
 # must be at least twice that, and a few seconds more for the search.
 SECONDS_PER_COLUMN = 1e-5
@@ -78,12 +79,20 @@ def triples(search: Search) -> tuple[dict[tuple[str, int], set[str]], int]:
     (periods of each step's window), with as many cheapest workshops (CHEAPEST down to 0)
     as fit in MAX_COLUMNS."""
     sc, d = search.sc, search.d
-    base: dict[tuple[str, int], set[str]] = defaultdict(set)
+    plans: dict[tuple[str, int], set[str]] = defaultdict(set)
     for cand in search.pool:
         for (rid, s, wid, _t) in cand.raw.x:
-            base[(rid, s)].add(wid)
+            plans[(rid, s)].add(wid)
+    # The incumbent's own triples, the least a search from it needs.
+    incumbent: dict[tuple[str, int], set[str]] = defaultdict(set)
+    if search.best is not None:
+        for (rid, s, wid, _t) in search.best.raw.x:
+            incumbent[(rid, s)].add(wid)
+    hinted: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for key, ws in plans.items():
+        hinted[key].update(ws)
     for rid, s, wid in search.hints:
-        base[(rid, s)].add(wid)
+        hinted[(rid, s)].add(wid)
     ranking = CapacityState(sc, d)
     width: dict[tuple[str, int], int] = {}
     for r in sc.requests:
@@ -92,14 +101,20 @@ def triples(search: Search) -> tuple[dict[tuple[str, int], set[str]], int]:
             width[(r.id, s)] = len(step_window(sc, r, s, n))
     keep: dict[tuple[str, int], set[str]] = {}
     columns = 0
-    for k in range(CHEAPEST, -1, -1):
-        keep = {key: set(ws) for key, ws in base.items()}
-        if k:
-            for r in sc.requests:
-                for s in range(len(sc.component(r.component).routing)):
-                    keep.setdefault((r.id, s), set()).update(
-                        w for _c, w in ranking.ranked(r, s)[:k])
-        columns = sum(len(ws) * width[key] for key, ws in keep.items())
-        if columns <= MAX_COLUMNS:
-            break
+    # With the relaxations' triples first; where even those do not fit (generated
+    # national: 21.2 M unit columns with the grouped LP's support spread over its
+    # members, and the search stood aside after 100 s of a 600 s limit), the plans'
+    # own (1.7 M there), then the incumbent's (83,319 triples, about 1 M columns), each
+    # with the cheapest workshops that fit.
+    for base in (hinted, plans, incumbent):
+        for k in range(CHEAPEST, -1, -1):
+            keep = {key: set(ws) for key, ws in base.items()}
+            if k:
+                for r in sc.requests:
+                    for s in range(len(sc.component(r.component).routing)):
+                        keep.setdefault((r.id, s), set()).update(
+                            w for _c, w in ranking.ranked(r, s)[:k])
+            columns = sum(len(ws) * width[key] for key, ws in keep.items())
+            if columns <= MAX_COLUMNS:
+                return keep, columns
     return keep, columns

@@ -48,3 +48,38 @@ def test_an_engine_error_leaves_the_constructive_plan(solve_checked, monkeypatch
     plan = solve_checked(sc, time_limit=2.0)
     assert plan.status.value == "feasible"
     assert str((plan.solver or {}).get("plan", "")).startswith("constructive")
+
+
+def test_the_plans_triples_alone_where_the_relaxations_do_not_fit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Generated national: the grouped LP's triples spread over its members made 21.2 M
+    unit columns, the search stood aside and the solve ended after 100 s of 600. Where the
+    relaxations' triples do not fit, the plans' own are kept."""
+    import time
+
+    import solvers.restricted as restricted
+    from models.derived import Derived
+    from solvers import SolveOptions
+    from solvers.greedy import greedy_plan
+    from solvers.lp_guided import evaluate
+    from solvers.model import step_window
+    from solvers.search import Search
+
+    sc = scenario_from_dict(generate("small", 2))
+    d = Derived(sc)
+    now = time.perf_counter()
+    search = Search(sc, d, SolveOptions(), now, now + 10, evaluate)
+    assert search.offer("constructive", *greedy_plan(sc, d))
+    best = search.best
+    assert best is not None
+    plan = {(r, s, w) for (r, s, w, _t) in best.raw.x}
+    steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
+    search.hints = {(r.id, s, w) for r in sc.requests for s in range(steps[r.id])
+                    for w in d.eligible[(r.id, s)]}
+    keep, _columns = restricted.triples(search)
+    assert all(w in keep[(r, s)] for r, s, w in search.hints)
+    cap = sum(len(step_window(sc, sc.request(r), s, steps[r])) for r, s, _w in plan)
+    monkeypatch.setattr(restricted, "MAX_COLUMNS", cap)
+    keep, columns = restricted.triples(search)
+    kept = {(r, s, w) for (r, s), ws in keep.items() for w in ws}
+    assert columns <= cap and plan <= kept
+    assert kept < search.hints | plan
