@@ -58,7 +58,7 @@ from solvers.mip import (
     step_window,
 )
 from solvers.one_period import add_release_capacity, lagrangian_bound, time_aggregate
-from solvers.options import ProgressEvent, SolveOptions
+from solvers.options import SolveOptions
 from solvers.search import Search
 
 # The pipeline's progress reporter: emit(phase, incumbent=None, bound=None).
@@ -153,13 +153,8 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
     unit columns (`estimate_unit_columns`), until `deadline`: the built model the plan's
     rows are read with, and the answer. Plans found on the way are offered to `search`
     as they come; the whole model, where built, is left in `search.full`."""
-    sc, d, options, started = search.sc, search.d, search.options, search.started
-
-    def emit(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
-        # The search's incumbent and bound are merged in (`Search._send`).
-        if options.progress is not None:
-            options.progress(ProgressEvent(phase, time.perf_counter() - started, incumbent,
-                                           bound))
+    sc, d, options = search.sc, search.d, search.options
+    emit = search.report
 
     # The time this method has, counted from now: its shares are of this, not of the
     # solve's limit, so that a late start shortens every phase alike.

@@ -153,8 +153,15 @@ class Search:
             up - self.bound <= OPTIMAL_GAP * max(1.0, abs(up)))
 
     def emit(self, phase: str) -> None:
+        self.report(phase)
+
+    def report(self, phase: str, incumbent: float | None = None,
+               bound: float | None = None) -> None:
+        """A progress event of a method (with its own incumbent or bound, if any), merged
+        with the search's state (`_send`)."""
         if self._progress is not None:
-            self._send(ProgressEvent(phase, time.perf_counter() - self.started))
+            self._send(ProgressEvent(phase, time.perf_counter() - self.started, incumbent,
+                                     bound))
 
     def _send(self, event: ProgressEvent) -> None:
         """`event` (the search's own, or a method's) with the best incumbent and bound

@@ -37,7 +37,6 @@ from solvers.constraints import build
 from solvers.lns import clean_point, offer_point
 from solvers.lp_guided import lp_bound
 from solvers.lpmodel import seconds, solve_proto
-from solvers.options import ProgressEvent
 from solvers.search import Search
 
 # Share of the method's time the LP may take (milliseconds on small models; the LP of
@@ -72,14 +71,7 @@ class SupportMip:
         b = search.full
         if b is None:
             b = search.full = build(sc, d)
-
-        def emit(phase: str, incumbent: float | None = None,
-                 bound: float | None = None) -> None:
-            if options.progress is not None:
-                options.progress(ProgressEvent(phase, time.perf_counter() - search.started,
-                                               incumbent, bound))
-
-        lp = lp_bound(b, options, t0 + LP_SHARE * (deadline - t0), emit)
+        lp = lp_bound(b, options, t0 + LP_SHARE * (deadline - t0), search.report)
         info["lp_seconds"] = round(time.perf_counter() - t0, 3)
         if lp.infeasible:
             search.infeasible = True
