@@ -327,13 +327,8 @@ class _Run:
                 info["engine_error"] = ans.error
             gain = 0.0
             if ans is not None and ans.x is not None:
-                new, new_cost = clean_point(self.b, np.where(free, ans.x, v))
-                if new_cost < cur - 1e-9 * max(1.0, abs(cur)) and offer_point(
-                        search, f"lns/{name}", self.b, new, new_cost):
-                    gain = cur - new_cost
-                    v, cur = new, new_cost
-                    self.accepted += 1
-                    info["improvements"] = self.accepted
+                v, new_cur, _found = self._accept(name, free, ans.x, v, cur, info)
+                gain, cur = cur - new_cur, new_cur
                 if bool(free.all()) and ans.reason is mathopt.TerminationReason.OPTIMAL:
                     # Nothing was fixed: the sub-model is the model, its bound is one.
                     search.raise_bound(ans.dual_bound, "lns (whole model)")
@@ -367,24 +362,39 @@ class _Run:
         away = [i for i, rid in enumerate(self.rid) if v[b.u[rid]] > 0.5]
         if not away or len(away) >= len(self.rid):
             return v, cur
-        free_req = np.zeros(len(self.rid) + 1, dtype=bool)
-        free_req[away] = True
-        free_req[-1] = True
-        free = free_req[self.owner]
+        free = self._of_requests(away)
         t0 = time.perf_counter()
         ans = self._solve(free, v, min(FILL_SHARE * left, FILL_ITERATIONS * self.it_limit))
         self.iterations += 1
         fill = info["fill"] = {"requests": len(away),
                                "seconds": round(time.perf_counter() - t0, 3)}
         if ans is not None and ans.x is not None:
-            new, new_cost = clean_point(b, np.where(free, ans.x, v))
-            fill["gain"] = cur - new_cost
-            if new_cost < cur - 1e-9 * max(1.0, abs(cur)) and offer_point(
-                    self.search, "lns/fill", b, new, new_cost):
-                self.accepted += 1
-                info["improvements"] = self.accepted
-                return new, new_cost
+            new, new_cur, found = self._accept("fill", free, ans.x, v, cur, info)
+            fill["gain"] = cur - found
+            return new, new_cur
         return v, cur
+
+    def _accept(self, name: str, free: np.ndarray, x: np.ndarray, v: np.ndarray,
+                cur: float, info: dict) -> tuple[np.ndarray, float, float]:
+        """The point with the sub-model's answer `x` in its free columns, cleaned, and its
+        cost if it is cheaper than `cur` and the search takes it, else `v` and `cur` as
+        they were; and the cleaned point's cost either way."""
+        new, new_cost = clean_point(self.b, np.where(free, x, v))
+        if new_cost < cur - 1e-9 * max(1.0, abs(cur)) and offer_point(
+                self.search, f"lns/{name}", self.b, new, new_cost):
+            self.accepted += 1
+            info["improvements"] = self.accepted
+            return new, new_cost, new_cost
+        return v, cur, new_cost
+
+    def _of_requests(self, chosen: Sequence[int] | set[int]) -> np.ndarray:
+        """The columns owned by the requests `chosen` (indices), and every shared column
+        (engagement and tooling binaries, material deliveries), as a boolean mask."""
+        free_req = np.zeros(len(self.rid) + 1, dtype=bool)
+        free_req[list(chosen)] = True
+        # owner -1 indexes the extra last entry: shared columns are always free.
+        free_req[-1] = True
+        return free_req[self.owner]
 
     def _solve(self, free: np.ndarray, v: np.ndarray, limit: float) -> Answer | None:
         am = self.b.model
@@ -478,11 +488,7 @@ class _Run:
             chosen = self._neighbourhood(name, v)
         if not chosen:
             return None
-        free_req = np.zeros(len(self.rid) + 1, dtype=bool)
-        free_req[list(chosen)] = True
-        # owner -1 indexes the extra last entry: shared columns are always free.
-        free_req[-1] = True
-        free = free_req[self.owner]
+        free = self._of_requests(chosen)
         if self.cand_col is not None and len(chosen) < len(self.rid):
             free &= self.cand_col | (v > 0.5)
         return free
@@ -600,10 +606,7 @@ class _Run:
                 if v[b.u[rid]] > 0.5 or (rid in b.z and v[b.z[rid]] > 0.5)]
         if away:
             members.update(rng.sample(away, min(len(away), max(1, len(members) // 4))))
-        free_req = np.zeros(len(self.rid) + 1, dtype=bool)
-        free_req[list(members)] = True
-        free_req[-1] = True
-        free = free_req[self.owner]
+        free = self._of_requests(members)
         at_chosen = np.zeros(len(self.workshops) + 1, dtype=bool)
         at_chosen[chosen] = True
         at_chosen[-1] = True  # col_ws -1: not a unit column, kept as its request's
