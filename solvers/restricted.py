@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 
 from solvers.constraints import build
 from solvers.greedy import CapacityState
@@ -79,26 +80,20 @@ def triples(search: Search) -> tuple[dict[tuple[str, int], set[str]], int]:
     (periods of each step's window), with as many cheapest workshops (CHEAPEST down to 0)
     as fit in MAX_COLUMNS."""
     sc, d = search.sc, search.d
-    plans: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for cand in search.pool:
-        for (rid, s, wid, _t) in cand.raw.x:
-            plans[(rid, s)].add(wid)
+    in_plans = [(rid, s, wid) for cand in search.pool for (rid, s, wid, _t) in cand.raw.x]
+    plans = _workshops(in_plans)
+    hinted = _workshops([*in_plans, *search.hints])
     # The incumbent's own triples, the least a search from it needs.
-    incumbent: dict[tuple[str, int], set[str]] = defaultdict(set)
-    if search.best is not None:
-        for (rid, s, wid, _t) in search.best.raw.x:
-            incumbent[(rid, s)].add(wid)
-    hinted: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for key, ws in plans.items():
-        hinted[key].update(ws)
-    for rid, s, wid in search.hints:
-        hinted[(rid, s)].add(wid)
+    incumbent = _workshops((rid, s, wid) for (rid, s, wid, _t) in (
+        search.best.raw.x if search.best is not None else ()))
     ranking = CapacityState(sc, d)
     width: dict[tuple[str, int], int] = {}
     for r in sc.requests:
         n = len(sc.component(r.component).routing)
         for s in range(n):
             width[(r.id, s)] = len(step_window(sc, r, s, n))
+    # Each (request, step)'s cheapest workshops, ranked once for every try below.
+    cheapest: dict[tuple[str, int], list[str]] = {}
     keep: dict[tuple[str, int], set[str]] = {}
     columns = 0
     # With the relaxations' triples first; where even those do not fit (generated
@@ -110,11 +105,21 @@ def triples(search: Search) -> tuple[dict[tuple[str, int], set[str]], int]:
         for k in range(CHEAPEST, -1, -1):
             keep = {key: set(ws) for key, ws in base.items()}
             if k:
-                for r in sc.requests:
-                    for s in range(len(sc.component(r.component).routing)):
-                        keep.setdefault((r.id, s), set()).update(
-                            w for _c, w in ranking.ranked(r, s)[:k])
+                if not cheapest:
+                    cheapest = {(r.id, s): [w for _c, w in ranking.ranked(r, s)[:CHEAPEST]]
+                                for r in sc.requests
+                                for s in range(len(sc.component(r.component).routing))}
+                for key, ws in cheapest.items():
+                    keep.setdefault(key, set()).update(ws[:k])
             columns = sum(len(ws) * width[key] for key, ws in keep.items())
             if columns <= MAX_COLUMNS:
                 return keep, columns
     return keep, columns
+
+
+def _workshops(triples: Iterable[tuple[str, int, str]]) -> dict[tuple[str, int], set[str]]:
+    """The workshops of each (request, step) among `triples`."""
+    out: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for rid, s, wid in triples:
+        out[(rid, s)].add(wid)
+    return out
