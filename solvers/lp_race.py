@@ -66,10 +66,11 @@ def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolvePa
                     preexec_fn=_die_with_parent)
                 children.append((proc, out, algorithm.name))
         except OSError:
+            # Not started here: the LP in this process, below.
             for proc, _out, _name in children:
                 proc.kill()
-            return solve_proto(am, proto, mathopt.SolverType.HIGHS,
-                               _params(params, ALGORITHMS[0], deadline))
+                proc.wait()
+            children.clear()
         best: Answer | None = None
         answered = False
         try:
@@ -99,7 +100,8 @@ def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolvePa
                 proc.kill()
                 proc.wait()
         if not answered and (deadline is None or time.perf_counter() < deadline):
-            # Neither child answered (they could not run here): the LP in this process.
+            # Neither child answered (they could not start or run here): the LP in this
+            # process.
             return solve_proto(am, proto, mathopt.SolverType.HIGHS,
                                _params(params, ALGORITHMS[0], deadline))
         return best or Answer(reason=mathopt.TerminationReason.NO_SOLUTION_FOUND,
