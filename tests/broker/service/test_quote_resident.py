@@ -122,3 +122,101 @@ def test_quotes_in_worker_processes_follow_the_ledger(tmp_path: Path) -> None:
             assert err.value.problems and "no-such-part" in err.value.problems[0]
         finally:
             pool.close()
+
+
+def _fields(q: Any) -> dict[str, Any]:
+    """A quote's answer: every field but the seconds it took."""
+    from dataclasses import asdict
+
+    return {k: v for k, v in asdict(q).items() if k != "seconds"}
+
+
+def test_validated_index_gives_the_validated_cut(tmp_path: Path) -> None:
+    """The cut scenario made from the registry validated once is the cut document
+    validated whole, for plain, certified, sourcing-limited and dated requests; a request
+    with any problem is left to the whole validation, whose problems the resident quote
+    reports in the library's words."""
+    from broker.ledger.quote import ResidualIndex
+
+    doc, base = _committed_base(tmp_path)
+    index = ResidualIndex(base)
+    assert index.scenario is not None
+    index.scenario.workshop(base["workshops"][0]["id"])  # its look-up tables are built
+    items = [*doc["requests"][4:12],
+             doc["requests"][7] | {"id": "dated", "release": "2027-03-01", "due": "2027-03-15"},
+             doc["requests"][7] | {"id": "limits", "max_suppliers_per_step": 2,
+                                   "min_suppliers_per_step": 2, "requires": []}]
+    assert any(i.get("max_suppliers_per_step") for i in items)
+    assert any(i.get("requires") for i in items) and any(not i.get("requires") for i in items)
+    for item in items:
+        fast = index.scenario_for(item)
+        slow = models.scenario_from_dict(pruned_for_request(base, item), "quote")
+        assert fast is not None, item["id"]
+        assert fast == slow and fast.model_dump() == slow.model_dump()
+        assert [w.id for w in fast.workshops] == [w.id for w in slow.workshops]
+        assert fast.workshops and len(fast.workshops) < len(base["workshops"])
+        assert fast.requests[0].id == item["id"]
+        # The cut's look-up tables are its own, not the registry's.
+        cut_out = next(w["id"] for w in base["workshops"]
+                       if w["id"] not in {w.id for w in fast.workshops})
+        with pytest.raises(KeyError):
+            fast.workshop(cut_out)
+        if item["id"] == "dated":
+            assert (fast.requests[0].release, fast.requests[0].due) == (1, 3)
+    good = doc["requests"][6]
+    bad_items = [
+        good | {"component": "no-such-part"},
+        good | {"destination": "atlantis"},
+        good | {"due": 9},
+        good | {"release": 3, "due": 1},
+        good | {"due": "2031-01-01"},
+        good | {"due": "soon"},
+        good | {"quantity": 0},
+        good | {"colour": "red"},
+        good | {"requires": "ISO9001"},
+        good | {"min_suppliers_per_step": 3, "max_suppliers_per_step": 2},
+    ]
+    with Broker(f"sqlite:///{tmp_path / 'q.db'}") as b:
+        quoter = ResidentQuoter(b)
+        for item in bad_items:
+            assert index.scenario_for(item) is None, item
+            with pytest.raises(models.InputError) as resident:
+                quoter.quote(item)
+            with pytest.raises(models.InputError) as library:
+                b.quote(item)
+            assert resident.value.problems == library.value.problems
+            assert resident.value.problems, item
+
+
+def test_resident_quote_is_the_library_quote_and_follows_commits(tmp_path: Path) -> None:
+    """A resident quote, from the index validated once per ledger version, answers as the
+    library's `quote` (which reads and validates everything for the one quote), field for
+    field; after a commit by another process the index is the new version's."""
+    doc = generate("small", 2)
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    with Broker(url) as b, Broker(url) as other:
+        b.import_scenario(doc)
+        quoter = ResidentQuoter(b)
+        for item in doc["requests"][4:8]:
+            q, _ = quoter.quote(item)
+            assert q.status == "optimal"
+            assert _fields(q) == _fields(b.quote(item))
+        before = quoter.index(quoter.base()[0])
+        other.submit(doc["requests"][:3])
+        other.commit(other.plan([r["id"] for r in doc["requests"][:3]],
+                                time_limit=10).plan_id)
+        base, version = quoter.base()
+        after = quoter.index(base)
+        assert version == other.ledger_version() and after is not before
+        assert after.doc is base and after is quoter.index(base)
+        assert after.scenario is not None and before.scenario is not None
+        # The commit took capacity: the index holds what is left, not what was.
+        left = {w.id: sum(w.cap(p, t) for p in w.processes() for t in range(4))
+                for w in after.scenario.workshops}
+        had = {w.id: sum(w.cap(p, t) for p in w.processes() for t in range(4))
+               for w in before.scenario.workshops}
+        assert sum(left.values()) < sum(had.values())
+        for item in doc["requests"][4:8]:
+            q, at = quoter.quote(item | {"id": "after"})
+            assert at == version
+            assert _fields(q) == _fields(b.quote(item | {"id": "after"}))
