@@ -5,8 +5,9 @@ The model is the scenario's own (solvers/constraints.py, every rule of SPEC 5 an
 no unit left unmet and no cost. For each period T from the first in which the request
 could be complete, the final-step units after T (and the imports, when their lead time
 is after T) are fixed at 0: where even the LP relaxation is then infeasible, T is ruled
-out; at the first T where it is not, the MIP looks for one plan (any plan: the model has
-no cost), and finding one proves T the earliest. On the 88 quotes of
+out (most often without solving it, where the columns' bounds alone fall short of the
+quantity: `_capacity_short`); at the first T where it is not, the MIP looks for one
+plan (any plan: the model has no cost), and finding one proves T the earliest. On the 88 quotes of
 `python -m broker.service.bench` the LP was never feasible before the MIP was, so this
 is a few LPs of a millisecond and one feasibility MIP (9 ms on average with SCIP). It
 replaced a bisection over the due period, one whole solve per probe (47% of a quote's
@@ -20,6 +21,7 @@ import math
 import time
 from array import array
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -131,6 +133,7 @@ def _earliest(sc: Scenario, d: Derived, b: Built, options: SolveOptions, started
     m.cost = array("d", bytes(8 * m.num_vars))
     m.ub[b.u[r.id]] = 0.0
     lb, ub0, _cost, _integer = m.arrays()
+    short = _capacity_short(sc, b, n)
     for T in ends:
         if by is not None and by <= T:
             return answer(by, "optimal", by)
@@ -143,6 +146,8 @@ def _earliest(sc: Scenario, d: Derived, b: Built, options: SolveOptions, started
         left = math.inf if deadline is None else deadline - time.perf_counter()
         if left <= 0:
             break
+        if short(T, ub, 0.0 if z is None else ub[z]):
+            continue  # the LP is infeasible too
         point = _lp_point(m, lb, ub, left)
         if point is None:
             continue
@@ -166,6 +171,33 @@ def _earliest(sc: Scenario, d: Derived, b: Built, options: SolveOptions, started
     if by is not None:
         return answer(by, "feasible", T)
     return answer(None, "no_solution", T)
+
+
+def _capacity_short(sc: Scenario, b: Built, n: int
+                    ) -> Callable[[int, np.ndarray, float], bool]:
+    """A test that rules a period T out without an LP: some step's columns that could
+    still count by T, at their bounds, with the imports allowed by T, make fewer units
+    than the request's quantity. Every final-step unit by T needs one of each earlier step
+    s by T - (n-1-s) * lag (precedence with lag, and flow's equal totals), so where the
+    bounds fall short the LP relaxation is infeasible as well, and the answer is the
+    same. The bounds are whole units, so short is short by a unit at least. On the 100
+    quotes of the bench's ledger it rules out 56 of the 58 periods whose LP was
+    infeasible (138 LPs -> 82, each about 1.5 ms with its proto)."""
+    quantity = sc.requests[0].quantity
+    lag = sc.policy.step_lag_periods
+    cols: dict[int, list[int]] = defaultdict(list)
+    periods: dict[int, list[int]] = defaultdict(list)
+    for (_rid, s, _w, t), col in b.x.items():
+        cols[s].append(col)
+        periods[s].append(t)
+    steps = [(np.array(cols[s], dtype=np.int64), np.array(periods[s], dtype=np.int64),
+              (n - 1 - s) * lag) for s in range(n)]
+
+    def short(T: int, ub: np.ndarray, imported: float) -> bool:
+        return any(float(ub[c[t <= T - back]].sum()) + imported <= quantity - 0.5
+                   for c, t, back in steps)
+
+    return short
 
 
 def _lp_point(m: ArrayModel, lb: np.ndarray, ub: np.ndarray, left: float

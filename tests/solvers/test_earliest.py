@@ -192,3 +192,37 @@ def test_engine_switches_keep_the_optimum_and_are_recorded() -> None:
     assert SolveOptions.from_description(desc) == off
     # Left at their defaults they are not written, so recorded descriptions read the same.
     assert "presolve" not in SolveOptions().describe()
+
+
+def test_periods_ruled_out_by_the_bounds_have_an_infeasible_lp(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A period the columns' bounds rule out (`_capacity_short`) is one whose LP is
+    infeasible, so the earliest period is the one the LPs alone give."""
+    import math
+
+    ruled_out: list[tuple[str, int]] = []
+    real = earliest_mod._capacity_short
+
+    def checking(sc: Scenario, b: Any, n: int) -> Any:
+        short = real(sc, b, n)
+        lb = b.model.arrays()[0]
+
+        def test(T: int, ub: Any, imported: float) -> bool:
+            if short(T, ub, imported):
+                assert earliest_mod._lp_point(b.model, lb, ub, math.inf) is None
+                ruled_out.append((sc.name, T))
+                return True
+            return False
+
+        return test
+
+    cases = [hand(), hand(lag=1), hand(quantity=20), *generated_cases()]
+    found = [earliest_completion(sc).period for sc in cases]
+    monkeypatch.setattr(earliest_mod, "_capacity_short", checking)
+    assert [earliest_completion(sc).period for sc in cases] == found
+    # The hand case: 4 units cast a period, so 10 are not cast by period 0 or 1.
+    assert ("earliest-hand", 0) in ruled_out and ("earliest-hand", 1) in ruled_out
+    assert found[:3] == [2, 3, None]
+    monkeypatch.setattr(earliest_mod, "_capacity_short",
+                        lambda *a: lambda *b: False)  # every period to its LP
+    assert [earliest_completion(sc).period for sc in cases] == found
