@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -264,10 +264,11 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                           headers={"WWW-Authenticate": "Bearer"})
         return who
 
-    def allowed(what: str) -> Callable[..., Principal]:
+    def allowed(what: str) -> Callable[..., Awaitable[Principal]]:
         roles = ROLES_OF[what]
 
-        def dep(who: Annotated[Principal, Depends(caller)]) -> Principal:
+        # On the event loop: it reads nothing (a sync dependency is a trip to a thread).
+        async def dep(who: Annotated[Principal, Depends(caller)]) -> Principal:
             if who.role not in roles:
                 raise Problem(403, f"a {who.role} key may not do this (allowed: "
                               f"{', '.join(roles)})")

@@ -215,3 +215,27 @@ def test_bad_bodies(world: dict[str, Any]) -> None:
         _problem(c.post("/v1/requests", content=chunks(),
                         headers={"Content-Type": "application/json"}), 413)
         assert c.get("/healthz").status_code == 200  # and the server is fine
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_verified_key_is_refused_once_revoked_elsewhere(
+        kind: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The server remembers a verified key, but reads its row on every request: a
+    revocation by another process (`broker keys revoke`) counts from the next request; the
+    ledger version read on every quote is the one another process just moved."""
+    with database(kind, tmp_path_factory.mktemp("revoke")) as url, \
+            Broker(url) as server_side, Broker(url) as elsewhere:
+        server_side.import_scenario(registry())
+        keys = KeyStore(server_side.engine)
+        buyer = KeyStore(elsewhere.engine).create("buyer", buyer="PT A")
+        who = keys.authenticate(buyer.key)
+        assert who is not None and (who.key_id, who.role, who.buyer, who.workshop) == (
+            buyer.info.id, "buyer", "PT A", None)
+        assert keys.authenticate(buyer.key) == who  # remembered, row read again
+        assert keys.authenticate(buyer.key + "x") is None
+        assert keys.authenticate(f"imc_nosuchkey_{buyer.key[-8:]}") is None
+        KeyStore(elsewhere.engine).revoke(buyer.info.id)
+        assert keys.authenticate(buyer.key) is None
+        before = server_side.ledger_version()
+        elsewhere.set_capacity("ws-a", "casting", 7.0)
+        assert server_side.ledger_version() == elsewhere.ledger_version() == before + 1
