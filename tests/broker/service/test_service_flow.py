@@ -151,3 +151,19 @@ def test_whole_flow(served: tuple[Server, str, str]) -> None:
         doc = c.get("/openapi.json").json()
         assert "/v1/commits" in doc["paths"] and "Request" in doc["components"]["schemas"]
         assert c.get("/docs").status_code == 200
+
+
+def test_the_server_takes_the_c_http_parser_and_event_loop() -> None:
+    """`broker serve` runs uvicorn as it comes, which takes httptools and uvloop where
+    they are installed (they are dependencies: 2.9 -> 2.5 ms of the server's CPU per
+    quote), and h11 and asyncio otherwise."""
+    import sys
+
+    from uvicorn.config import Config
+
+    config = Config(app="broker.service.app:create_app", factory=True)
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    if sys.platform != "win32":
+        factory = config.get_loop_factory()
+        assert factory is not None and factory.__module__.startswith("uvloop")
