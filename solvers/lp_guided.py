@@ -42,7 +42,7 @@ from models.derived import Derived
 from models.evaluate import compute_kpis
 from models.scenario import Scenario
 from solvers.extract import cost_terms, material_rows, rows_plan, shipment_rows
-from solvers.greedy import ORDERS, CapacityState, greedy_plan
+from solvers.greedy import ORDERS, CapacityState, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lns import incumbent_point
 from solvers.lp_race import RACE_MIN_COLUMNS, race_lp
@@ -170,15 +170,15 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int
     pool = _Candidates(search)
     candidates, consider = pool.found, pool.consider
 
-    for order_by in ORDERS:
-        if span is not None and order_by != ORDERS[0] and (
-                time.perf_counter() > t0 + 0.25 * span):
+    for i, (order_by, fees) in enumerate(greedy_variants(sc)):
+        if span is not None and i > 0 and time.perf_counter() > t0 + 0.25 * span:
             break
         if search.interrupted():
             break
-        share = 0.5 if order_by == ORDERS[0] else 0.25
+        share = 0.5 if i == 0 else 0.25
         consider("constructive", greedy_plan(
-            sc, d, order_by=order_by, deadline=None if span is None else t0 + share * span))
+            sc, d, order_by=order_by, deadline=None if span is None else t0 + share * span,
+            fees=fees))
     extra: dict[str, object] = {"method": "lp-guided", "relaxation": "none",
                                 "greedy_seconds": time.perf_counter() - t0}
     bound = unit_bound(sc, d)

@@ -16,7 +16,7 @@ import time
 from models.derived import Derived
 from models.scenario import Scenario
 from solvers.constraints import build
-from solvers.greedy import ORDERS, greedy_plan
+from solvers.greedy import ORDERS, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lp_guided import solve_lp_guided, unit_bound
 from solvers.mip import solve_model
@@ -54,7 +54,8 @@ class Constructive:
         # orders that give its best constructive plan (8.7% from the optimum, not 10.0%).
         t0 = time.perf_counter()
         orders = search.options.constructive_orders
-        for i, order_by in enumerate(ORDERS[:orders] if orders is not None else ORDERS):
+        for i, (order_by, fees) in enumerate(greedy_variants(
+                sc, ORDERS[:orders] if orders is not None else ORDERS)):
             if i > 0 and (search.interrupted() or (limit is not None and (
                     time.perf_counter() - t0 > max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN)
                     or search.left() <= 0))):
@@ -65,7 +66,7 @@ class Constructive:
             if search.deadline is not None and limit is not None:
                 until = search.deadline - 0.05 * limit if i == 0 else min(
                     search.deadline, t0 + max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN))
-            b, raw = greedy_plan(sc, d, order_by=order_by, deadline=until)
+            b, raw = greedy_plan(sc, d, order_by=order_by, deadline=until, fees=fees)
             search.offer("constructive", b, raw)
 
     def improve(self, search: Search, deadline: float | None) -> None:

@@ -273,3 +273,67 @@ def test_foreign_heavy_requests_left_unmet_when_imports_are_not_enough() -> None
         b, raw = greedy_plan(sc, d, order_by=order_by)
         assert evaluate(sc, d, b, raw) is not None
         _assert_checked_answer(sc, d, b, raw)
+
+
+def _fees_doc() -> Doc:
+    """Workshop `a` makes a unit for 10 but charges an engagement fee of 1,000; `b` makes
+    it for 12 with no fee. R1 needs the certification only `a` holds (due first, so it is
+    placed first); R2 may go to either, 10 units each."""
+    doc = _doc(
+        "fees",
+        workshops=[{"id": "a", "location": "a", "capacity": {"cut": 100},
+                    "rate": {"cut": 10}, "engagement_cost": 1000, "certifications": ["iso"]},
+                   {"id": "b", "location": "a", "capacity": {"cut": 100},
+                    "rate": {"cut": 12}}],
+        components=[{"id": "p", "weight_kg": 1, "routing": [{"process": "cut", "hours": 1}]}],
+        requests=[{"id": "R2", "component": "p", "quantity": 10, "due": 0}],
+    )
+    return doc
+
+
+def _checked_cost(sc: Any, fees: bool = True) -> tuple[float, Any]:
+    """The constructive plan's cost, once the checker has passed its plan file, and its
+    answer."""
+    from models.check import check
+    from solvers.greedy import greedy_plan
+    from solvers.lp_guided import evaluate
+    from solvers.pipeline import _best_plan
+    from solvers.search import Search
+
+    d = Derived(sc)
+    b, raw = greedy_plan(sc, d, fees=fees)
+    search = Search(sc, d, SolveOptions(), 0.0, None, evaluate)
+    assert search.offer("constructive", b, raw)
+    plan = _best_plan(search, search.options, 0.0, 0.0)
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    assert plan.objective is not None
+    return plan.objective, raw
+
+
+def test_constructive_plan_counts_the_fees_it_would_still_pay() -> None:
+    """R2 alone: at `a` it costs 10 * 10 + 1,000 = 1,100, at `b` 10 * 12 = 120. Ranked by
+    unit cost alone the constructive plan takes `a`; with the fees counted, `b`."""
+    from solvers.greedy import greedy_variants
+
+    sc = scenario_from_dict(_fees_doc())
+    assert _checked_cost(sc, fees=True)[0] == pytest.approx(120)
+    assert _checked_cost(sc, fees=False)[0] == pytest.approx(1_100)
+    # Both are tried where there are fees, the fees counted first.
+    assert greedy_variants(sc, ("due",)) == [("due", True), ("due", False)]
+    no_fees = _fees_doc()
+    no_fees["workshops"][0]["engagement_cost"] = 0
+    assert greedy_variants(scenario_from_dict(no_fees), ("due",)) == [("due", True)]
+
+
+def test_a_fee_paid_already_costs_the_next_request_nothing() -> None:
+    """R1 (due first, certified work) engages `a`; R2 then pays 10 a unit there, less
+    than 12 at `b`: 20 * 10 + 1,000 = 1,200 in all."""
+    doc = _fees_doc()
+    doc["requests"] = [{"id": "R1", "component": "p", "quantity": 10, "due": 0,
+                        "requires": ["iso"]},
+                       {"id": "R2", "component": "p", "quantity": 10, "due": 1}]
+    doc["horizon"] = {"periods": 2}
+    cost, raw = _checked_cost(scenario_from_dict(doc))
+    assert {(r, w) for (r, _s, w, _t) in raw.x} == {("R1", "a"), ("R2", "a")}
+    assert cost == pytest.approx(1_200)
