@@ -86,9 +86,10 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     tooling fees it would still pay there, spread over the units to make (a fee paid by
     an earlier request costs nothing more): on the `fixed-cost` generated medium
     instances, seeds 1 and 2, the best of the three orders costs a fifth less than
-    ranked by unit cost alone (4.26e10 against 5.41e10, 4.93e10 against 6.16e10). The callers try both where
-    there are fees: on the alt generator's medium seed 1 unit cost alone did better
-    (1.21e13 against 1.65e13, both far above its bound: local content decides there)."""
+    ranked by unit cost alone (4.26e10 against 5.41e10, 4.93e10 against 6.16e10). The
+    callers try both where there are fees (`greedy_variants`): on the alt generator's
+    medium seed 1 unit cost alone did better (1.21e13 against 1.65e13, both far above
+    its bound: local content decides there)."""
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, False, fees)
     if sc.policy.min_local_content <= 0:
         return b, raw
@@ -653,6 +654,7 @@ class CapacityState:
         return unit + fee / max(1, quantity)
 
     def paid(self, made: _Made, cid: str) -> None:
+        """Record the fees the units `made` (of component `cid`) have paid."""
         for (_r, s, wid, _t), q in made.x.items():
             if q > 0:
                 self.engaged.add(wid)
