@@ -81,13 +81,9 @@ def pruned_for_request(doc: dict[str, Any], item: dict[str, Any]) -> dict[str, A
     procs = {st.get("process") for st in steps}
     mats = {st.get("material") for st in steps} - {None}
 
-    def has_hours(w: dict[str, Any]) -> bool:
-        base, by_period = w.get("capacity", {}), w.get("capacity_by_period", {})
-        return any(any(h > 0 for h in by_period[p]) if p in by_period
-                   else base.get(p, 0) > 0 for p in procs)
-
     workshops = [w for w in doc.get("workshops", [])
-                 if has_hours(w) and set(requires) <= set(w.get("certifications", []))]
+                 if any(_has_hours(w, p) for p in procs)
+                 and set(requires) <= set(w.get("certifications", []))]
     kept = {w["id"] for w in workshops}
     return doc | {
         "components": [comp],
@@ -171,11 +167,18 @@ class ResidualIndex:
         return out
 
 
+def _has_hours(w: dict[str, Any], p: Any) -> bool:
+    """Whether a workshop entry has hours for process `p` in some period (its
+    `capacity_by_period` where it has one for `p`, else its `capacity`): the one rule of
+    `pruned_for_request` and `ResidualIndex`."""
+    base, by_period = w.get("capacity", {}), w.get("capacity_by_period", {})
+    return any(h > 0 for h in by_period[p]) if p in by_period else base.get(p, 0) > 0
+
+
 def _hours_processes(w: dict[str, Any]) -> set[str]:
     """The processes a workshop entry has hours for, as `pruned_for_request` reads it."""
-    base, by_period = w.get("capacity", {}), w.get("capacity_by_period", {})
-    return {p for p in (*base, *by_period)
-            if (any(h > 0 for h in by_period[p]) if p in by_period else base.get(p, 0) > 0)}
+    return {p for p in (*w.get("capacity", {}), *w.get("capacity_by_period", {}))
+            if _has_hours(w, p)}
 
 
 def quote_options(time_limit: float) -> SolveOptions:
