@@ -88,6 +88,9 @@ def engine_parameters(options: SolveOptions, deadline: float | None,
         params.heuristics = mathopt.Emphasis.OFF
     if not options.cuts:
         params.cuts = mathopt.Emphasis.OFF
+    if options.inference_branching and options.engine is Engine.SCIP:
+        # Above every other rule's priority (relpscost's is 10000): see SolveOptions.
+        params.gscip.int_params["branching/inference/priority"] = 100000
     if deadline is not None:
         params.time_limit = seconds(deadline - time.perf_counter())
     return params

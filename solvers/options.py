@@ -133,10 +133,20 @@ class SolveOptions:
     # search (solvers/lns.py). False: the engine has the whole limit, for models it proves
     # optimal well within it (a quote's), where the split only cut the proof short.
     neighbourhood: bool = True
-    # How many request orders the constructive plans try (solvers/greedy.py ORDERS); None:
-    # as many as 5% of the limit allows. A quote needs one, the incumbent should the
-    # engine run out of time (three took 20 ms of a 129 ms quote under the profiler).
+    # How many constructive plans to try (solvers/greedy.py `greedy_variants`: each request
+    # order with fees counted, then fee-blind); None: as many as 5% of the limit allows.
+    # A quote needs one, the incumbent should the engine run out of time (three took 20 ms
+    # of a 129 ms quote under the profiler).
     constructive_orders: int | None = None
+    # SCIP only: branch on inference history first. On the small MIPs of a one-request
+    # quote, where `max_suppliers_per_step` binds, SCIP's default (reliability pseudo-cost)
+    # branching spends its time in strong-branching LPs that pay only on large models:
+    # over 100 quotes of each of two generated medium ledgers (CPU, least of three runs),
+    # 34 / 53 -> 26 / 36 ms a quote on average, the slowest 383 / 1,134 -> 142 / 420 ms,
+    # the same costs and earliest periods, one completion period of 200 another of the
+    # same cost (docs/service.md). Bound propagation off as well halved most quotes again
+    # but took one from 134 ms to 1.5 s.
+    inference_branching: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.seed <= MAX_SEED:
@@ -158,6 +168,7 @@ class SolveOptions:
                if not getattr(self, k)},
             **({} if self.constructive_orders is None
                else {"constructive_orders": self.constructive_orders}),
+            **({"inference_branching": True} if self.inference_branching else {}),
         }
 
     @classmethod
@@ -168,7 +179,8 @@ class SolveOptions:
             "time_limit": desc["time_limit"], "seed": desc["seed"], "threads": desc["threads"],
             "engine": Engine(desc["engine"]), "formulation": Formulation(desc["formulation"]),
             "method": Method(desc["method"]), "gap": desc["gap"],
-            **{k: bool(desc[k]) for k in ("presolve", "cuts", "heuristics", "neighbourhood")
+            **{k: bool(desc[k]) for k in ("presolve", "cuts", "heuristics", "neighbourhood",
+                                          "inference_branching")
                if k in desc},
             **({"constructive_orders": desc["constructive_orders"]}
                if "constructive_orders" in desc else {})}

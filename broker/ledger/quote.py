@@ -190,10 +190,11 @@ def quote_options(time_limit: float) -> SolveOptions:
     search after half of it. The earliest period's feasibility MIP, where one is needed,
     is fastest so too (7 hard cases: 57 ms in all, 138-170 ms with presolve or
     heuristics). Measured on the 88 quotes of `python -m broker.service.bench`
-    (docs/service.md)."""
+    (docs/service.md). Branching on inference history first took the slowest quotes
+    from 383-1,134 ms to 142-420 ms (see SolveOptions.inference_branching)."""
     return SolveOptions(time_limit=time_limit, engine=Engine.SCIP, method=Method.EXACT,
                         presolve=False, cuts=False, heuristics=False, neighbourhood=False,
-                        constructive_orders=1)
+                        constructive_orders=1, inference_branching=True)
 
 
 def quote_in(sc: Scenario, time_limit: float, t0: float | None = None) -> Quote:

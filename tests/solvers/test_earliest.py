@@ -23,6 +23,7 @@ from solvers import (
     solve,
     solve_with_earliest,
 )
+from solvers.mip import engine_parameters
 
 
 def hand(quantity: int = 10, lag: int = 0, **request: Any) -> Scenario:
@@ -164,7 +165,8 @@ def test_generated_against_whole_solves(path: str, monkeypatch: pytest.MonkeyPat
 
 def test_solve_with_earliest_is_both_on_one_model() -> None:
     options = SolveOptions(time_limit=20, engine=Engine.SCIP, presolve=False, cuts=False,
-                           heuristics=False, neighbourhood=False, constructive_orders=1)
+                           heuristics=False, neighbourhood=False, constructive_orders=1,
+                           inference_branching=True)
     for sc in generated_cases()[:3]:
         plan, e = solve_with_earliest(sc, options, options)
         alone = solve(sc, SolveOptions())
@@ -180,18 +182,31 @@ def test_solve_with_earliest_is_both_on_one_model() -> None:
 def test_engine_switches_keep_the_optimum_and_are_recorded() -> None:
     sc = generated_cases()[0]
     off = SolveOptions(engine=Engine.SCIP, presolve=False, cuts=False, heuristics=False,
-                       neighbourhood=False, constructive_orders=1)
+                       neighbourhood=False, constructive_orders=1, inference_branching=True)
     plan, base = solve(sc, off), solve(sc, SolveOptions(engine=Engine.SCIP))
     checked(sc, plan)
     assert plan.objective == pytest.approx(base.objective, rel=1e-6)
     desc = off.describe()
     assert {k: desc[k] for k in ("presolve", "cuts", "heuristics", "neighbourhood",
-                                 "constructive_orders")} == {
+                                 "constructive_orders", "inference_branching")} == {
         "presolve": False, "cuts": False, "heuristics": False, "neighbourhood": False,
-        "constructive_orders": 1}
+        "constructive_orders": 1, "inference_branching": True}
     assert SolveOptions.from_description(desc) == off
     # Left at their defaults they are not written, so recorded descriptions read the same.
-    assert "presolve" not in SolveOptions().describe()
+    assert not {"presolve", "inference_branching"} & set(SolveOptions().describe())
+
+
+def test_inference_branching_reaches_scip_only() -> None:
+    """The switch sets SCIP's inference branching rule above every other (relpscost's
+    priority is 10,000) and leaves HiGHS's parameters as they were."""
+    scip = engine_parameters(SolveOptions(engine=Engine.SCIP, inference_branching=True),
+                             None)
+    assert dict(scip.gscip.int_params) == {"branching/inference/priority": 100000}
+    assert not engine_parameters(SolveOptions(engine=Engine.SCIP), None).gscip.int_params
+    highs = engine_parameters(SolveOptions(engine=Engine.HIGHS, inference_branching=True),
+                              None)
+    assert not highs.gscip.int_params and highs == engine_parameters(
+        SolveOptions(engine=Engine.HIGHS), None)
 
 
 def test_periods_ruled_out_by_the_bounds_have_an_infeasible_lp(

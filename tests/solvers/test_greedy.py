@@ -326,6 +326,31 @@ def test_constructive_plan_counts_the_fees_it_would_still_pay() -> None:
     assert greedy_variants(scenario_from_dict(no_fees), ("due",)) == [("due", True)]
 
 
+def test_constructive_orders_bounds_the_plans_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`constructive_orders=n` tries the first n constructive plans, fee-blind variants
+    counted: a quote asks for one."""
+    import solvers.methods as methods
+    from models.check import check
+    from solvers import solve
+
+    sc = scenario_from_dict(_fees_doc())
+    tried: list[tuple[str, bool]] = []
+    real = methods.greedy_plan
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        tried.append((kw["order_by"], kw["fees"]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(methods, "greedy_plan", counted)
+    for n, want in ((1, [("due", True)]), (2, [("due", True), ("regret", True)])):
+        tried.clear()
+        plan = solve(sc, SolveOptions(method=Method.EXACT, constructive_orders=n))
+        assert tried == want
+        report = check(sc, plan)
+        assert report.ok, report.summary()
+        assert plan.objective == pytest.approx(120)
+
+
 def test_a_fee_paid_already_costs_the_next_request_nothing() -> None:
     """R1 (due first, certified work) engages `a`; R2 then pays 10 a unit there, less
     than 12 at `b`: 20 * 10 + 1,000 = 1,200 in all."""
