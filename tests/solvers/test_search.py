@@ -360,3 +360,71 @@ def test_the_incumbent_is_the_engines_start_only_where_free_integers_are_binary(
     Lns().improve(search, search.deadline)
     assert hints and all(h is hinted for h in hints)
     _assert_checked_candidate(sc, search)
+
+
+@pytest.mark.parametrize("most", [0, 10**9])
+def test_large_sub_models_run_without_the_engines_presolve(
+        monkeypatch: pytest.MonkeyPatch, most: int) -> None:
+    """A sub-model with more free columns than PRESOLVE_MAX_COLUMNS runs with presolve
+    off (HiGHS's presolve kept no time limit: 36 s under a 6 s one); the others as the
+    engine comes. Either way the search keeps a checked plan no worse than it had."""
+    import solvers.lns as lns
+
+    monkeypatch.setattr(lns, "PRESOLVE_MAX_COLUMNS", most)
+    sc = scenario_from_dict(generate("small", 2))
+    presolve: list[object] = []
+    real = lns.solve_proto
+
+    def spy(am, proto, st, params, cb=None, hint=None):  # type: ignore[no-untyped-def]
+        if any(proto.variables.integers):  # a sub-model, not the LP of `_lp_point`
+            presolve.append(params.presolve)
+        return real(am, proto, st, params, cb, hint=hint)
+
+    monkeypatch.setattr(lns, "solve_proto", spy)
+    search = _search(sc, 3)
+    d = search.d
+    search.full = build(sc, d)
+    assert search.offer("constructive", *greedy_plan(sc, d))
+    before = search.upper
+    Lns().improve(search, search.deadline)
+    assert presolve
+    want = mathopt.Emphasis.OFF if most == 0 else None
+    assert all(p == want for p in presolve), presolve
+    assert search.upper is not None and before is not None and search.upper <= before
+    _assert_checked_candidate(sc, search)
+
+
+@pytest.mark.parametrize(("most", "cut"), [(0, True), (10**9, False)])
+def test_a_large_first_sub_model_frees_only_candidate_workshops(
+        benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch, most: int, cut: bool) -> None:
+    """The first sub-model (every request with units left unmet) above
+    PRESOLVE_MAX_COLUMNS frees those requests' columns at their candidate workshops only
+    (and what the incumbent uses), as every other neighbourhood does; below it, all."""
+    import solvers.lns as lns
+
+    sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
+    monkeypatch.setattr(lns, "PRESOLVE_MAX_COLUMNS", most)
+    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    real = lns._Run._solve
+
+    def spy(self, free, v, limit):  # type: ignore[no-untyped-def]
+        if not seen:
+            assert self.cand_col is not None
+            seen.append((free.copy(), v.copy(), self.cand_col.copy()))
+        return real(self, free, v, limit)
+
+    monkeypatch.setattr(lns._Run, "_solve", spy)
+    search = _search(sc, 5)
+    d = search.d
+    gb, graw = greedy_plan(sc, d)
+    made = {r.id: r.quantity - graw.u.get(r.id, 0) - graw.z.get(r.id, 0)
+            for r in sc.requests}
+    dropped = {r.id for r in sc.requests[::2] if made[r.id] > 0}
+    search.full = build(sc, d)
+    assert search.offer("poor", gb, _without(sc, d, graw, dropped, made))
+    Lns().improve(search, search.deadline)
+    assert "fill" in search.info["lns"] and seen
+    free, v, cand = seen[0]
+    outside = free & ~(cand | (v > 0.5))
+    assert (not outside.any()) if cut else outside.any()
+    _assert_checked_candidate(sc, search)
