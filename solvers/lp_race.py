@@ -43,69 +43,95 @@ ALGORITHMS = (mathopt.LPAlgorithm.DUAL_SIMPLEX, mathopt.LPAlgorithm.BARRIER)
 POLL = 0.02
 
 
+class LpRace:
+    """The children of one race, started at once and answering through `wait`: a method
+    may start the race early (solvers/methods.py `LpGuided.construct`) and do other work
+    in this process (the bounds) while they run. `close()` stops them and removes their
+    files; `wait` closes the race when it returns."""
+
+    def __init__(self, am: ArrayModel, proto: model_pb2.ModelProto,
+                 params: mathopt.SolveParameters, run_until: float | None) -> None:
+        self.am, self.proto, self.params = am, proto, params
+        self._tmp = tempfile.TemporaryDirectory(prefix="imc-lp-")
+        model_path = Path(self._tmp.name, "model.pb")
+        model_path.write_bytes(proto.SerializeToString())
+        self.children: list[tuple[subprocess.Popen[bytes], Path, str]] = []
+        self.answered = False
+        self.best: Answer | None = None
+        try:
+            for algorithm in ALGORITHMS:
+                p = _params(params, algorithm, run_until)
+                ppath = Path(self._tmp.name, f"{algorithm.name}.params.pb")
+                ppath.write_bytes(p.to_proto().SerializeToString())
+                out = Path(self._tmp.name, f"{algorithm.name}.result.pb")
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "solvers.lp_race", str(model_path), str(ppath),
+                     str(out)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": _path()},
+                    preexec_fn=_die_with_parent)
+                self.children.append((proc, out, algorithm.name))
+        except OSError:
+            # Not started here: `wait` solves the LP in this process.
+            self.close()
+
+    def poll(self) -> Answer | None:
+        """Optimality or infeasibility proven by a child, else None (the best other answer
+        a child gave is kept in `best`)."""
+        for child in list(self.children):
+            proc, out, _name = child
+            if proc.poll() is None:
+                continue
+            self.children.remove(child)
+            if proc.returncode != 0 or not out.exists():
+                continue
+            self.answered = True
+            result = result_pb2.SolveResultProto()
+            result.ParseFromString(out.read_bytes())
+            ans = answer_from_result(self.am, result)
+            if ans.reason in (mathopt.TerminationReason.OPTIMAL,
+                              mathopt.TerminationReason.INFEASIBLE):
+                return ans
+            if self.best is None or (ans.x is not None and self.best.x is None):
+                self.best = ans
+        return None
+
+    def wait(self, deadline: float | None) -> Answer:
+        """The first answer proving optimality or infeasibility, until `deadline` (a
+        time.perf_counter() value; a child past it by a second is stopped); falls back to
+        one solve in this process where no child could run. Closes the race."""
+        try:
+            while self.children:
+                ans = self.poll()
+                if ans is not None:
+                    return ans
+                if deadline is not None and time.perf_counter() > deadline + 1.0:
+                    break
+                time.sleep(POLL)
+        finally:
+            self.close()
+        if not self.answered and (deadline is None or time.perf_counter() < deadline):
+            # Neither child answered (they could not start or run here): the LP in this
+            # process.
+            return solve_proto(self.am, self.proto, mathopt.SolverType.HIGHS,
+                               _params(self.params, ALGORITHMS[0], deadline))
+        return self.best or Answer(reason=mathopt.TerminationReason.NO_SOLUTION_FOUND,
+                                   primal_bound=float("inf"), dual_bound=-float("inf"))
+
+    def close(self) -> None:
+        for proc, _out, _name in self.children:
+            proc.kill()
+            proc.wait()
+        self.children.clear()
+        self._tmp.cleanup()
+
+
 def race_lp(am: ArrayModel, proto: model_pb2.ModelProto, params: mathopt.SolveParameters,
             deadline: float | None) -> Answer:
     """The LP `proto` (made by `am.to_proto(relax=True)`) by each of ALGORITHMS in a child
     process, until one proves optimality or infeasibility or `deadline` (a
     time.perf_counter() value) passes; `params` without an algorithm. Falls back to one
     solve in this process where the children cannot be started."""
-    with tempfile.TemporaryDirectory(prefix="imc-lp-") as tmp:
-        model_path = Path(tmp, "model.pb")
-        model_path.write_bytes(proto.SerializeToString())
-        children: list[tuple[subprocess.Popen[bytes], Path, str]] = []
-        try:
-            for algorithm in ALGORITHMS:
-                p = _params(params, algorithm, deadline)
-                ppath = Path(tmp, f"{algorithm.name}.params.pb")
-                ppath.write_bytes(p.to_proto().SerializeToString())
-                out = Path(tmp, f"{algorithm.name}.result.pb")
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "solvers.lp_race", str(model_path), str(ppath),
-                     str(out)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": _path()},
-                    preexec_fn=_die_with_parent)
-                children.append((proc, out, algorithm.name))
-        except OSError:
-            # Not started here: the LP in this process, below.
-            for proc, _out, _name in children:
-                proc.kill()
-                proc.wait()
-            children.clear()
-        best: Answer | None = None
-        answered = False
-        try:
-            while children:
-                for child in list(children):
-                    proc, out, _name = child
-                    if proc.poll() is None:
-                        continue
-                    children.remove(child)
-                    if proc.returncode != 0 or not out.exists():
-                        continue
-                    answered = True
-                    result = result_pb2.SolveResultProto()
-                    result.ParseFromString(out.read_bytes())
-                    ans = answer_from_result(am, result)
-                    if ans.reason in (mathopt.TerminationReason.OPTIMAL,
-                                      mathopt.TerminationReason.INFEASIBLE):
-                        return ans
-                    if best is None or (ans.x is not None and best.x is None):
-                        best = ans
-                if deadline is not None and time.perf_counter() > deadline + 1.0:
-                    # Each child has the same limit; one that overran it is stopped.
-                    break
-                time.sleep(POLL)
-        finally:
-            for proc, _out, _name in children:
-                proc.kill()
-                proc.wait()
-        if not answered and (deadline is None or time.perf_counter() < deadline):
-            # Neither child answered (they could not start or run here): the LP in this
-            # process.
-            return solve_proto(am, proto, mathopt.SolverType.HIGHS,
-                               _params(params, ALGORITHMS[0], deadline))
-        return best or Answer(reason=mathopt.TerminationReason.NO_SOLUTION_FOUND,
-                              primal_bound=float("inf"), dual_bound=-float("inf"))
+    return LpRace(am, proto, params, deadline).wait(deadline)
 
 
 def _params(params: mathopt.SolveParameters, algorithm: mathopt.LPAlgorithm,

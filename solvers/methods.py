@@ -13,13 +13,16 @@ from __future__ import annotations
 import math
 import time
 
+import solvers.lp_guided as lp_guided
 from models.derived import Derived
 from models.scenario import Scenario
 from solvers.constraints import build
 from solvers.greedy import ORDERS, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
-from solvers.lp_guided import solve_lp_guided, unit_bound
+from solvers.lp_guided import solve_lp_guided, start_race, unit_bound
+from solvers.lp_race import LpRace
 from solvers.mip import solve_model
+from solvers.model import Built
 from solvers.options import Formulation
 from solvers.search import Search
 
@@ -113,15 +116,19 @@ class LpGuided:
 
     def __init__(self, unit_columns: int) -> None:
         self.unit_columns = unit_columns
+        self.race: tuple[Built, LpRace | None] | None = None
 
     def construct(self, search: Search) -> None:
-        return None
+        # The whole LP's race starts here, so that the bounds run beside it.
+        if self.unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:
+            self.race = start_race(search)
 
     def bound(self, search: Search, deadline: float | None) -> None:
         return None
 
     def improve(self, search: Search, deadline: float | None) -> None:
-        b, raw = solve_lp_guided(search, deadline, self.unit_columns)
+        race, self.race = self.race, None
+        b, raw = solve_lp_guided(search, deadline, self.unit_columns, race)
         search.info.update(raw.extra)
         if raw.status == "infeasible":
             search.infeasible = True

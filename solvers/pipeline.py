@@ -125,7 +125,10 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     if options.stop is not None:
         options.stop.snapshot = lambda: with_dates(scenario, _best_plan(
             search, options, started, time.perf_counter()))
-    run(search, methods, phases, providers, reserve=reserve)
+    try:
+        run(search, methods, phases, providers, reserve=reserve)
+    finally:
+        search.close()
     t_solved = time.perf_counter()
     if options.stop is not None and not options.stop.claim("search"):
         # The plan was taken from the incumbent (solvers/interrupt.py) and is being

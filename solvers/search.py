@@ -75,12 +75,20 @@ class Search:
         self.support: np.ndarray | None = None
         # The whole LP of `full` where a method solved it: (built, x, row duals).
         self.lp_solution: tuple[Built, np.ndarray, np.ndarray] | None = None
+        # What to stop when the search ends (an LP race started early whose method never
+        # waited for it, say): see `close`.
+        self.closers: list[Callable[[], None]] = []
         # (request, step, workshop) triples a relaxation used, where `full` was not built:
         # the restricted model of solvers/restricted.py keeps them.
         self.hints: set[tuple[str, int, str]] = set()
         self.infeasible = False
         self.info: dict[str, Any] = {}
         self.events: list[str] = []
+
+    def close(self) -> None:
+        """Stop what still runs beside the search (child processes of an LP race)."""
+        while self.closers:
+            self.closers.pop()()
 
     # -- the clock ----------------------------------------------------------------------
     def now(self) -> float:

@@ -114,19 +114,37 @@ def test_a_race_past_its_deadline_returns_at_once() -> None:
     assert _children() <= before
 
 
-def test_the_medium_path_races_the_whole_lp(solve_checked, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    calls: list[int] = []
-    real = lp_guided.race_lp
+def test_the_medium_path_races_the_whole_lp_while_the_bounds_run(
+        solve_checked, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The whole LP's race starts when the method constructs, before the bound providers
+    (the Lagrangian path bound: a tenth of the limit), so that they run beside it; the
+    method then waits for that race rather than starting another."""
+    import solvers.pipeline as pipeline
+    from solvers.lp_race import LpRace
 
-    def counted(am, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(am.num_vars)
-        return real(am, *args, **kwargs)
+    events: list[str] = []
+
+    class Recorded(LpRace):
+        def __init__(self, am, *args, **kwargs):  # type: ignore[no-untyped-def]
+            events.append(f"race {am.num_vars}")
+            super().__init__(am, *args, **kwargs)
+
+    real_provider = pipeline.lagrangian_provider
+
+    def provider(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append("lagrangian")
+        return real_provider(*args, **kwargs)
+
+    def no_second_race(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a second race was started")
 
     monkeypatch.setattr(lp_guided, "RACE_MIN_COLUMNS", 0)
-    monkeypatch.setattr(lp_guided, "race_lp", counted)
+    monkeypatch.setattr(lp_guided, "LpRace", Recorded)
+    monkeypatch.setattr(lp_guided, "race_lp", no_second_race)
+    monkeypatch.setattr(pipeline, "lagrangian_provider", provider)
     sc = scenario_from_dict(generate("small", 1))
     plan = solve_checked(sc, time_limit=10.0, method=Method.LP_GUIDED)
-    assert calls, "the whole LP was not raced"
+    assert [e.split()[0] for e in events] == ["race", "lagrangian"], events
     assert (plan.solver or {}).get("relaxation") == "lp"
     assert plan.bound is not None and plan.objective is not None
 
@@ -205,3 +223,22 @@ def _children_of(pid: int) -> set[str]:
         if stat[3] == str(pid) and stat[2] != "Z":
             out.add(p.name)
     return out
+
+
+def test_a_race_never_waited_for_stops_with_the_search() -> None:
+    """A solve that ends before its LP-guided method waits (a stop, the deadline) leaves
+    no LP running: the search's `close` stops the race started early."""
+    from solvers.lp_guided import estimate_unit_columns
+    from solvers.methods import LpGuided
+
+    sc = scenario_from_dict(generate("medium", 1))
+    before = _children()
+    search = _search(sc, 120.0)
+    method = LpGuided(estimate_unit_columns(sc, search.d))
+    method.construct(search)
+    assert method.race is not None and method.race[1] is not None
+    kids = _children() - before
+    assert len(kids) == 2, kids
+    search.close()
+    assert not search.closers
+    assert _children() <= before
