@@ -242,3 +242,34 @@ def test_a_race_never_waited_for_stops_with_the_search() -> None:
     search.close()
     assert not search.closers
     assert _children() <= before
+
+
+def test_the_second_engine_has_a_floor_in_seconds(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Where the first engine's plan is not close to the bound, SCIP has at least
+    SECOND_MIN_SECONDS, even past the phase's own deadline (the phases after it are
+    budgeted from the clock), and never past the solve's."""
+    import solvers.support as support
+    from solvers.lpmodel import Answer
+
+    real = support.solve_proto
+    limits: dict[str, float] = {}
+
+    def spy(am, proto, engine, params, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not any(proto.variables.integers):
+            return real(am, proto, engine, params, *args, **kwargs)  # the LP
+        limits[engine.name] = params.time_limit.total_seconds()
+        if engine is mathopt.SolverType.HIGHS:  # found nothing in its share
+            return Answer(reason=mathopt.TerminationReason.NO_SOLUTION_FOUND,
+                          primal_bound=math.inf, dual_bound=-math.inf)
+        return real(am, proto, engine, params, *args, **kwargs)
+
+    monkeypatch.setattr(support, "solve_proto", spy)
+    sc = scenario_from_dict(generate("small", 1))
+    search = _search(sc, 30.0)
+    search.offer("constructive", *greedy_plan(sc, search.d))
+    SupportMip().improve(search, time.perf_counter() + 0.5)
+    assert set(limits) == {"HIGHS", "GSCIP"}, limits
+    assert limits["HIGHS"] < 0.5
+    assert support.SECOND_MIN_SECONDS - 0.05 <= limits["GSCIP"] <= 30.0
+    assert search.info["support_mip"]["scip"]["status"] in ("optimal", "feasible")
+    _assert_best_checked(sc, search)
