@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -96,16 +98,7 @@ def test_the_first_sub_model_places_what_the_plan_left_unmet(benchmarks_dir: Pat
     sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
     optimum = json.loads((benchmarks_dir / "fatahi" / "optima.json").read_text())[
         "fatahi-5x10x10-1"]
-    search = _search(sc, 20)
-    d = search.d
-    gb, graw = greedy_plan(sc, d)
-    made = {r.id: r.quantity - graw.u.get(r.id, 0) - graw.z.get(r.id, 0)
-            for r in sc.requests}
-    dropped = {r.id for r in sc.requests[::2] if made[r.id] > 0}
-    raw = _without(sc, d, graw, dropped, made)
-    b = build(sc, d)
-    search.full = b
-    assert search.offer("poor", gb, raw)
+    search, dropped, graw = _half_unmet(sc, 20)
     poor = search.upper
     assert poor is not None
     Lns().improve(search, search.deadline)
@@ -117,6 +110,21 @@ def test_the_first_sub_model_places_what_the_plan_left_unmet(benchmarks_dir: Pat
     best = search.best
     assert best is not None and optimum * (1 - 1e-9) <= best.cost <= poor - fill["gain"]
     _assert_checked_candidate(sc, search)
+
+
+def _half_unmet(sc: Any, seconds: float) -> tuple[Search, set[str], Raw]:
+    """A search of `seconds` on the whole model of `sc` whose incumbent is the
+    constructive plan with every other request that it made left unmet (`_without`);
+    those requests and the constructive plan's answer."""
+    search = _search(sc, seconds)
+    d = search.d
+    gb, graw = greedy_plan(sc, d)
+    made = {r.id: r.quantity - graw.u.get(r.id, 0) - graw.z.get(r.id, 0)
+            for r in sc.requests}
+    dropped = {r.id for r in sc.requests[::2] if made[r.id] > 0}
+    search.full = build(sc, d)
+    assert search.offer("poor", gb, _without(sc, d, graw, dropped, made))
+    return search, dropped, graw
 
 
 @pytest.mark.parametrize(("folder", "name"), [("gap", "gap1-1"), ("cflp", "cap41")])
@@ -340,16 +348,26 @@ def test_the_incumbent_is_the_engines_start_only_where_free_integers_are_binary(
         hinted: bool) -> None:
     # With general integer units HiGHS given the start spent 30 s at the root of a
     # sub-model with a 3 s limit (generated medium); assignments (GAP) gain from it.
-    import solvers.lns as lns
-
     sc = (load_scenario(benchmarks_dir / "gap" / "gap1-1.json") if source == "gap"
           else scenario_from_dict(generate("small", 2)))
-    hints: list[bool] = []
+    hints, search, _before = _sub_models(monkeypatch, sc, lambda _params, hint: hint)
+    assert hints and all((h is not None) is hinted for h in hints)
+    _assert_checked_candidate(sc, search)
+
+
+def _sub_models(monkeypatch: pytest.MonkeyPatch, sc: Any,
+                seen: Callable[[Any, Any], object]) -> tuple[list[object], Search, float]:
+    """The neighbourhood search for 3 s from the constructive plan of `sc`, with what
+    `seen(params, hint)` gives for each sub-model handed to the engine (not the LP of
+    `_lp_point`); the search, and its incumbent's cost before."""
+    import solvers.lns as lns
+
+    out: list[object] = []
     real = lns.solve_proto
 
     def spy(am, proto, st, params, cb=None, hint=None):  # type: ignore[no-untyped-def]
         if any(proto.variables.integers):
-            hints.append(hint is not None)
+            out.append(seen(params, hint))
         return real(am, proto, st, params, cb, hint=hint)
 
     monkeypatch.setattr(lns, "solve_proto", spy)
@@ -357,9 +375,10 @@ def test_the_incumbent_is_the_engines_start_only_where_free_integers_are_binary(
     d = search.d
     search.full = build(sc, d)
     assert search.offer("constructive", *greedy_plan(sc, d))
+    before = search.upper
+    assert before is not None
     Lns().improve(search, search.deadline)
-    assert hints and all(h is hinted for h in hints)
-    _assert_checked_candidate(sc, search)
+    return out, search, before
 
 
 @pytest.mark.parametrize("most", [0, 10**9])
@@ -372,25 +391,12 @@ def test_large_sub_models_run_without_the_engines_presolve(
 
     monkeypatch.setattr(lns, "PRESOLVE_MAX_COLUMNS", most)
     sc = scenario_from_dict(generate("small", 2))
-    presolve: list[object] = []
-    real = lns.solve_proto
-
-    def spy(am, proto, st, params, cb=None, hint=None):  # type: ignore[no-untyped-def]
-        if any(proto.variables.integers):  # a sub-model, not the LP of `_lp_point`
-            presolve.append(params.presolve)
-        return real(am, proto, st, params, cb, hint=hint)
-
-    monkeypatch.setattr(lns, "solve_proto", spy)
-    search = _search(sc, 3)
-    d = search.d
-    search.full = build(sc, d)
-    assert search.offer("constructive", *greedy_plan(sc, d))
-    before = search.upper
-    Lns().improve(search, search.deadline)
+    presolve, search, before = _sub_models(monkeypatch, sc,
+                                           lambda params, _hint: params.presolve)
     assert presolve
     want = mathopt.Emphasis.OFF if most == 0 else None
     assert all(p == want for p in presolve), presolve
-    assert search.upper is not None and before is not None and search.upper <= before
+    assert search.upper is not None and search.upper <= before
     _assert_checked_candidate(sc, search)
 
 
@@ -414,14 +420,7 @@ def test_a_large_first_sub_model_frees_only_candidate_workshops(
         return real(self, free, v, limit)
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
-    search = _search(sc, 5)
-    d = search.d
-    gb, graw = greedy_plan(sc, d)
-    made = {r.id: r.quantity - graw.u.get(r.id, 0) - graw.z.get(r.id, 0)
-            for r in sc.requests}
-    dropped = {r.id for r in sc.requests[::2] if made[r.id] > 0}
-    search.full = build(sc, d)
-    assert search.offer("poor", gb, _without(sc, d, graw, dropped, made))
+    search, _dropped, _graw = _half_unmet(sc, 5)
     Lns().improve(search, search.deadline)
     assert "fill" in search.info["lns"] and seen
     free, v, cand = seen[0]
