@@ -77,8 +77,9 @@ SUPPORT_STALE = 12
 # this share of the time left, and at most this many times an iteration's limit.
 FILL_SHARE, FILL_ITERATIONS = 0.25, 4
 # Sub-models with more free columns than this run without the engine's presolve, which
-# does not keep to the time limit (see `_Run._solve`).
-PRESOLVE_MAX_COLUMNS = 20_000
+# does not keep to the time limit (see `_Run._solve`), and the first one (`_fill_away`)
+# frees only candidate workshops above it.
+LARGE_SUB_MODEL_COLUMNS = 20_000
 # Workshops whose load the reassignment neighbourhood frees at first.
 REASSIGN_START = 3
 # A freed request may move to its ceil(sqrt(workshops)) + this many best workshops.
@@ -366,7 +367,7 @@ class _Run:
         if not away or len(away) >= len(self.rid):
             return v, cur
         free = self._of_requests(away)
-        if int(free.sum()) > PRESOLVE_MAX_COLUMNS and self.cand_col is not None:
+        if int(free.sum()) > LARGE_SUB_MODEL_COLUMNS and self.cand_col is not None:
             # Too large to solve whole in its limit (alt medium seed 1: 33,637 and 53,581
             # free columns, no plan in 2.8 and 3.8 s): only the candidate workshops of
             # each request, as in every other neighbourhood (9,838 columns, 0.87e9 less
@@ -421,7 +422,7 @@ class _Run:
         integer = self.integer[ids]
         binary = not bool((self.ub[ids][integer] > 1.0).any())
         hint = (ids, v[ids]) if binary else None
-        if len(ids) > PRESOLVE_MAX_COLUMNS:
+        if len(ids) > LARGE_SUB_MODEL_COLUMNS:
             # HiGHS's presolve does not look at the clock: the first sub-model of the alt
             # generator's medium seed 1 (60,101 free columns, 46 requests with units left
             # unmet) spent 36 s in it under a 6 s limit, and the solve returned at 71 s of

@@ -163,13 +163,20 @@ def start_race(search: Search) -> tuple[Built, LpRace | None] | None:
         return None
     b = build(search.sc, search.d)
     am = b.model
-    n = am.num_vars
-    if not (RACE_MIN_COLUMNS <= n <= FULL_LP_MAX_COLUMNS) or am.num_rows <= FEW_ROWS * n:
+    if am.num_vars > FULL_LP_MAX_COLUMNS or not _raced(am):
         return b, None
     race = LpRace(am, am.to_proto(relax=True),
                   mathopt.SolveParameters(random_seed=search.options.seed), search.deadline)
     search.closers.append(race.close)
     return b, race
+
+
+def _raced(am: ArrayModel) -> bool:
+    """Whether the whole LP of `am` is raced (solvers/lp_race.py) rather than solved in
+    this process: from RACE_MIN_COLUMNS columns, unless it has few rows for its columns
+    (dual simplex alone then, see `lp_bound`). The one rule of `start_race` and
+    `lp_bound`, so that a race started early is the one the method waits for."""
+    return am.num_vars >= RACE_MIN_COLUMNS and am.num_rows > FEW_ROWS * am.num_vars
 
 
 def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
@@ -554,7 +561,7 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
                 break
             lp_params.time_limit = seconds(max(left, 1.0))
         cols = np.flatnonzero(active)
-        if len(cols) == n and n >= RACE_MIN_COLUMNS and not few_rows and not whole:
+        if len(cols) == n and not whole and _raced(am):
             # The whole LP of a medium model: neither algorithm is reliably the faster
             # (solvers/lp_race.py), so both run and the first answer is taken.
             until = None if lp_deadline is None else time.perf_counter() + max(

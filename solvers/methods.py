@@ -59,9 +59,7 @@ class Constructive:
         # A given count bounds the plans, fee-blind variants included: a quote asks for one
         # (its one request has one order; the second plan was 4 of its 45 ms of CPU).
         orders = search.options.constructive_orders
-        variants = greedy_variants(sc, ORDERS)[:orders] if orders is not None else (
-            greedy_variants(sc, ORDERS))
-        for i, (order_by, fees) in enumerate(variants):
+        for i, (order_by, fees) in enumerate(greedy_variants(sc, ORDERS)[:orders]):
             if i > 0 and (search.interrupted() or (limit is not None and (
                     time.perf_counter() - t0 > max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN)
                     or search.left() <= 0))):

@@ -384,12 +384,12 @@ def _sub_models(monkeypatch: pytest.MonkeyPatch, sc: Any,
 @pytest.mark.parametrize("most", [0, 10**9])
 def test_large_sub_models_run_without_the_engines_presolve(
         monkeypatch: pytest.MonkeyPatch, most: int) -> None:
-    """A sub-model with more free columns than PRESOLVE_MAX_COLUMNS runs with presolve
+    """A sub-model with more free columns than LARGE_SUB_MODEL_COLUMNS runs with presolve
     off (HiGHS's presolve kept no time limit: 36 s under a 6 s one); the others as the
     engine comes. Either way the search keeps a checked plan no worse than it had."""
     import solvers.lns as lns
 
-    monkeypatch.setattr(lns, "PRESOLVE_MAX_COLUMNS", most)
+    monkeypatch.setattr(lns, "LARGE_SUB_MODEL_COLUMNS", most)
     sc = scenario_from_dict(generate("small", 2))
     presolve, search, before = _sub_models(monkeypatch, sc,
                                            lambda params, _hint: params.presolve)
@@ -404,12 +404,12 @@ def test_large_sub_models_run_without_the_engines_presolve(
 def test_a_large_first_sub_model_frees_only_candidate_workshops(
         benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch, most: int, cut: bool) -> None:
     """The first sub-model (every request with units left unmet) above
-    PRESOLVE_MAX_COLUMNS frees those requests' columns at their candidate workshops only
+    LARGE_SUB_MODEL_COLUMNS frees those requests' columns at their candidate workshops only
     (and what the incumbent uses), as every other neighbourhood does; below it, all."""
     import solvers.lns as lns
 
     sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
-    monkeypatch.setattr(lns, "PRESOLVE_MAX_COLUMNS", most)
+    monkeypatch.setattr(lns, "LARGE_SUB_MODEL_COLUMNS", most)
     seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     real = lns._Run._solve
 
