@@ -1,9 +1,9 @@
 """A Lagrangian bound for instances whose LP relaxations are too big to build.
 
 Take the one-period relaxation (`solvers.one_period.time_aggregate`), drop what only restricts
-(tardiness, sourcing limits, policies, whole units), and move capacity, tooling and stock
-into the objective with multipliers. The relaxation keeps the fixed costs in their
-facility-location form:
+(tardiness, sourcing limits, whole units, the policies but local content), and move
+capacity, tooling, stock and the local-content floor into the objective with multipliers.
+The relaxation keeps the fixed costs in their facility-location form:
 
 - capacity of workshop w and process p over the horizon, scaled by its engagement e_w
   where it has a fee: `hours(w,p) <= C(w,p) * e_w`, where C is the smaller of its hours and
@@ -22,11 +22,14 @@ multipliers price it above its fee:
     L = sum_r q_r * min(away_r, path_r) + sum_w min(0, f_w - lam_w.C_w) - lam'.C'
         + sum_wcs min(0, k_wcs - nu_wcs M_wcs) - mu.S
 
-(lam' over workshops without a fee). For any multipliers >= 0, L is at most the optimum
-of the scenario. Paths depend on a request only through its component, certifications
-and destination, so requests share them, and every step's cheapest workshop per location
-is one numpy pass over its eligible workshops: on the national generated instance an
-evaluation takes about 20 ms.
+(lam' over workshops without a fee). With a local-content floor L_c (SPEC 5.8,
+F - (1 - L_c) T <= 0, F the foreign spending, T all spending) and its multiplier rho, every
+unit of spending in the paths and fees costs a = 1 - rho (1 - L_c) times itself, and foreign
+spending a + rho times itself (`PathRelaxation.evaluate`). For any multipliers >= 0, L is
+at most the optimum of the scenario. Paths depend on a request only through its component,
+certifications and destination, so requests share them, and every step's cheapest
+workshop per location is one numpy pass over its eligible workshops: on the national
+generated instance an evaluation takes about 20 ms.
 
 The multipliers follow a stabilised subgradient ascent: each step goes along a running
 average of the subgradients (weight ALPHA on the newest, the primal averaging of the
@@ -62,6 +65,8 @@ SHRINK = 0.66
 # restarts in a row with no better best it stops.
 THETA_MIN = 1e-3
 RESTARTS = 6
+# A plan's cost more than this share above the best L is no target for Polyak's steps.
+FAR_TARGET = 0.5
 # Weight of the newest subgradient in the running average (0.2: 3.4292e10 on medium).
 ALPHA = 0.1
 
@@ -90,6 +95,12 @@ class _Group:
     dest: int | None
     quantity: np.ndarray  # per request
     away: np.ndarray  # per request: import or unmet, whichever is cheaper per unit
+    # Per request, for the local-content multiplier: the unit left unmet, and the unit
+    # imported split into its import cost (spending, foreign) and its lateness (inf where
+    # it may not be imported).
+    unmet: np.ndarray
+    import_cost: np.ndarray
+    import_late: np.ndarray
 
 
 @dataclass
@@ -155,13 +166,17 @@ class PathRelaxation:
         # Centers per material: location index, price, stock index.
         stocks: list[float] = []
         self.centers: dict[str, list[tuple[int, float, int]]] = defaultdict(list)
+        foreign: dict[str, list[bool]] = defaultdict(list)
         for c in sc.material_centers:
             for mat, held in c.materials.items():
                 stocks.append(held.stock_kg)
                 self.centers[mat].append((li[c.location], held.price_per_kg, len(stocks) - 1))
+                foreign[mat].append(not held.domestic)
+        self.foreign = {mat: np.array(f) for mat, f in foreign.items()}
         self.steps: dict[tuple[object, ...], _Step] = {}
-        groups: dict[tuple[str, tuple[str, ...], str | None], list[tuple[int, float]]] = (
-            defaultdict(list))
+        # Per request: quantity, unit away, unmet penalty, import cost, import lateness.
+        Row = tuple[int, float, float, float, float]
+        groups: dict[tuple[str, tuple[str, ...], str | None], list[Row]] = defaultdict(list)
         for r in sc.requests:
             comp = sc.component(r.component)
             certs = tuple(sorted(r.requires))
@@ -182,8 +197,11 @@ class PathRelaxation:
                         hours=np.array([i.hours for i in infos]),
                         material=step.material if step.material_kg else None,
                         kg=float(step.material_kg or 0.0))
+            imported = sc.import_allowed(r)
             groups[(comp.id, certs, r.destination)].append(
-                (r.quantity, sc.away_unit_objective(r)))
+                (r.quantity, sc.away_unit_objective(r), sc.unmet_penalty(r),
+                 sc.import_unit_cost(r) if imported else math.inf,
+                 sc.late_penalty(r) * sc.import_late_periods(r) if imported else 0.0))
         self.groups = []
         for (cid, group_certs, dest), rows in groups.items():
             comp = sc.component(cid)
@@ -191,8 +209,11 @@ class PathRelaxation:
                 steps=[(cid, s, group_certs) for s in range(len(comp.routing))],
                 weight=comp.weight_kg,
                 dest=None if dest is None else li[dest],
-                quantity=np.array([q for q, _a in rows], dtype=float),
-                away=np.array([a for _q, a in rows])))
+                quantity=np.array([row[0] for row in rows], dtype=float),
+                away=np.array([row[1] for row in rows]),
+                unmet=np.array([row[2] for row in rows]),
+                import_cost=np.array([row[3] for row in rows]),
+                import_late=np.array([row[4] for row in rows])))
         self.n_locs = n
         # No workshop works more hours, nor makes more tooled units, than all the demand
         # it may take needs: the smaller right-hand side is as valid and prices tighter.
@@ -204,10 +225,19 @@ class PathRelaxation:
                 at_step = self.steps[step_key]
                 np.add.at(demand_hours, at_step.wp, q * at_step.hours)
                 np.add.at(demand_units, at_step.tool[at_step.tool >= 0], q)
+        # The local-content row of SPEC 5.8, F - (1 - L) T <= 0, moved into the objective
+        # with one more multiplier (the last, right-hand side 0) where the policy binds.
+        self.floor = sc.policy.min_local_content
         self.rhs = np.concatenate([
             np.minimum(np.array(caps), demand_hours),
             np.minimum(np.array(tool_fit), demand_units),
-            np.array(stocks)])
+            np.array(stocks), np.zeros(1 if self.floor > 0 else 0)])
+        # The row is measured in units of this many IDR (set at the first evaluation), so
+        # that its subgradient weighs in the steps as much as all the others together.
+        self.lc_scale = 0.0
+        fin = np.isfinite(km)
+        self.km_fin = np.where(fin, km, 0.0)
+        self.km_inf = np.where(fin, 0.0, np.inf)
 
     @property
     def size(self) -> int:
@@ -215,19 +245,40 @@ class PathRelaxation:
 
     def evaluate(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """L(u) and a subgradient (use minus right-hand side, the latter scaled by the
-        fixed cost's binary where its multipliers price it above its fee)."""
+        fixed cost's binary where its multipliers price it above its fee).
+
+        With a local-content floor L and its multiplier rho (the last of `u`, divided by
+        `lc_scale`), the objective gains rho (F - (1 - L) T): every unit of spending
+        costs a = 1 - rho (1 - L) times itself, and foreign spending (material from a
+        center where it is not domestic, imports) a + rho = 1 + rho L times itself.
+        Penalties (unmet, lateness) are not spending and keep their price."""
         n = self.n_locs
         n_wp, n_tool = self.n_wp, self.n_tool
-        lam, nu, mu = u[:n_wp], u[n_wp:n_wp + n_tool], u[n_wp + n_tool:]
+        lc = self.floor > 0
+        lam, nu = u[:n_wp], u[n_wp:n_wp + n_tool]
+        mu = u[n_wp + n_tool:len(u) - 1 if lc else len(u)]
+        if lc and self.lc_scale <= 0:
+            self.lc_scale = 1.0  # measured below, at this first point
+            first = True
+        else:
+            first = False
+        rho = float(u[-1]) / self.lc_scale if lc else 0.0
+        a = 1.0 - rho * (1.0 - self.floor)
+        fa = 1.0 + rho * self.floor
+        # A road's cost (inf where there is none, whatever a's sign).
+        km_cost = self.km_fin * (a * self.cpk) + self.km_inf
         # Cheapest delivered material per (material, location), and from which center.
-        mat_cost: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        mat_cost: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for mat, cs in self.centers.items():
-            per = np.array([price + self.cpk * self.km[loc] + mu[si] for loc, price, si in cs])
+            factor = np.where(self.foreign[mat], fa, a)
+            per = np.array([price * f + km_cost[loc] + mu[si]
+                            for (loc, price, si), f in zip(cs, factor, strict=True)])
             arg = per.argmin(axis=0)
-            mat_cost[mat] = (per[arg, np.arange(n)], np.array([si for _l, _p, si in cs])[arg])
+            mat_cost[mat] = (per[arg, np.arange(n)], np.array([si for _l, _p, si in cs])[arg],
+                             arg)
         best: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
         for key, st in self.steps.items():
-            cost = st.base + lam[st.wp] * st.hours
+            cost = a * st.base + lam[st.wp] * st.hours
             if n_tool:
                 cost = cost + np.where(st.tool >= 0, nu[np.maximum(st.tool, 0)], 0.0)
             if st.material is not None:
@@ -237,33 +288,45 @@ class PathRelaxation:
             arg = np.full(n, -1, dtype=np.int64)
             if len(cost):
                 order = np.lexsort((cost, st.loc))
-                first = np.ones(len(order), dtype=bool)
-                first[1:] = st.loc[order][1:] != st.loc[order][:-1]
-                pick = order[first]
+                first_at = np.ones(len(order), dtype=bool)
+                first_at[1:] = st.loc[order][1:] != st.loc[order][:-1]
+                pick = order[first_at]
                 at[st.loc[pick]] = cost[pick]
                 arg[st.loc[pick]] = pick
             best[key] = (at, arg)
         total = 0.0
         g = np.zeros(len(u))
+        # F and T of the relaxed solution, for the local-content subgradient.
+        foreign_spent = spent = 0.0
         for grp in self.groups:
-            tc = self.cpk * grp.weight
+            tc = grp.weight
             value, _ = best[grp.steps[0]]
             back = []
             for key in grp.steps[1:]:
-                move = value[:, None] + tc * self.km
+                move = value[:, None] + tc * km_cost
                 arg = move.argmin(axis=0)
                 back.append(arg)
                 value = best[key][0] + move[arg, np.arange(n)]
             if grp.dest is not None:
-                value = value + tc * self.km[:, grp.dest]
+                value = value + tc * km_cost[:, grp.dest]
             end = int(value.argmin())
             home = float(value[end])
-            made = grp.away > home
-            total += float(np.sum(grp.quantity * np.minimum(grp.away, home)))
+            away = grp.away
+            if lc:
+                imported = fa * grp.import_cost + grp.import_late
+                away = np.minimum(grp.unmet, imported)
+                sent = (away <= home) & (imported < grp.unmet)
+                imp = float(np.sum(grp.quantity[sent] * grp.import_cost[sent]))
+                foreign_spent += imp
+                spent += imp
+            made = away > home
+            total += float(np.sum(grp.quantity * np.minimum(away, home)))
             q = float(grp.quantity[made].sum())
             if q <= 0 or not math.isfinite(home):
                 continue
             loc = end
+            if lc and grp.dest is not None:
+                spent += q * self.cpk * tc * self.km_fin[loc, grp.dest]
             for i in range(len(grp.steps) - 1, -1, -1):
                 key = grp.steps[i]
                 st = self.steps[key]
@@ -272,10 +335,22 @@ class PathRelaxation:
                 if st.tool[w] >= 0:
                     g[n_wp + st.tool[w]] += q
                 if st.material is not None:
-                    g[n_wp + n_tool + mat_cost[st.material][1][loc]] += q * st.kg
+                    mc = mat_cost[st.material]
+                    g[n_wp + n_tool + mc[1][loc]] += q * st.kg
+                    if lc:
+                        c_loc, price, _si = self.centers[st.material][mc[2][loc]]
+                        kg = q * st.kg
+                        spent += kg * (price + self.cpk * self.km_fin[c_loc, loc])
+                        if self.foreign[st.material][mc[2][loc]]:
+                            foreign_spent += kg * price
+                if lc:
+                    spent += q * float(st.base[w])
                 if i > 0:
-                    loc = int(back[i - 1][loc])
-        # Fixed costs: a binary is 1 where its multipliers price its capacity above its fee.
+                    prev = int(back[i - 1][loc])
+                    if lc:
+                        spent += q * self.cpk * tc * self.km_fin[prev, loc]
+                    loc = prev
+        # Fixed costs: a binary is 1 where its multipliers price it above its fee.
         rhs = self.rhs
         priced = lam * rhs[:n_wp]
         on = np.ones(len(u))
@@ -284,17 +359,27 @@ class PathRelaxation:
             engaged = fee_of >= 0
             per_w = np.bincount(fee_of[engaged], weights=priced[engaged],
                                 minlength=len(self.fee))
-            total += float(np.minimum(0.0, self.fee - per_w).sum())
+            total += float(np.minimum(0.0, a * self.fee - per_w).sum())
             total -= float(priced[~engaged].sum())
-            on[:n_wp][engaged] = (per_w > self.fee)[fee_of[engaged]]
+            paid = per_w > a * self.fee
+            on[:n_wp][engaged] = paid[fee_of[engaged]]
+            spent += float(self.fee[paid].sum())
         else:
             total -= float(priced.sum())
         if n_tool:
             tool_priced = nu * rhs[n_wp:n_wp + n_tool]
-            total += float(np.minimum(0.0, self.tool_fee - tool_priced).sum())
-            on[n_wp:n_wp + n_tool] = tool_priced > self.tool_fee
-        total -= float(mu @ rhs[n_wp + n_tool:])
+            tooled = tool_priced > a * self.tool_fee
+            total += float(np.minimum(0.0, a * self.tool_fee - tool_priced).sum())
+            on[n_wp:n_wp + n_tool] = tooled
+            spent += float(self.tool_fee[tooled].sum())
+        total -= float(mu @ rhs[n_wp + n_tool:n_wp + n_tool + len(mu)])
         g -= rhs * on
+        if lc:
+            row = foreign_spent - (1.0 - self.floor) * spent
+            if first:
+                others = float(np.sqrt(g[:-1] @ g[:-1]))
+                self.lc_scale = max(1.0, abs(row) / max(others, 1.0))
+            g[-1] = row / self.lc_scale
         return total, g
 
 
@@ -340,8 +425,13 @@ def _ascent(rel: PathRelaxation, u: np.ndarray, upper: float | None,
         if deadline is not None and time.perf_counter() >= deadline:
             break
         scale = max(1.0, abs(best))
-        target = upper if upper is not None and upper > best + 1e-6 * scale else (
-            best + 0.05 * scale)
+        # Polyak's target: the plan's cost, unless it is more than FAR_TARGET above the
+        # best L; then 5% above it. A plan far above the bound (the alt generator's large
+        # seed 1: 1.65e13 against 2.6e12) made every step overshoot, and the ascent never
+        # rose above its start.
+        target = best + 0.05 * scale
+        if upper is not None and best + 1e-6 * scale < upper <= best + FAR_TARGET * scale:
+            target = upper
         direction = np.where((u <= 0) & (gbar < 0), 0.0, gbar)
         norm = float(direction @ direction)
         if norm <= 0:

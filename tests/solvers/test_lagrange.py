@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -105,3 +106,89 @@ def test_any_multipliers_bound_the_default_scenario() -> None:
     best = lagrangian_path_bound(sc, d, optimum, None, max_iterations=1500)
     lagrange._WARM.clear()
     assert lp_guided.unit_bound(sc, d) <= best.bound <= optimum * (1 + 1e-9)
+
+
+def _alt_small(seed: int, floor: float | None = None) -> Any:
+    from scenarios.altgen import generate as alt_generate
+
+    doc = alt_generate("small", seed)
+    if floor is not None:
+        doc["policy"] = dict(doc["policy"], min_local_content=floor)
+    return doc
+
+
+def test_the_local_content_multiplier_bounds_the_exact_optimum_and_raises_the_bound(
+        solve_checked) -> None:  # type: ignore[no-untyped-def]
+    """Alt generator small seed 4 (local-content floor 40%, proven optimum in seconds):
+    random multipliers, the local-content one among them, stay below the optimum, and the
+    ascent's bound is above that of the same scenario without the floor, which the
+    relaxation used to drop (1.76903e11 against 1.77048e11 optimal)."""
+    doc = _alt_small(4)
+    assert doc["policy"]["min_local_content"] > 0
+    exact = solve_checked(doc)
+    assert exact.status.value == "optimal" and exact.objective is not None
+    sc = scenario_from_dict(doc)
+    d = Derived(sc)
+    rel = PathRelaxation(sc, d)
+    assert rel.size == rel.n_wp + rel.n_tool + sum(
+        len(c.materials) for c in sc.material_centers) + 1
+    rel.evaluate(np.zeros(rel.size))
+    assert rel.lc_scale > 0
+    rng = np.random.default_rng(4)
+    for scale in (0.0, 1e2, 1e4, 1e6):
+        for rho in (0.0, 0.5, 1.0, 3.0, 10.0):
+            u = rng.exponential(scale, size=rel.size) if scale else np.zeros(rel.size)
+            u[-1] = rho * rel.lc_scale
+            value, g = rel.evaluate(u)
+            assert len(g) == rel.size
+            assert value <= exact.objective * (1 + 1e-9)
+    lagrange._WARM.clear()
+    best = lagrangian_path_bound(sc, d, exact.objective, None, max_iterations=3000)
+    lagrange._WARM.clear()
+    no_floor = scenario_from_dict(_alt_small(4, 0.0))
+    without = lagrangian_path_bound(no_floor, Derived(no_floor), exact.objective, None,
+                                    max_iterations=3000)
+    lagrange._WARM.clear()
+    assert without.bound < best.bound <= exact.objective * (1 + 1e-9)
+
+
+def test_a_plan_far_above_the_bound_is_no_target_for_the_steps() -> None:
+    """Polyak's steps aim 5% above the best L when the plan's cost is more than
+    FAR_TARGET above it, as with no plan at all: aimed at a plan 100 times the bound, every
+    step overshot (alt large seed 1 stayed at its first L, 2.567e12 against 2.827e12)."""
+    sc = scenario_from_dict(_alt_small(4))
+    d = Derived(sc)
+    lagrange._WARM.clear()
+    free = lagrangian_path_bound(sc, d, None, None, max_iterations=500)
+    lagrange._WARM.clear()
+    far = lagrangian_path_bound(sc, d, 100 * free.bound, None, max_iterations=500)
+    lagrange._WARM.clear()
+    assert far.bound == free.bound
+    assert far.bound > lagrangian_path_bound(sc, d, None, None, max_iterations=1).bound
+    lagrange._WARM.clear()
+
+
+def test_the_grouped_lp_is_skipped_where_it_would_not_be_solved_in_its_time(
+        solve_checked, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Where requests hardly merge, the grouped LP is about as large as the one-period
+    one (alt large seed 1: 1,690 groups of 2,000 requests, built in 15-20 s of a 60 s
+    limit and not solved in 120 s): where its columns at ONE_PERIOD_SECONDS_PER_TRIPLE
+    each do not fit in its time, it is not built, and the bound is the Lagrangian one,
+    below the exact optimum. Without a time limit, it is solved as before."""
+    doc = generate("small", 1)
+    exact = solve_checked(doc)
+    assert exact.objective is not None
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "ONE_PERIOD_SECONDS_PER_TRIPLE", 1e6)
+    lagrange._WARM.clear()
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=5)
+    assert plan.solver["grouped_lp"] == "skipped: not solved in its time"
+    assert "grouped_lp_seconds" not in plan.solver
+    assert plan.solver["bound_from"] == "lagrangian paths"
+    assert plan.bound is not None and plan.bound <= exact.objective * (1 + 1e-9)
+    # Without a time limit it always has its time.
+    lagrange._WARM.clear()
+    plan = solve_checked(doc, method=Method.LP_GUIDED)
+    assert "grouped_lp" not in plan.solver and plan.solver["grouped_lp_seconds"] > 0
+    lagrange._WARM.clear()
