@@ -80,6 +80,12 @@ FILL_SHARE, FILL_ITERATIONS = 0.25, 4
 # does not keep to the time limit (see `_Run._solve`), and the first one (`_fill_away`)
 # frees only candidate workshops above it.
 LARGE_SUB_MODEL_COLUMNS = 20_000
+# Free columns the first sub-model keeps to: past it, only the requests that leave the
+# most unmet are freed. On the alt generator's large seed 1 (600 requests with units
+# unmet, 45,514 columns on their candidate workshops) HiGHS spent 12.4-12.9 s without a
+# plan under a 7.1-7.3 s limit, even without presolve; on its medium seed 1 a fill of
+# 9,838 columns saved 0.87e9 in 4.9 s.
+FILL_MAX_COLUMNS = 10_000
 # Workshops whose load the reassignment neighbourhood frees at first.
 REASSIGN_START = 3
 # A freed request may move to its ceil(sqrt(workshops)) + this many best workshops.
@@ -321,6 +327,14 @@ class _Run:
                 # medium seed 2, 0.82% -> 0.23% from the LP bound where freeing every
                 # column had reached 0.72%. Once the support stops paying, everything.
                 free &= support | (v != 0)
+            if int(free.sum()) > LARGE_SUB_MODEL_COLUMNS:
+                # HiGHS does not keep to the time limit on such sub-models, presolve or
+                # not: on the alt generator's large seed 1, 14 requests with 41,662 free
+                # columns took 12.8 s under a 3 s limit, and the solve returned at 66 s
+                # of 60. Only as many of the freed requests as fit.
+                free = self._fit(free, self.rng.sample(range(len(self.rid)),
+                                                       len(self.rid)),
+                                 LARGE_SUB_MODEL_COLUMNS)
             t0 = time.perf_counter()
             ans = self._solve(free, v, min(self.it_limit, left))
             secs = time.perf_counter() - t0
@@ -373,6 +387,11 @@ class _Run:
             # each request, as in every other neighbourhood (9,838 columns, 0.87e9 less
             # in 4.9 s, the solve 1.5% from the bound at 60 s where it had been 3.2%).
             free &= self.cand_col | (v > 0.5)
+        if int(free.sum()) > FILL_MAX_COLUMNS:
+            # The requests whose unmet units cost most first.
+            u = [b.u[self.rid[i]] for i in away]
+            order = [away[k] for k in np.argsort(-self.cost[u] * v[u], kind="stable")]
+            free = self._fit(free, order, FILL_MAX_COLUMNS)
         t0 = time.perf_counter()
         ans = self._solve(free, v, min(FILL_SHARE * left, FILL_ITERATIONS * self.it_limit))
         self.iterations += 1
@@ -383,6 +402,19 @@ class _Run:
             fill["gain"] = cur - found
             return new, new_cur
         return v, cur
+
+    def _fit(self, free: np.ndarray, order: Sequence[int], most: int) -> np.ndarray:
+        """`free` kept to the requests it frees, taken in `order`, as many as fit in
+        `most` free columns with the shared ones (at least one request)."""
+        per = np.bincount(self.owner[free & ~self.shared], minlength=len(self.rid))
+        total = int((free & self.shared).sum())
+        kept: list[int] = []
+        for i in order:
+            if per[i] == 0 or (kept and total + per[i] > most):
+                continue
+            kept.append(i)
+            total += int(per[i])
+        return free & self._of_requests(kept)
 
     def _accept(self, name: str, free: np.ndarray, x: np.ndarray, v: np.ndarray,
                 cur: float, info: dict) -> tuple[np.ndarray, float, float]:
