@@ -255,3 +255,39 @@ def test_the_guides_lp_goes_to_dual_simplex_below_its_size(monkeypatch) -> None:
 
     for _src, (gb, graw) in plans:
         _assert_checked_answer(sc, d, gb, graw)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_the_large_paths_first_plan_comes_by_its_share_of_the_limit(
+        solve_checked, monkeypatch, share: float) -> None:
+    """The large path's first constructive plan is cut at FIRST_PLAN_SHARE of the limit
+    (what is not placed by then is imported or left unmet) and, cut short, made again
+    with its own time; where the share is past its own deadline, it is made once."""
+    import solvers.greedy as greedy
+
+    doc = generate("small", 1)
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "FIRST_PLAN_SHARE", share)
+    calls: list[tuple[str, float | None, float, float | None]] = []
+    real = greedy.greedy_plan
+
+    def spy(sc, d, guide=None, order_by="due", by_period=None, deadline=None,  # type: ignore[no-untyped-def]
+            fees=True):
+        b, raw = real(sc, d, guide, order_by, by_period, deadline, fees)
+        away = sum(raw.u.values()) + sum(raw.z.values())
+        calls.append((order_by, deadline, away, raw.solver_objective))
+        return b, raw
+
+    monkeypatch.setattr(lp_guided, "greedy_plan", spy)
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10)
+    unguided = [c for c in calls if c[1] is not None]
+    total = sum(r["quantity"] for r in doc["requests"])
+    if share == 0.0:
+        # Cut at once: every unit away; then the same order again, placing units.
+        assert unguided[0][0] == unguided[1][0] == "due"
+        assert unguided[0][2] == total and unguided[1][2] < total
+        assert unguided[0][1] is not None and unguided[1][1] is not None
+        assert unguided[0][1] < unguided[1][1]
+    else:
+        assert [c[0] for c in unguided[:2]] == ["due", "regret"]
+    assert plan.objective is not None
