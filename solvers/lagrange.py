@@ -257,12 +257,8 @@ class PathRelaxation:
         lc = self.floor > 0
         lam, nu = u[:n_wp], u[n_wp:n_wp + n_tool]
         mu = u[n_wp + n_tool:len(u) - 1 if lc else len(u)]
-        if lc and self.lc_scale <= 0:
-            self.lc_scale = 1.0  # measured below, at this first point
-            first = True
-        else:
-            first = False
-        rho = float(u[-1]) / self.lc_scale if lc else 0.0
+        # The scale is measured at the first evaluation (below); 1 until then.
+        rho = float(u[-1]) / max(self.lc_scale, 1.0) if lc else 0.0
         a = 1.0 - rho * (1.0 - self.floor)
         fa = 1.0 + rho * self.floor
         # A road's cost (inf where there is none, whatever a's sign).
@@ -376,7 +372,7 @@ class PathRelaxation:
         g -= rhs * on
         if lc:
             row = foreign_spent - (1.0 - self.floor) * spent
-            if first:
+            if self.lc_scale <= 0:
                 others = float(np.sqrt(g[:-1] @ g[:-1]))
                 self.lc_scale = max(1.0, abs(row) / max(others, 1.0))
             g[-1] = row / self.lc_scale
