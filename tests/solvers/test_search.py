@@ -503,3 +503,49 @@ def test_sub_models_with_nowhere_to_go_do_not_grow_the_neighbourhoods(
     assert len(phase) == lns.SUPPORT_STALE and len(set(phase)) == 1, sizes
     assert search.upper is not None and before is not None and search.upper <= before
     _assert_checked_candidate(sc, search)
+
+
+def test_the_fees_neighbourhood_frees_every_request_that_needs_the_drawn_fee(
+        benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each sub-model of `fees` frees every request served by one engaged facility (so the
+    engine may close it), and the search from the constructive plan of a capacitated
+    facility location instance gains by it alone, freeing one facility's customers at a
+    time (the size kept at 1), every plan checked."""
+    import solvers.lns as lns
+
+    sc = load_scenario(benchmarks_dir / "cflp" / "cap41.json")
+    search = _search(sc, 3)
+    d = search.d
+    b = search.full = build(sc, d)
+    assert search.offer("constructive", *greedy_plan(sc, d))
+    before = search.upper
+    covered: list[bool] = []
+    real = lns._Run._fees
+
+    def spy(self, v):  # type: ignore[no-untyped-def]
+        self.size = 1
+        chosen = real(self, v)
+        served = [{int(i) for i in np.unique(self.owner[cols[v[cols] > 0.5]])}
+                  for c, cols in self._fee_columns() if v[c] > 0.5]
+        covered.append(any(s and s <= chosen for s in served))
+        return chosen
+
+    monkeypatch.setattr(lns._Run, "_fees", spy)
+    monkeypatch.setattr(lns._Run, "_resize", lambda self, solved, secs: None)
+    Lns(("fees",), size=1).improve(search, search.deadline)
+    assert covered and all(covered)
+    assert b.eng and search.upper is not None and before is not None
+    assert search.upper < before
+    _assert_checked_candidate(sc, search)
+
+
+def test_the_fees_neighbourhood_stands_aside_where_nothing_pays_a_fee(
+        benchmarks_dir: Path) -> None:
+    import solvers.lns as lns
+
+    sc = load_scenario(benchmarks_dir / "gap" / "gap1-1.json")
+    search = _search(sc, 1)
+    search.full = build(sc, search.d)
+    assert search.offer("constructive", *greedy_plan(sc, search.d))
+    run = lns._Run(search, search.full, search.deadline, lns.NEIGHBOURHOODS)
+    assert "fees" not in run.weights and "requests" in run.weights
