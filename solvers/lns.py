@@ -20,8 +20,9 @@ induced neighbourhood), and `excess` draws requests by what their columns cost a
 LP's prices (reduced cost times units), where the plan pays most beyond the relaxation.
 `fees` frees every request that needs one engagement or tooling fee paid (drawn by fee
 per unit served) and some served next door, so that the engine may stop paying it.
-The LP is solved once when the search starts (within a tenth of its time). A freed request
-may move only to its candidate workshops (the few whose unit columns have the lowest
+The LP is solved once when the search starts (within a tenth of its time, and only where
+it can be at about 1e-4 s per column). A freed request may move only to its candidate
+workshops (the few whose unit columns have the lowest
 reduced cost, or cost before the LP) or keep what it uses; the engine starts from the
 incumbent (a solution hint), so a sub-model stopped at its limit returns no worse a point.
 
@@ -88,6 +89,11 @@ LARGE_SUB_MODEL_COLUMNS = 20_000
 # plan under a 7.1-7.3 s limit, even without presolve; on its medium seed 1 a fill of
 # 9,838 columns saved 0.87e9 in 4.9 s.
 FILL_MAX_COLUMNS = 10_000
+# The LP relaxation, where the search solves it itself, gets this share of the time left;
+# it is not tried where this many seconds per column would exceed that (a generous rate:
+# the whole LP of generated medium took 1.5-2.3e-4 s per column by barrier).
+LP_SHARE = 0.1
+LP_SECONDS_PER_COLUMN = 1e-4
 # Workshops whose load the reassignment neighbourhood frees at first.
 REASSIGN_START = 3
 # A freed request may move to its ceil(sqrt(workshops)) + this many best workshops.
@@ -565,7 +571,15 @@ class _Run:
             x, duals = known[1], known[2]
         else:
             left = self.deadline - time.perf_counter()
-            params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.05, 0.1 * left)))
+            if LP_SECONDS_PER_COLUMN * am.num_vars > LP_SHARE * left:
+                # It would not be solved in its share: generated large fixed-cost seed 1
+                # (856,594 columns restricted) spent 5.9 s of 60 on it for nothing, and
+                # neither barrier nor dual simplex solved it in 120 s.
+                self.search.info["lns"]["lp_skipped"] = (
+                    f"{am.num_vars:,} columns: not solved in {LP_SHARE * left:.1f} s")
+                return None
+            params = mathopt.SolveParameters(
+                time_limit=timedelta(seconds=max(0.05, LP_SHARE * left)))
             ans = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS, params)
             if ans.reason is not mathopt.TerminationReason.OPTIMAL or ans.x is None:
                 return None
