@@ -22,9 +22,9 @@ LP's prices (reduced cost times units), where the plan pays most beyond the rela
 per unit served) and some served next door, so that the engine may stop paying it.
 The LP is solved once when the search starts (within a tenth of its time, and only where
 it can be at about 1e-4 s per column). A freed request may move only to its candidate
-workshops (the few whose unit columns have the lowest
-reduced cost, or cost before the LP) or keep what it uses; the engine starts from the
-incumbent (a solution hint), so a sub-model stopped at its limit returns no worse a point.
+workshops (the few whose unit columns have the lowest reduced cost, or cost before the LP)
+or keep what it uses; the engine starts from the incumbent (a solution hint), so a
+sub-model stopped at its limit returns no worse a point.
 
 Neighbourhoods are chosen by roulette on what they have paid off (improvement per second,
 smoothed), after each has been tried once, every one at least a tenth of the best score;
@@ -724,6 +724,7 @@ class _Run:
         return picked | self._fill(near, k - len(picked), top_up=True)
 
     def _has_fees(self) -> bool:
+        """Whether any engagement or tooling column carries a fee."""
         b = self.b
         return any(self.cost[c] > 0 for c in (*b.eng.values(), *b.tool.values()))
 
@@ -759,15 +760,15 @@ class _Run:
             return set()
         units = np.array([float(v[cols].sum()) for _c, cols in paid])
         fee = np.array([self.cost[c] for c, _cols in paid])
-        w = fee / (1.0 + units)
+        weight = fee / (1.0 + units)
         nprng = np.random.default_rng(self.rng.randrange(2**32))
-        _c, cols = paid[int(nprng.choice(len(paid), p=w / w.sum()))]
+        _c, cols = paid[int(nprng.choice(len(paid), p=weight / weight.sum()))]
         chosen = set(np.unique(self.owner[cols[v[cols] > 0.5]]).tolist())
         if len(chosen) >= self.size:
             return chosen
         _req_ws, ws_req = self._uses(v)
-        near = [j for i in chosen for w_ in self.cheapest.get(i, ())
-                for j in ws_req.get(w_, ()) if j not in chosen]
+        near = [j for i in chosen for w in self.cheapest.get(i, ())
+                for j in ws_req.get(w, ()) if j not in chosen]
         return chosen | self._fill(near, self.size - len(chosen), top_up=True)
 
     def _uses(self, v: np.ndarray) -> tuple[dict[int, set[str]], dict[str, list[int]]]:
