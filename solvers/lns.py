@@ -730,21 +730,28 @@ class _Run:
 
     def _fee_columns(self) -> list[tuple[int, np.ndarray]]:
         """Every engagement and tooling column with a fee, with the unit columns that
-        need it paid (made once, on first use: a pass over every unit column)."""
+        need it paid (made once, on first use; tooling needs a pass over every unit
+        column, a workshop's columns come from `col_ws`)."""
         if self.fee_items is not None:
             return self.fee_items
         b = self.b
-        at_ws: dict[str, list[int]] = defaultdict(list)
-        at_tool: dict[tuple[str, str, int], list[int]] = defaultdict(list)
-        comp = b.component_of
+        xs = np.flatnonzero(self.col_ws >= 0)
+        by_ws = xs[np.argsort(self.col_ws[xs], kind="stable")]
+        edges = np.searchsorted(self.col_ws[by_ws], np.arange(len(self.workshops) + 1))
+        items: list[tuple[int, np.ndarray]] = []
+        for w, c in b.eng.items():
+            if self.cost[c] > 0:
+                k = self.wsid[w]
+                items.append((c, by_ws[edges[k]:edges[k + 1]]))
         tooled = {key for key, c in b.tool.items() if self.cost[c] > 0}
-        for (r, s, w, _t), c in b.x.items():
-            at_ws[w].append(c)
-            if tooled and (w, comp[r], s) in tooled:
-                at_tool[(w, comp[r], s)].append(c)
-        items = [(c, np.array(at_ws[w], dtype=np.int64)) for w, c in b.eng.items()
-                 if self.cost[c] > 0]
-        items += [(b.tool[key], np.array(at_tool[key], dtype=np.int64)) for key in tooled]
+        if tooled:
+            at_tool: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+            comp = b.component_of
+            for (r, s, w, _t), c in b.x.items():
+                if (w, comp[r], s) in tooled:
+                    at_tool[(w, comp[r], s)].append(c)
+            items += [(b.tool[key], np.array(at_tool[key], dtype=np.int64))
+                      for key in tooled]
         self.fee_items = items
         return items
 
