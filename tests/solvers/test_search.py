@@ -549,6 +549,7 @@ def test_the_fees_neighbourhood_stands_aside_where_nothing_pays_a_fee(
     assert search.offer("constructive", *greedy_plan(sc, search.d))
     run = lns._Run(search, search.full, search.deadline, lns.NEIGHBOURHOODS)
     assert "fees" not in run.weights and "requests" in run.weights
+    _assert_checked_candidate(sc, search)
 
 
 @pytest.mark.parametrize("rate", [0.0, 1.0])
