@@ -97,6 +97,14 @@ LAGRANGE_SECONDS = 30.0
 # least (generated large seed 1: 381,071 triples, 916,025 columns, 160 s by dual simplex
 # on the development machine, alone); with less time left than that it is not begun.
 ONE_PERIOD_SECONDS_PER_TRIPLE = 2e-4
+# Share of the large path's time (from its start to its deadline) by which the
+# one-period LP must be done. Where no plan precedes it, the large path's phase has the
+# whole limit, and an LP that never finished held all of it: on the alt generator's large
+# seed 1 (594,813 triples, 1.84 M columns, a local-content row across all of them) dual
+# simplex had no solution at 556 s of a 600 s limit, the neighbourhood search got the
+# last 40 s, and the plan (1.43e13) was worse than the one of a 60 s limit (8.6e12),
+# where the LP is not begun. Generated large's LP (381,071 triples) took 160-250 s.
+ONE_PERIOD_LP_SHARE = 0.5
 # Rows per column below which the whole LP goes to dual simplex rather than barrier.
 FEW_ROWS = 0.05
 # Up to this many columns the period-by-period guide's LP goes to dual simplex.
@@ -298,9 +306,10 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
         agg = time_aggregate(sc)
         ab = build(agg, Derived(agg))
         extra["release_rows"] = add_release_capacity(sc, d, ab)
-        # Leave room for the guided plan and for writing the rows out.
-        lp_deadline = None if deadline is None or span is None else deadline - max(
-            GUIDED_RESERVE, 0.08 * span)
+        # Leave room for the guided plan and for writing the rows out, and never more
+        # than ONE_PERIOD_LP_SHARE of this method's time to an LP that may not finish.
+        lp_deadline = None if deadline is None or span is None else min(
+            deadline - max(GUIDED_RESERVE, 0.08 * span), t0 + ONE_PERIOD_LP_SHARE * span)
 
         def guided_plan(x: np.ndarray) -> None:
             """A constructive plan guided by this round's LP solution: later rounds are

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,6 +180,32 @@ def test_large_path_gives_a_plan_and_a_bound_under_a_limit(solve_checked, monkey
     assert plan.status.value in ("optimal", "feasible")
     assert plan.solver["relaxation"] == "one-period lp"
     assert plan.bound is not None and 0 < plan.bound <= plan.objective
+
+
+def test_large_path_lp_keeps_to_its_share(solve_checked, monkeypatch) -> None:
+    """The large path's one-period LP must be done by ONE_PERIOD_LP_SHARE of the path's
+    time, whatever the phase has: where no plan precedes it the phase has the whole limit,
+    and an LP that never finished (alt generator's large seed 1) held all of it."""
+    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "GUIDED_RESERVE", 0.5)
+    monkeypatch.setattr(lp_guided, "ONE_PERIOD_LP_SHARE", 0.2)
+    deadlines: list[float | None] = []
+    real = lp_guided.lp_bound
+
+    def spy(b: Built, options: SolveOptions, lp_deadline: float | None, *args: Any,
+            **kwargs: Any) -> lp_guided.LpResult:
+        deadlines.append(lp_deadline)
+        return real(b, options, lp_deadline, *args, **kwargs)
+
+    monkeypatch.setattr(lp_guided, "lp_bound", spy)
+    started = time.perf_counter()
+    plan = solve_checked(generate("small", 2), time_limit=5, method=Method.LP_GUIDED,
+                         started=started)
+    assert plan.solver["relaxation"] == "one-period lp"
+    # The first LP is the one-period relaxation's; without the share it had until 0.5 s
+    # before the deadline (4.5 s here).
+    first = deadlines[0]
+    assert first is not None and first - started <= 0.2 * 5 + 0.5
 
 
 def test_constructive_plan_meets_the_local_content_policy(solve_checked, monkeypatch) -> None:
