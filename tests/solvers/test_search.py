@@ -29,7 +29,7 @@ from solvers.extract import cost_terms, material_rows, shipment_rows
 from solvers.greedy import _without, greedy_plan
 from solvers.lns import Lns, vector_from_raw
 from solvers.lp_guided import evaluate
-from solvers.lpmodel import Answer
+from solvers.lpmodel import Answer, ArrayModel, solve_proto
 from solvers.mip import raw_from_answer
 from solvers.model import Raw
 from solvers.search import Search
@@ -577,3 +577,34 @@ def test_the_search_solves_the_lp_itself_only_where_it_fits_its_share(
                                              "not solved in ")
     assert search.upper is not None and before is not None and search.upper <= before
     _assert_checked_candidate(sc, search)
+
+
+def test_a_sub_models_rows_in_money_are_scaled_and_keep_their_meaning() -> None:
+    """A sub-model's row in money (the local-content row of SPEC 5.8) is divided by its
+    largest free coefficient, its bounds with it, so that the engine's absolute tolerance
+    means something at its scale; rows in hours or units stay as they are, and the
+    sub-model's optimum is the same as by enumeration."""
+    am = ArrayModel("money")
+    x = [am.var(0, 40, integer=True, cost=-c) for c in (5.0, 4.0, 3.0)]
+    z = am.var(0, 100, integer=True)
+    money = am.row([*x, z], [3e8, 2e8, 1e8, 1e8], ub=5e10)
+    hours = am.row(x, [2.0, 1.0, 1.0], ub=60.0)
+    proto, fixed_cost = am.sub_proto(np.array([True, True, True, False]),
+                                     np.array([0.0, 0.0, 0.0, 40.0]))
+    assert fixed_cost == 0.0
+    rows = proto.linear_constraints
+    coef: dict[int, list[float]] = {}
+    for r, v in zip(proto.linear_constraint_matrix.row_ids,
+                    proto.linear_constraint_matrix.coefficients, strict=True):
+        coef.setdefault(r, []).append(v)
+    at = {r: k for k, r in enumerate(rows.ids)}
+    # The fixed column takes 4e9 of the 5e10; the rest is in units of 3e8.
+    assert coef[money] == pytest.approx([1.0, 2 / 3, 1 / 3])
+    assert rows.upper_bounds[at[money]] == pytest.approx(4.6e10 / 3e8)
+    assert coef[hours] == [2.0, 1.0, 1.0]
+    assert rows.upper_bounds[at[hours]] == 60.0
+    ans = solve_proto(am, proto, mathopt.SolverType.HIGHS, mathopt.SolveParameters())
+    assert ans.reason is mathopt.TerminationReason.OPTIMAL
+    a, b, c = np.meshgrid(*(np.arange(41),) * 3, indexing="ij")
+    ok = (3e8 * a + 2e8 * b + 1e8 * c <= 4.6e10) & (2 * a + b + c <= 60)
+    assert ans.primal_bound == pytest.approx(-float((5 * a + 4 * b + 3 * c)[ok].max()))
