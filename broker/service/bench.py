@@ -63,10 +63,12 @@ def prepare(url: str, size: str, seed: int, committed: int) -> list[dict[str, An
     return list(reqs[committed:])
 
 
-def _serve(tree: Path, url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def _serve(tree: Path, url: str, port: int, log_path: Path,
+           extra: list[str] | None = None) -> subprocess.Popen[bytes]:
     log = log_path.open("ab")
     srv = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--port", str(port),
-                            "--db", url], stdout=log, stderr=subprocess.STDOUT, cwd=tree,
+                            "--db", url, *(extra or [])], stdout=log,
+                           stderr=subprocess.STDOUT, cwd=tree,
                            env=dict(os.environ, PYTHONPATH=str(tree)))
     log.close()
     base = f"http://127.0.0.1:{port}"
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", help="also measure this git revision's server, in turn "
                     "with this tree's, on the same ledger and requests")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--quote-processes", type=int,
+                    help="passed to `broker serve` (default: its own, one per core)")
     args = ap.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory()
@@ -175,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     try:
         for name, tree in trees:
-            srv = _serve(tree, url, args.port, Path(tmp.name) / "server.log")
+            extra = ([] if args.quote_processes is None
+                     else ["--quote-processes", str(args.quote_processes)])
+            srv = _serve(tree, url, args.port, Path(tmp.name) / "server.log", extra)
             try:
                 results[name] = measure(f"http://127.0.0.1:{args.port}", key, seq, conc,
                                         args.clients, args.per_client, rest[-1])
