@@ -206,13 +206,16 @@ class Lns:
     needs_incumbent = True
 
     def __init__(self, neighbourhoods: Sequence[str] = NEIGHBOURHOODS,
-                 size: int | None = None) -> None:
-        """`size`: requests freed at first (default: a tenth of them, at least 8)."""
+                 size: int | None = None, own_lp: bool = True) -> None:
+        """`size`: requests freed at first (default: a tenth of them, at least 8);
+        `own_lp`: whether the search may solve the model's LP itself where no method
+        left one (`_Run._lp_point`)."""
         unknown = sorted(set(neighbourhoods) - set(NEIGHBOURHOODS))
         if unknown or not neighbourhoods:
             raise ValueError(f"unknown neighbourhoods {unknown}; known: {NEIGHBOURHOODS}")
         self.neighbourhoods = tuple(neighbourhoods)
         self.size = size
+        self.own_lp = own_lp
 
     def construct(self, search: Search) -> None:
         return None
@@ -225,13 +228,15 @@ class Lns:
         best = search.best
         if b is None or best is None or deadline is None or not search.sc.requests:
             return
-        _Run(search, b, deadline, self.neighbourhoods, self.size).loop()
+        _Run(search, b, deadline, self.neighbourhoods, self.size, self.own_lp).loop()
 
 
 class _Run:
     def __init__(self, search: Search, b: Built, deadline: float,
-                 neighbourhoods: Sequence[str], size: int | None = None) -> None:
+                 neighbourhoods: Sequence[str], size: int | None = None,
+                 own_lp: bool = True) -> None:
         self.search, self.b, self.deadline = search, b, deadline
+        self.own_lp = own_lp
         sc: Scenario = search.sc
         self.sc = sc
         self.rng = random.Random(search.options.seed)
@@ -571,6 +576,9 @@ class _Run:
             x, duals = known[1], known[2]
         else:
             left = self.deadline - time.perf_counter()
+            if not self.own_lp:
+                self.search.info["lns"]["lp_skipped"] = "not solved on this model"
+                return None
             if LP_SECONDS_PER_COLUMN * am.num_vars > LP_SHARE * left:
                 # It would not be solved in its share: generated large fixed-cost seed 1
                 # (856,594 columns restricted) spent 5.9 s of 60 on it for nothing, and
@@ -582,6 +590,8 @@ class _Run:
                 time_limit=timedelta(seconds=max(0.05, LP_SHARE * left)))
             ans = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS, params)
             if ans.reason is not mathopt.TerminationReason.OPTIMAL or ans.x is None:
+                self.search.info["lns"]["lp_skipped"] = (
+                    f"{am.num_vars:,} columns: no solution in {LP_SHARE * left:.1f} s")
                 return None
             x, duals = ans.x, ans.duals
         self.lp_x = x

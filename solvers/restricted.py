@@ -72,7 +72,12 @@ class RestrictedLns:
             search.full = build(search.sc, search.d.restricted(keep))
             info.update(unit_columns=len(search.full.x), columns=search.full.model.num_vars,
                         build_seconds=time.perf_counter() - t0)
-        Lns(size=START_SIZE).improve(search, deadline)
+        # Without an LP of its own: the restricted model's LP is no bound, and where its
+        # size let the search try it, it was not solved (alt generator's large seed 1 at
+        # 600 s: 259,251 columns, no solution in its 29.5 s, the first sub-model at 64 s
+        # of the search's start; generated large fixed-cost seed 1: 856,594 columns, not
+        # solved in 120 s by either algorithm).
+        Lns(size=START_SIZE, own_lp=False).improve(search, deadline)
 
 
 def triples(search: Search) -> tuple[dict[tuple[str, int], set[str]], int]:
