@@ -191,9 +191,8 @@ class ArrayModel:
         top = np.zeros(self.num_rows)
         np.maximum.at(top, rows, np.abs(vals))
         top = top[rows_kept]
-        with np.errstate(invalid="ignore"):
-            big = np.fmax(np.abs(np.where(np.isfinite(rl), rl, 0.0)),
-                          np.abs(np.where(np.isfinite(ru), ru, 0.0)))
+        big = np.fmax(np.abs(np.where(np.isfinite(rl), rl, 0.0)),
+                      np.abs(np.where(np.isfinite(ru), ru, 0.0)))
         scale = np.where(((big > MONEY_ROW_BOUND) | (top > MONEY_ROW_COEFFICIENT))
                          & (top > 0), top, 1.0)
         c = p.linear_constraints
