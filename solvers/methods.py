@@ -120,6 +120,7 @@ class LpGuided:
         # The whole LP's race starts here, so that the bounds run beside it.
         if self.unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:
             self.race = start_race(search)
+            lp_guided.early_one_period(search)
 
     def bound(self, search: Search, deadline: float | None) -> None:
         return None

@@ -116,6 +116,43 @@ def test_a_time_limited_lp_guided_solve_gives_a_plan_and_its_bound(solve_checked
     assert plan.bound is not None and plan.bound <= plan.objective
 
 
+def test_the_one_period_lp_guides_plans_while_the_whole_lp_is_raced(solve_checked,
+                                                                   monkeypatch) -> None:
+    """Under a limit the medium path solves the one-period LP first and offers the plans
+    it guides: where the whole LP then never comes (a busy machine), the plan is one of
+    those or better, and the bound is the one-period LP's, below the exact optimum."""
+    doc = generate("small", 1)
+    exact = solve_checked(doc)
+    assert exact.status.value == "optimal" and exact.objective is not None
+    offered: list[tuple[str, float | None]] = []
+
+    def no_whole_lp(search, b, deadline, emit, race=None):  # type: ignore[no-untyped-def]
+        offered.extend((c.source, c.cost) for c in search.pool)
+        return b, Raw(status="no_solution", bound=None, solver_objective=None,
+                      extra={"relaxation": "lp (not solved in time)"})
+
+    monkeypatch.setattr(lp_guided, "_lp_then_mip", no_whole_lp)
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10.0)
+    early = plan.solver["early_one_period"]
+    assert early["plans"] >= 1 and "skipped" not in early
+    guided = [cost for source, cost in offered if "time-indexed LP-guided" in source]
+    assert guided and plan.objective is not None and plan.objective <= min(guided) + 1e-6
+    assert plan.bound is not None and plan.bound <= exact.objective * (1 + 1e-7)
+    assert plan.solver["bound_from"] == "one-period lp"
+    assert exact.objective * (1 - 1e-7) <= plan.objective
+
+
+def test_the_one_period_lp_stands_aside_without_periods_to_merge(solve_checked,
+                                                                  benchmarks_dir: Path
+                                                                  ) -> None:
+    """One period (GAP here): the one-period LP would be the whole LP again."""
+    optimum = json.loads((benchmarks_dir / "gap" / "optima.json").read_text())["gap3-2"]
+    plan = solve_checked(load_scenario(benchmarks_dir / "gap" / "gap3-2.json"),
+                         method=Method.LP_GUIDED, time_limit=5.0)
+    assert "early_one_period" not in plan.solver
+    assert plan.objective is not None and plan.objective >= optimum * (1 - 1e-9) - 1e-6
+
+
 def _tiny_lp() -> ArrayModel:
     """min 3a + 2b + 4c  s.t.  a + b >= 4,  b + c >= 3,  a - c <= 1,  0 <= a, b, c <= 5."""
     am = ArrayModel("tiny")
