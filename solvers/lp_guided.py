@@ -115,6 +115,13 @@ GUIDE_MIN_SECONDS = 5.0
 # (`early_one_period`), and the most columns it may have.
 EARLY_ONE_PERIOD_SHARE = 0.25
 EARLY_ONE_PERIOD_MAX_COLUMNS = 300_000
+# Above this many rows per column that LP goes to barrier, else to dual simplex. Seconds
+# alone on the one-period LPs of generated medium seed 1 (rows per column; dual simplex,
+# barrier): balanced (0.33; 0.7, 3.4), tight (0.33; 0.8, 4.0), scarce-material (0.33; 2.6,
+# 4.2), sourcing (0.43; 1.1, 5.6); fixed-cost seeds 1-3, with a tooling link per unit
+# column (0.58-0.62; 17.3 / over 25 / 13.1, 7.0 / 8.5 / 8.2); alt generator medium seeds 1-3
+# (0.22-0.27; 2.3 / 0.6 / 0.8, 19.6 / 3.6 / 5.1).
+EARLY_BARRIER_ROWS_PER_COLUMN = 0.5
 # Columns that may join per (request, step) and round.
 ENTER_PER_STEP = 8
 
@@ -424,8 +431,9 @@ def early_one_period(search: Search) -> None:
     machine) or not at all, the search still starts from a plan the relaxation guided.
 
     The one-period LP (periods merged, with release-suffix capacity rows: the large path's
-    relaxation) has about a seventh of the whole LP's columns and is solved by dual
-    simplex in this process within EARLY_ONE_PERIOD_SHARE of the limit; its solution
+    relaxation) has about a seventh of the whole LP's columns and is solved in this
+    process within EARLY_ONE_PERIOD_SHARE of the limit (by dual simplex, or by barrier
+    where it has many rows per column, EARLY_BARRIER_ROWS_PER_COLUMN); its solution
     guides the time-indexed plans of `_time_indexed_guide`. Measured (dual simplex alone,
     then the plans): alt generator medium seed 1, 70,970 columns, 2.3 s, plan 4.27e10,
     where the constructive plans cost 1.2e13 (a local-content floor of 40%) and the whole
@@ -450,8 +458,11 @@ def early_one_period(search: Search) -> None:
     if time.perf_counter() >= until or search.stopped():
         info["skipped"] = "no time left in its share"
         return
-    lp = lp_bound(ab, options, until, search.report,
-                  algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX)
+    am = ab.model
+    barrier = am.num_rows > EARLY_BARRIER_ROWS_PER_COLUMN * am.num_vars
+    info["algorithm"] = "barrier" if barrier else "dual simplex"
+    lp = lp_bound(ab, options, until, search.report, algorithm=(
+        mathopt.LPAlgorithm.BARRIER if barrier else mathopt.LPAlgorithm.DUAL_SIMPLEX))
     info["lp_seconds"] = round(time.perf_counter() - t0, 3)
     if lp.x is None:
         info["skipped"] = "its LP was not solved in its share"

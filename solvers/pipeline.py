@@ -163,9 +163,10 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
         return [constructive, exact], [Phase(SupportMip(), SUPPORT_SHARE), Phase(exact, share),
                                        Phase(Lns())], providers
     lp = LpGuided(unit_columns)
-    if limited:
+    if limited and unit_columns > lp_guided.FULL_LP_MAX_COLUMNS:
         # First, in a tenth of the time: the bound where the LP is not solved in its share
-        # (a busy machine), 4.3% below the LP on generated medium seed 2.
+        # (a busy machine), 4.3% below the LP on generated medium seed 2. Below that size
+        # the method runs it itself where its one-period LP gave no bound (`LpGuided.bound`).
         providers.append(("lagrangian paths", lagrangian_provider))
     # Read at the call: the method itself reads it so, and both must take the same path.
     if unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:

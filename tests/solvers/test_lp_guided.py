@@ -142,6 +142,27 @@ def test_the_one_period_lp_guides_plans_while_the_whole_lp_is_raced(solve_checke
     assert exact.objective * (1 - 1e-7) <= plan.objective
 
 
+def test_the_lagrangian_bound_runs_only_where_the_one_period_lp_gave_none(
+        solve_checked, monkeypatch) -> None:
+    import solvers.methods as methods
+
+    calls: list[float] = []
+    real = methods.lagrangian_provider
+
+    def spy(sc, d, deadline, upper):  # type: ignore[no-untyped-def]
+        calls.append(deadline)
+        return real(sc, d, deadline, upper)
+
+    monkeypatch.setattr(methods, "lagrangian_provider", spy)
+    doc = generate("small", 1)
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
+    assert "skipped" not in plan.solver["early_one_period"] and calls == []
+    monkeypatch.setattr(lp_guided, "EARLY_ONE_PERIOD_SHARE", 0.0)
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
+    assert plan.solver["early_one_period"]["skipped"] == "no time left in its share"
+    assert len(calls) == 1
+
+
 def test_the_one_period_lp_stands_aside_without_periods_to_merge(solve_checked,
                                                                   benchmarks_dir: Path
                                                                   ) -> None:
