@@ -114,12 +114,14 @@ def test_a_race_past_its_deadline_returns_at_once() -> None:
     assert _children() <= before
 
 
+@pytest.mark.parametrize("early_share", [lp_guided.EARLY_ONE_PERIOD_SHARE, 0.0])
 def test_the_medium_path_races_the_whole_lp_while_the_bounds_run(
-        solve_checked, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The whole LP's race starts when the method constructs, before the bound providers
-    (the Lagrangian path bound: a tenth of the limit), so that they run beside it; the
-    method then waits for that race rather than starting another."""
-    import solvers.pipeline as pipeline
+        solve_checked, monkeypatch, early_share: float) -> None:  # type: ignore[no-untyped-def]
+    """The whole LP's race starts when the method constructs, before the one-period LP
+    and the bounds, so that they run beside it; the method then waits for that race rather
+    than starting another. The Lagrangian path bound (a tenth of the limit) runs only
+    where the one-period LP gave no bound (here: no time in its share)."""
+    import solvers.methods as methods
     from solvers.lp_race import LpRace
 
     events: list[str] = []
@@ -129,22 +131,30 @@ def test_the_medium_path_races_the_whole_lp_while_the_bounds_run(
             events.append(f"race {am.num_vars}")
             super().__init__(am, *args, **kwargs)
 
-    real_provider = pipeline.lagrangian_provider
+    real_provider = methods.lagrangian_provider
+    real_early = lp_guided.early_one_period
 
     def provider(*args, **kwargs):  # type: ignore[no-untyped-def]
         events.append("lagrangian")
         return real_provider(*args, **kwargs)
 
+    def early(search):  # type: ignore[no-untyped-def]
+        events.append("one-period")
+        return real_early(search)
+
     def no_second_race(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("a second race was started")
 
     monkeypatch.setattr(lp_guided, "RACE_MIN_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "EARLY_ONE_PERIOD_SHARE", early_share)
     monkeypatch.setattr(lp_guided, "LpRace", Recorded)
     monkeypatch.setattr(lp_guided, "race_lp", no_second_race)
-    monkeypatch.setattr(pipeline, "lagrangian_provider", provider)
+    monkeypatch.setattr(lp_guided, "early_one_period", early)
+    monkeypatch.setattr(methods, "lagrangian_provider", provider)
     sc = scenario_from_dict(generate("small", 1))
     plan = solve_checked(sc, time_limit=10.0, method=Method.LP_GUIDED)
-    assert [e.split()[0] for e in events] == ["race", "lagrangian"], events
+    expected = ["race", "one-period"] + (["lagrangian"] if early_share == 0 else [])
+    assert [e.split()[0] for e in events] == expected, events
     assert (plan.solver or {}).get("relaxation") == "lp"
     assert plan.bound is not None and plan.objective is not None
 
