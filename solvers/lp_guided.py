@@ -122,6 +122,10 @@ EARLY_ONE_PERIOD_MAX_COLUMNS = 300_000
 # column (0.58-0.62; 17.3 / over 25 / 13.1, 7.0 / 8.5 / 8.2); alt generator medium seeds 1-3
 # (0.22-0.27; 2.3 / 0.6 / 0.8, 19.6 / 3.6 / 5.1).
 EARLY_BARRIER_ROWS_PER_COLUMN = 0.5
+# Seconds the one-period LP's share must hold at least, or it is not begun: its build
+# alone took 1.2 s on alt medium seed 1, and with a 2 s limit the solve returned at 4.0-5.5
+# s where it had returned at 2.3 s.
+EARLY_MIN_SECONDS = 3.0
 # Columns that may join per (request, step) and round.
 ENTER_PER_STEP = 8
 
@@ -445,9 +449,12 @@ def early_one_period(search: Search) -> None:
         return
     t0 = time.perf_counter()
     limit = search.deadline - search.started
-    until = t0 + EARLY_ONE_PERIOD_SHARE * limit
+    until = min(search.deadline, t0 + EARLY_ONE_PERIOD_SHARE * limit)
     info: dict[str, object] = {}
     search.info["early_one_period"] = info
+    if until - t0 < EARLY_MIN_SECONDS or search.stopped():
+        info["skipped"] = "too little time"
+        return
     agg = time_aggregate(sc)
     ab = build(agg, Derived(agg))
     if ab.model.num_vars > EARLY_ONE_PERIOD_MAX_COLUMNS:

@@ -132,6 +132,7 @@ def test_the_one_period_lp_guides_plans_while_the_whole_lp_is_raced(solve_checke
                       extra={"relaxation": "lp (not solved in time)"})
 
     monkeypatch.setattr(lp_guided, "_lp_then_mip", no_whole_lp)
+    monkeypatch.setattr(lp_guided, "EARLY_MIN_SECONDS", 0.0)  # a short limit, for speed
     plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10.0)
     early = plan.solver["early_one_period"]
     assert early["plans"] >= 1 and "skipped" not in early
@@ -154,6 +155,7 @@ def test_the_lagrangian_bound_runs_only_where_the_one_period_lp_gave_none(
         return real(sc, d, deadline, upper)
 
     monkeypatch.setattr(methods, "lagrangian_provider", spy)
+    monkeypatch.setattr(lp_guided, "EARLY_MIN_SECONDS", 0.0)  # a short limit, for speed
     doc = generate("small", 1)
     plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
     assert "skipped" not in plan.solver["early_one_period"] and calls == []
@@ -161,6 +163,13 @@ def test_the_lagrangian_bound_runs_only_where_the_one_period_lp_gave_none(
     plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
     assert plan.solver["early_one_period"]["skipped"] == "no time left in its share"
     assert len(calls) == 1
+
+
+def test_the_one_period_lp_is_not_begun_without_time_for_it(solve_checked) -> None:
+    """Its share of a 4 s limit (1 s) is below EARLY_MIN_SECONDS: its build alone would
+    take the solve past the limit on larger instances."""
+    plan = solve_checked(generate("small", 1), method=Method.LP_GUIDED, time_limit=4.0)
+    assert plan.solver["early_one_period"] == {"skipped": "too little time"}
 
 
 def test_the_one_period_lp_stands_aside_without_periods_to_merge(solve_checked,

@@ -147,6 +147,7 @@ def test_the_medium_path_races_the_whole_lp_while_the_bounds_run(
 
     monkeypatch.setattr(lp_guided, "RACE_MIN_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "EARLY_ONE_PERIOD_SHARE", early_share)
+    monkeypatch.setattr(lp_guided, "EARLY_MIN_SECONDS", 0.0)  # a short limit, for speed
     monkeypatch.setattr(lp_guided, "LpRace", Recorded)
     monkeypatch.setattr(lp_guided, "race_lp", no_second_race)
     monkeypatch.setattr(lp_guided, "early_one_period", early)
