@@ -41,6 +41,9 @@ RACE_MIN_COLUMNS = 20_000
 ALGORITHMS = (mathopt.LPAlgorithm.DUAL_SIMPLEX, mathopt.LPAlgorithm.BARRIER)
 # How often the parent looks at its children.
 POLL = 0.02
+# Seconds a child may run past the deadline it was given (its answer may come just
+# after its own time limit), at most this share of the time the wait was given.
+GRACE, GRACE_SHARE = 1.0, 0.1
 
 
 class LpRace:
@@ -97,14 +100,17 @@ class LpRace:
 
     def wait(self, deadline: float | None) -> Answer:
         """The first answer proving optimality or infeasibility, until `deadline` (a
-        time.perf_counter() value; a child past it by a second is stopped); falls back to
-        one solve in this process where no child could run. Closes the race."""
+        time.perf_counter() value; a child past it by GRACE seconds, or GRACE_SHARE of the
+        wait where that is less, is stopped); falls back to one solve in this process
+        where no child could run. Closes the race."""
+        grace = GRACE if deadline is None else min(
+            GRACE, GRACE_SHARE * max(0.0, deadline - time.perf_counter()))
         try:
             while self.children:
                 ans = self.poll()
                 if ans is not None:
                     return ans
-                if deadline is not None and time.perf_counter() > deadline + 1.0:
+                if deadline is not None and time.perf_counter() > deadline + grace:
                     break
                 time.sleep(POLL)
         finally:
