@@ -39,7 +39,6 @@ from solvers.methods import (
     Constructive,
     ExactMip,
     LpGuided,
-    lagrangian_provider,
     unit_bound_provider,
 )
 from solvers.model import COMPACT_ABOVE_X, Built, Raw
@@ -162,12 +161,9 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
                  else EXACT_SHARE)
         return [constructive, exact], [Phase(SupportMip(), SUPPORT_SHARE), Phase(exact, share),
                                        Phase(Lns())], providers
+    # Under a limit the method adds the Lagrangian path bound itself, where its one-period
+    # LP gave none (`LpGuided.bound`); the large path runs it inside the method.
     lp = LpGuided(unit_columns)
-    if limited and unit_columns > lp_guided.FULL_LP_MAX_COLUMNS:
-        # First, in a tenth of the time: the bound where the LP is not solved in its share
-        # (a busy machine), 4.3% below the LP on generated medium seed 2. Below that size
-        # the method runs it itself where its one-period LP gave no bound (`LpGuided.bound`).
-        providers.append(("lagrangian paths", lagrangian_provider))
     # Read at the call: the method itself reads it so, and both must take the same path.
     if unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:
         # Engagement moves stand aside at once where fees are a small share of the cost;
