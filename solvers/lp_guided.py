@@ -318,9 +318,7 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
         extra["one_period_lp"] = "skipped: not solved in the time left"
     if fits and not search.interrupted() and (
             left is None or span is None or left > 0.3 * span):
-        agg = time_aggregate(sc)
-        ab = build(agg, Derived(agg))
-        extra["release_rows"] = add_release_capacity(sc, d, ab)
+        ab, extra["release_rows"] = one_period_model(sc, d)
         # Leave room for the guided plan and for writing the rows out, and never more
         # than ONE_PERIOD_LP_SHARE of this method's time to an LP that may not finish.
         lp_deadline = None if deadline is None or span is None else min(
@@ -429,7 +427,15 @@ def _time_indexed_guide(sc: Scenario, d: Derived, ab: Built, x: np.ndarray,
     return info
 
 
-def early_one_period(search: Search) -> None:
+def one_period_model(sc: Scenario, d: Derived) -> tuple[Built, int]:
+    """The one-period relaxation built, with its release-suffix capacity rows, and how
+    many of those rows it has (step 2 of the large path, docs/solver.md)."""
+    agg = time_aggregate(sc)
+    ab = build(agg, Derived(agg))
+    return ab, add_release_capacity(sc, d, ab)
+
+
+def early_one_period(search: Search) -> bool:
     """Plans guided by the one-period relaxation's LP and its bound, while the whole LP is
     raced in child processes (`start_race`): where the whole LP comes late (a busy
     machine) or not at all, the search still starts from a plan the relaxation guided.
@@ -443,10 +449,11 @@ def early_one_period(search: Search) -> None:
     where the constructive plans cost 1.2e13 (a local-content floor of 40%) and the whole
     LP took 39 s beside one busy process, and did not come in its share beside a second
     solve; generated medium seed 1, 0.7 s, plan 3.452e10 (the whole solve reaches about
-    3.44e10 in 60 s). Its value bounds the SPEC model as the large path's does."""
+    3.44e10 in 60 s). Its value bounds the SPEC model as the large path's does. True
+    where its LP was solved (its bound raised)."""
     sc, d, options = search.sc, search.d, search.options
     if search.deadline is None or sc.horizon.periods <= 1:
-        return
+        return False
     t0 = time.perf_counter()
     limit = search.deadline - search.started
     until = min(search.deadline, t0 + EARLY_ONE_PERIOD_SHARE * limit)
@@ -454,26 +461,25 @@ def early_one_period(search: Search) -> None:
     search.info["early_one_period"] = info
     if until - t0 < EARLY_MIN_SECONDS or search.stopped():
         info["skipped"] = "too little time"
-        return
-    agg = time_aggregate(sc)
-    ab = build(agg, Derived(agg))
+        return False
+    ab, _rows = one_period_model(sc, d)
     if ab.model.num_vars > EARLY_ONE_PERIOD_MAX_COLUMNS:
         info["skipped"] = f"{ab.model.num_vars:,} columns"
-        return
-    add_release_capacity(sc, d, ab)
+        return False
     info["columns"] = ab.model.num_vars
     if time.perf_counter() >= until or search.stopped():
         info["skipped"] = "no time left in its share"
-        return
+        return False
     am = ab.model
     barrier = am.num_rows > EARLY_BARRIER_ROWS_PER_COLUMN * am.num_vars
     info["algorithm"] = "barrier" if barrier else "dual simplex"
     lp = lp_bound(ab, options, until, search.report, algorithm=(
         mathopt.LPAlgorithm.BARRIER if barrier else mathopt.LPAlgorithm.DUAL_SIMPLEX))
-    info["lp_seconds"] = round(time.perf_counter() - t0, 3)
+    # Its build included (1.2 s of alt medium seed 1's 2.3 + 1.2 s alone).
+    info["seconds"] = round(time.perf_counter() - t0, 3)
     if lp.x is None:
         info["skipped"] = "its LP was not solved in its share"
-        return
+        return False
     search.raise_bound(lp.bound, "one-period lp")
     pool = _Candidates(search)
     info.update(_time_indexed_guide(sc, d, ab, lp.x, options, search.deadline,
@@ -481,6 +487,7 @@ def early_one_period(search: Search) -> None:
                                     reserve=min(GUIDED_RESERVE, 0.1 * limit),
                                     cap=GUIDE_MIN_SECONDS))
     info["plans"] = len(pool.found)
+    return True
 
 
 def unit_bound(sc: Scenario, d: Derived) -> float:
@@ -661,11 +668,9 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
     # on a 150-site, 1,500-customer facility location LP (228,150 columns, 3,150 rows)
     # it took 1.0 s where barrier had not finished after 60 s.
     few_rows = am.num_rows <= FEW_ROWS * n
-    forced = algorithm
-    if algorithm is None:
-        algorithm = (mathopt.LPAlgorithm.DUAL_SIMPLEX if (whole and n > FULL_LP_MAX_COLUMNS)
-                     or few_rows else mathopt.LPAlgorithm.BARRIER)
-    lp_params = mathopt.SolveParameters(random_seed=options.seed, lp_algorithm=algorithm)
+    chosen = algorithm or (mathopt.LPAlgorithm.DUAL_SIMPLEX if (whole and n > FULL_LP_MAX_COLUMNS)
+                           or few_rows else mathopt.LPAlgorithm.BARRIER)
+    lp_params = mathopt.SolveParameters(random_seed=options.seed, lp_algorithm=chosen)
     while True:
         rounds += 1
         if lp_deadline is not None:
@@ -677,7 +682,7 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
                 break
             lp_params.time_limit = seconds(max(left, 1.0))
         cols = np.flatnonzero(active)
-        if len(cols) == n and not whole and forced is None and _raced(am):
+        if len(cols) == n and not whole and algorithm is None and _raced(am):
             # The whole LP of a medium model: neither algorithm is reliably the faster
             # (solvers/lp_race.py), so both run and the first answer is taken.
             # No second more than its share: with a 2 s limit on generated medium the wait

@@ -115,12 +115,14 @@ class LpGuided:
     def __init__(self, unit_columns: int) -> None:
         self.unit_columns = unit_columns
         self.race: tuple[Built, LpRace | None] | None = None
+        # Whether the one-period LP, solved while the race ran, raised the bound.
+        self.one_period_bound = False
 
     def construct(self, search: Search) -> None:
         # The whole LP's race starts here, so that the bounds run beside it.
         if self.unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:
             self.race = start_race(search)
-            lp_guided.early_one_period(search)
+            self.one_period_bound = lp_guided.early_one_period(search)
 
     def bound(self, search: Search, deadline: float | None) -> None:
         """Under a limit, below the large size: the Lagrangian path bound, the bound where
@@ -131,8 +133,7 @@ class LpGuided:
         3.8893e10 / 3.9337e10, alt medium s1 3.6640e10 / 3.8970e10): its time in this
         process would only slow the whole LP's race beside it."""
         if (search.deadline is None or deadline is None
-                or self.unit_columns > lp_guided.FULL_LP_MAX_COLUMNS
-                or search.info.get("early_one_period", {}).get("plans") is not None):
+                or self.unit_columns > lp_guided.FULL_LP_MAX_COLUMNS or self.one_period_bound):
             return
         search.raise_bound(lagrangian_provider(search.sc, search.d, deadline, search.upper),
                            "lagrangian paths")
