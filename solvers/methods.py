@@ -48,6 +48,9 @@ def lagrangian_provider(sc: Scenario, d: Derived, deadline: float, upper: float 
 
 class Constructive:
     name = "constructive"
+    # Its plans are the fallback: with `SolveOptions.constructive_last` they are made only
+    # where the other methods leave no proven-optimal plan (solvers/search.py `run`).
+    fallback = True
 
     def construct(self, search: Search) -> None:
         sc, d = search.sc, search.d

@@ -35,6 +35,9 @@ __all__ = ["COMPACT_ABOVE_X", "Built", "Raw", "build", "delivery_km", "final_eli
 
 # Relative amount taken off a bound read from the engine's printed table.
 PRINTED_BOUND_SHAVE = 1e-8
+# How far from an integer a relaxation's value of an integer column may be for the
+# relaxation's solution to be taken as the MIP's (`integral_relaxation`).
+INTEGRAL_TOLERANCE = 1e-6
 
 
 def parse_highs_progress(line: str) -> tuple[float | None, float | None] | None:
@@ -106,10 +109,46 @@ def solve_model(b: Built, options: SolveOptions, started: float,
     progress = options.progress
     if progress is not None:
         progress(ProgressEvent("search", t0 - started))
-    ans = solve_proto(b.model, b.model.to_proto(), _ENGINES[options.engine], params,
+    proto = b.model.to_proto(relax=options.lp_first)
+    if options.lp_first:
+        found = integral_relaxation(b, proto, deadline)
+        if found is not None:
+            found.seconds["solve"] = time.perf_counter() - t0
+            return found
+        del proto.variables.integers[:]
+        proto.variables.integers.extend(np.frombuffer(b.model.integer, dtype=np.int8)
+                                        .astype(bool).tolist())
+    ans = solve_proto(b.model, proto, _ENGINES[options.engine], params,
                       highs_progress(options, started))
     raw = raw_from_answer(b, ans)
     raw.seconds["solve"] = time.perf_counter() - t0
+    return raw
+
+
+def integral_relaxation(b: Built, relaxed: Any, deadline: float | None) -> Raw | None:
+    """The model's LP relaxation (`relaxed`, its proto with every column continuous) on
+    GLOP, as the MIP's answer where it is optimal and every integer column integral: a
+    solution of the MIP whose cost is the relaxation's optimum, a lower bound of the
+    MIP's, so the MIP's optimum. None otherwise (fractional, infeasible, out of time):
+    the MIP engine decides."""
+    # Without presolve: 1.9 against 2.3 ms a quote's relaxation (the service bench's).
+    params = mathopt.SolveParameters(presolve=mathopt.Emphasis.OFF)
+    if deadline is not None:
+        params.time_limit = seconds(deadline - time.perf_counter())
+    ans = solve_proto(b.model, relaxed, mathopt.SolverType.GLOP, params)
+    if ans.reason is not mathopt.TerminationReason.OPTIMAL or ans.x is None:
+        return None
+    integer = np.frombuffer(b.model.integer, dtype=np.int8).astype(bool)
+    rounded = np.round(ans.x[integer])
+    if np.any(np.abs(ans.x[integer] - rounded) > INTEGRAL_TOLERANCE):
+        return None
+    ans.x[integer] = rounded
+    raw = raw_from_answer(b, ans)
+    if raw.solver_objective is None:
+        return None
+    # The bound is the relaxation's optimum; GLOP's tolerances may put its dual value a
+    # hair above the rounded solution's cost.
+    raw.bound = min(ans.dual_bound, raw.solver_objective)
     return raw
 
 

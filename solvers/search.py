@@ -243,12 +243,11 @@ def run(search: Search, methods: Sequence[SearchMethod], phases: Sequence[Phase]
     bound, then the phases improve in order, each until its share of the time left (the
     last until the deadline less `reserve`, kept for writing the plan), all of it
     stopping as soon as the plan is proven optimal or the search is stopped."""
-    for m in methods:
-        # The first constructive plan is made even past the deadline: a late plan is
-        # better than none, and it takes well under a second below national size.
-        if search.interrupted() or (search.best is not None and search.left() <= 0):
-            break
-        m.construct(search)
+    # With `constructive_last` a fallback method's plans are made only where the others
+    # leave no proven-optimal plan (a quote, whose engine proves most plans optimal).
+    fallbacks = [m for m in methods
+                 if search.options.constructive_last and getattr(m, "fallback", False)]
+    _construct(search, [m for m in methods if m not in fallbacks])
     search.info["first_plan_seconds"] = time.perf_counter() - search.started
     provide_bounds(search, providers, search.share(bound_share, reserve))
     for m in methods:
@@ -266,3 +265,14 @@ def run(search: Search, methods: Sequence[SearchMethod], phases: Sequence[Phase]
             getattr(later.method, "needs_incumbent", False) for later in phases[i + 1:]))
         until = search.share(1.0 if last else ph.share, reserve)
         ph.method.improve(search, until)
+    if fallbacks and not search.proven() and not search.infeasible:
+        _construct(search, fallbacks)
+
+
+def _construct(search: Search, methods: Sequence[SearchMethod]) -> None:
+    for m in methods:
+        # The first constructive plan is made even past the deadline: a late plan is
+        # better than none, and it takes well under a second below national size.
+        if search.interrupted() or (search.best is not None and search.left() <= 0):
+            break
+        m.construct(search)
