@@ -194,7 +194,8 @@ def quote_options(time_limit: float) -> SolveOptions:
     from 383-1,134 ms to 142-420 ms (see SolveOptions.inference_branching)."""
     return SolveOptions(time_limit=time_limit, engine=Engine.SCIP, method=Method.EXACT,
                         presolve=False, cuts=False, heuristics=False, neighbourhood=False,
-                        constructive_orders=1, inference_branching=True)
+                        constructive_orders=1, inference_branching=True, lp_first=True,
+                        constructive_last=True)
 
 
 def quote_in(sc: Scenario, time_limit: float, t0: float | None = None) -> Quote:
