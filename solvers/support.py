@@ -14,7 +14,9 @@ So this method:
    is a bound of the model, and the LP is kept for the neighbourhood search after it
    (`Search.lp_solution`), which would otherwise solve it again (its freed columns are
    not kept to the LP's support: on alt small seed 9 that cost 1.3% -> 2.4% at 10 s);
-2. hands the model restricted to the unit columns with a positive LP value (every column
+2. offers the constructive plans the LP solution guides, period by period
+   (`offer_guided`): where a policy decides the plan they are the good ones;
+3. hands the model restricted to the unit columns with a positive LP value (every column
    that is not a unit column kept) to HiGHS for up to two thirds of its time, then,
    unless that plan is within `CLOSE_ENOUGH` of the LP bound or the restriction is
    solved, to SCIP for the rest, and for at least `SECOND_MIN_SECONDS`.
@@ -29,14 +31,17 @@ and nothing else: the search keeps its incumbent.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 
 import numpy as np
 from ortools.math_opt.python import mathopt
 
 from solvers.constraints import build
+from solvers.greedy import ORDERS, greedy_plan
 from solvers.lns import clean_point, offer_point
 from solvers.lp_guided import lp_bound
 from solvers.lpmodel import seconds, solve_proto
+from solvers.model import Built
 from solvers.search import Search
 
 # Share of the method's time the LP may take (milliseconds on small models; the LP of
@@ -53,6 +58,9 @@ FIRST_SHARE = 2 / 3
 SECOND_MIN_SECONDS = 1.0
 # A unit column is in the LP's support above this value.
 SUPPORT_TOL = 1e-6
+# Share of the time after the LP that the plans the LP guides may take (0.01-0.08 s each
+# on small models).
+GUIDED_SHARE = 0.25
 
 
 class SupportMip:
@@ -87,6 +95,8 @@ class SupportMip:
         search.raise_bound(lp.bound, "lp")
         if lp.duals is not None and lp.columns == b.model.num_vars:
             search.lp_solution = (b, lp.x, lp.duals)
+        now = time.perf_counter()
+        info["guided"] = offer_guided(search, b, lp.x, now + GUIDED_SHARE * (deadline - now))
         am = b.model
         units = np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))
         keep = np.ones(am.num_vars, dtype=bool)
@@ -128,3 +138,26 @@ class SupportMip:
             up = search.upper
             if up is not None and up - search.bound <= CLOSE_ENOUGH * max(1.0, abs(up)):
                 break
+
+
+def offer_guided(search: Search, b: Built, x: np.ndarray, until: float) -> int:
+    """The constructive plans the LP solution `x` of the whole model `b` guides, one per
+    request order, each step's units by workshop and period no more than the LP made by
+    then (`greedy_plan`'s `by_period`), offered to the search until `until`; returns how
+    many were made. Where a policy decides the plan they are far better than the
+    unguided ones: on the alt generator's small seeds 7, 9, 10, 14 and 15 they came
+    21.9%, 2.5%, 2.0%, 0.15% and 0.35% above the LP bound in 0.01-0.08 s each, where the
+    10 s solves ended 9.7-34%, 1.3%, 4.2%, 2.0% and 17.2% above it (docs/benchmarks.md)."""
+    by_period = {key: float(x[c]) for key, c in b.x.items() if x[c] > SUPPORT_TOL}
+    guide: dict[tuple[str, int, str], float] = defaultdict(float)
+    for (rid, s, wid, _t), v in by_period.items():
+        guide[(rid, s, wid)] += v
+    made = 0
+    for order_by in ORDERS:
+        if search.stopped() or time.perf_counter() >= until:
+            break
+        gb, raw = greedy_plan(search.sc, search.d, dict(guide), order_by,
+                              by_period=by_period, deadline=until)
+        search.offer("constructive, LP-guided", gb, raw)
+        made += 1
+    return made
