@@ -110,7 +110,7 @@ class SolveOptions:
     fixed_plan: Plan | None = field(default=None, compare=False)
     # The time.perf_counter() at which the time limit started counting: the CLI sets it when
     # the command starts, so that loading, validation and derived data count too. None:
-    # when `solve` is called.
+    # when `solvers.solve` is called (before it loads the pipeline).
     started: float | None = field(default=None, compare=False)
     # Ask the search to stop early (see StopFlag); the best plan so far is returned.
     stop: StopFlag | None = field(default=None, compare=False)
