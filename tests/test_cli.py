@@ -224,6 +224,19 @@ def test_schema_prints_json_schema() -> None:
     assert json.loads(res.stdout)["properties"]["format"]["const"] == "imc-broker/plan@1"
 
 
+def test_a_history_database_that_cannot_be_opened_costs_the_history_not_the_plan(
+        tmp_path: Path) -> None:
+    """The history is opened while the solve runs (its driver and schema check were 0.5-0.8
+    s after a 3 s solve); where it cannot be, the plan is still written."""
+    scen = write(tmp_path, SMALL)
+    res = runner.invoke(app, ["solve", str(scen), "-o", str(tmp_path / "p.json"),
+                              "--db", "oracle://nowhere/x"])
+    assert res.exit_code == 0, res.output
+    assert "warning: run not recorded: database URL:" in res.stderr
+    assert "recorded in" not in res.stdout
+    assert check(models.load_scenario(scen), models.load_plan(tmp_path / "p.json")).ok
+
+
 def test_scenario_list_and_export_roundtrip(tmp_path: Path) -> None:
     res = runner.invoke(app, ["scenario", "list"])
     assert res.exit_code == 0
