@@ -26,6 +26,7 @@ PROCESSES = 8
 COMPETITOR = r"""
 import json, pathlib, sys, time
 from broker import Broker, LedgerConflict
+from models import InputError
 url, mine, ready, go, out = sys.argv[1], sys.argv[2].split(","), *sys.argv[3:6]
 b = Broker(url)
 results, waiting = [], True
@@ -33,7 +34,12 @@ for _ in range(20):
     still_open = [r for r in mine if b.request(r).status == "open"]
     if not still_open:
         break
-    p = b.plan(still_open, time_limit=20)
+    try:
+        p = b.plan(still_open, time_limit=20)
+    except InputError:
+        # A neighbour committed one of them between the check above and the plan (the
+        # ledger refuses to plan a committed request): look again.
+        continue
     if waiting:
         pathlib.Path(ready).touch()
         while not pathlib.Path(go).exists():
