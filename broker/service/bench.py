@@ -11,7 +11,8 @@ revision (`git archive`) and of this tree's, on the same ledger, in the same run
 
 The figures in docs/service.md come from this command. Each quote is a different
 request (the service remembers a quote per ledger version, so a repeat costs nothing;
-that case is reported apart).
+that case is reported apart). The concurrent clients are made and connected before the
+clock starts, as the services of a platform hold theirs.
 """
 
 from __future__ import annotations
