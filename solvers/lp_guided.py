@@ -417,14 +417,24 @@ def _time_indexed_guide(sc: Scenario, d: Derived, ab: Built, x: np.ndarray,
                                "guide_lp_seconds": time.perf_counter() - started}
     if ans.x is None or ans.reason is not mathopt.TerminationReason.OPTIMAL:
         return info
-    by_period = {key: float(ans.x[c]) for key, c in tb.x.items() if ans.x[c] > 1e-9}
-    guide: dict[tuple[str, int, str], float] = defaultdict(float)
-    for (rid, s, wid, _t), v in by_period.items():
-        guide[(rid, s, wid)] += v
+    guide, by_period = period_guide(tb, ans.x)
     for order_by in ORDERS:
         consider("constructive, time-indexed LP-guided",
                  greedy_plan(sc, d, dict(guide), order_by, by_period=by_period))
     return info
+
+
+def period_guide(b: Built, x: np.ndarray, tol: float = 1e-9
+                 ) -> tuple[dict[tuple[str, int, str], float],
+                            dict[tuple[str, int, str, int], float]]:
+    """What the LP solution `x` of the model with periods `b` makes above `tol`, as
+    `greedy_plan` follows it: units by (request, step, workshop), its `guide`, and by
+    (request, step, workshop, period), its `by_period`."""
+    by_period = {key: float(x[c]) for key, c in b.x.items() if x[c] > tol}
+    guide: dict[tuple[str, int, str], float] = defaultdict(float)
+    for (rid, s, wid, _t), v in by_period.items():
+        guide[(rid, s, wid)] += v
+    return dict(guide), by_period
 
 
 def one_period_model(sc: Scenario, d: Derived) -> tuple[Built, int]:

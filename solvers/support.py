@@ -31,7 +31,6 @@ and nothing else: the search keeps its incumbent.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 
 import numpy as np
 from ortools.math_opt.python import mathopt
@@ -39,7 +38,7 @@ from ortools.math_opt.python import mathopt
 from solvers.constraints import build
 from solvers.greedy import ORDERS, greedy_plan
 from solvers.lns import clean_point, offer_point
-from solvers.lp_guided import lp_bound
+from solvers.lp_guided import lp_bound, period_guide
 from solvers.lpmodel import seconds, solve_proto
 from solvers.model import Built
 from solvers.search import Search
@@ -148,10 +147,7 @@ def offer_guided(search: Search, b: Built, x: np.ndarray, until: float) -> int:
     unguided ones: on the alt generator's small seeds 7, 9, 10, 14 and 15 they came
     21.9%, 2.5%, 2.0%, 0.15% and 0.35% above the LP bound in 0.01-0.08 s each, where the
     10 s solves ended 9.7-34%, 1.3%, 4.2%, 2.0% and 17.2% above it (docs/benchmarks.md)."""
-    by_period = {key: float(x[c]) for key, c in b.x.items() if x[c] > SUPPORT_TOL}
-    guide: dict[tuple[str, int, str], float] = defaultdict(float)
-    for (rid, s, wid, _t), v in by_period.items():
-        guide[(rid, s, wid)] += v
+    guide, by_period = period_guide(b, x, SUPPORT_TOL)
     made = 0
     for order_by in ORDERS:
         if search.stopped() or time.perf_counter() >= until:
