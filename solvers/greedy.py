@@ -22,9 +22,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from models.derived import Derived
-from models.evaluate import compute_kpis, spending
 from models.scenario import Request, Scenario, Workshop
-from solvers.extract import rows_plan
 from solvers.lpmodel import ArrayModel
 from solvers.model import Built, Raw, final_eligible, step_window
 
@@ -43,14 +41,28 @@ ORDERS = ("due", "regret", "release")
 
 
 def greedy_variants(sc: Scenario, orders: tuple[str, ...] = ORDERS
-                    ) -> list[tuple[str, bool]]:
-    """(order, fees) of the constructive plans to try, in turn while time allows: every
-    order with the fees counted (`greedy_plan`), then, where there are fees, every order
-    by unit cost alone."""
-    out = [(o, True) for o in orders]
+                    ) -> list[tuple[str, bool, bool]]:
+    """(order, fees, priced) of the constructive plans to try, in turn while time allows:
+    every order with the fees counted (`greedy_plan`), then, where there are fees, every
+    order by unit cost alone. Under a local-content floor every order priced with the
+    floor comes right after the first plan; a caller skips them where the plans before
+    had met the floor as made (`binds_local_content`). Where it binds, the priced plans
+    were the better ones on every instance measured (`DOMESTIC_WEIGHT`), and on the
+    generated large scarce-material seed 1 the order decided more than pricing did:
+    2.207e11, 2.164e11 and 2.156e11 priced by due period, regret and release, against
+    8.12e11, 1.32e12 and 3.71e11 unpriced."""
+    out = [(o, True, False) for o in orders]
     if has_fees(sc):
-        out += [(o, False) for o in orders]
+        out += [(o, False, False) for o in orders]
+    if sc.policy.min_local_content > 0:
+        out[1:1] = [(o, True, True) for o in orders]
     return out
+
+
+def binds_local_content(raw: Raw) -> bool:
+    """Whether the unpriced plan `raw` of `greedy_plan` missed the local-content floor as
+    it was made, before units were left unmet for it."""
+    return bool(raw.extra.get("local_content_short", 0.0) > 0)
 
 
 # Seconds ranking the requests takes per request before the first is placed (measured
@@ -61,12 +73,30 @@ RANK_SECONDS_PER_REQUEST = 3e-5
 SPREAD_ROUNDS = 4
 # Rounds of `drop_foreign_heavy`, each re-estimating from the rows.
 DROP_ROUNDS = 8
+# Where the local-content floor L binds, a plan is also made with every choice priced at
+# cost + rho (F - (1 - L) T) (`CapacityState`), rho set so that domestic spending weighs
+# this much: below 0, spending more at home pays. Leaving units unmet is the plan's other
+# way to meet the floor, at their penalty (5e7 IDR a unit on the alt generator's large
+# seed 1, against some 2e5 IDR of shortfall each), so a haul from a farther center, a
+# dearer workshop or one more IKM engaged is far cheaper. The constructive plan of that
+# instance (the best after its repair, order by due period): 1.76e13 unpriced, 1.31e13,
+# 1.11e13, 1.09e13 and 9.85e12 at weights -0.05, -0.2, -1 and -3; alt medium seed 1:
+# 2.86e13, 9.80e12 (-0.2 and -1), 8.62e12 (-3); small seeds 3 and 18: 4.27e12 and
+# 8.88e11 unpriced, 3.37e12 and 8.19e11 at any of those weights.
+DOMESTIC_WEIGHT = -3.0
+# The weight tried first (`_priced_plan`): foreign spending weighs 1 + rho L, some 30
+# times domestic spending at L = 0.4, whose own costs still rank the workshops (at 0
+# they would all tie). Where the plan meets the floor so, the weight is bisected upwards
+# this many times.
+FOREIGN_FIRST_WEIGHT = 0.05
+PRICE_BISECTIONS = 3
 
 
 def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = None,
                 order_by: str = "due",
                 by_period: dict[tuple[str, int, str, int], float] | None = None,
-                deadline: float | None = None, fees: bool = True) -> tuple[Built, Raw]:
+                deadline: float | None = None, fees: bool = True, priced: bool = False
+                ) -> tuple[Built, Raw]:
     """A plan (as a solver answer) and the Built that its rows are extracted with;
     `order_by` is one of ORDERS; `by_period` spreads the guide over periods (an LP
     solution with periods): the first pass then makes no more by a period than the guide
@@ -89,10 +119,19 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     ranked by unit cost alone (4.26e10 against 5.41e10, 4.93e10 against 6.16e10). The
     callers try both where there are fees (`greedy_variants`): on the alt generator's
     medium seed 1 unit cost alone did better (1.21e13 against 1.65e13, both far above
-    its bound: local content decides there)."""
+    its bound: local content decides there).
+
+    With `priced` and a local-content floor, every choice is ranked by its cost plus the
+    floor's row priced as DOMESTIC_WEIGHT says (`CapacityState`), and units are then left
+    unmet only for what the plan still misses. Without it, the unpriced plan's shortfall
+    as made is kept in `raw.extra["local_content_short"]` (`binds_local_content`)."""
+    floor = sc.policy.min_local_content
+    if priced and floor > 0:
+        return _priced_plan(sc, d, guide, order_by, by_period, deadline, fees)
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, False, fees)
-    if sc.policy.min_local_content <= 0:
+    if floor <= 0:
         return b, raw
+    raw.extra["local_content_short"] = _local_content_short(sc, d, b, raw)
     raw, short = meet_local_content(sc, d, b, raw)
     if short <= 0:
         return b, raw
@@ -100,27 +139,95 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     # domestic ones first (on a small alt-generator instance foreign aluminium put the
     # plan at 22% local content against a floor of 40%).
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, True, fees)
+    raw.extra["local_content_short"] = _local_content_short(sc, d, b, raw)
     raw, short = meet_local_content(sc, d, b, raw)
     if short > 0:
         raw = drop_foreign_heavy(sc, d, b, raw, short)[0]
     return b, raw
 
 
+def _priced_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
+                 order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
+                 deadline: float | None, fees: bool) -> tuple[Built, Raw]:
+    """`greedy_plan` priced with the local-content floor: first with domestic spending
+    weighing FOREIGN_FIRST_WEIGHT; where that plan meets the floor as made, the weight is
+    bisected between it and 1 (unpriced, which missed it) for the least spending that
+    still meets it, PRICE_BISECTIONS times while `deadline` allows; where it does not,
+    once more at DOMESTIC_WEIGHT, and where that meets it, the share of the requests
+    priced so is bisected (the rest at FOREIGN_FIRST_WEIGHT). The cheapest plan once repaired
+    (`meet_local_content`, `drop_foreign_heavy`) is kept, the floor met first. Too little
+    weight leaves units unmet at their penalty, too much spends more than the floor
+    needs: on the generated large scarce-material seed 1 (floor 40%) the plan weighed at
+    -3 had 43.6% local content and cost 2.323e11, at 0 41.2% and 2.227e11, at 0.2 39.5%
+    as made and 7.50e11 once units were left unmet for it."""
+    floor = sc.policy.min_local_content
+    best: tuple[tuple[bool, float], Built, Raw] | None = None
+
+    def rho(weight: float) -> float:
+        return (1.0 - weight) / (1.0 - floor) if floor < 1 else 1.0 - weight
+
+    def attempt(weight: float, share: float = 1.0) -> bool:
+        nonlocal best
+        lead = None
+        if share < 1:
+            lead = (rho(weight), share)
+            weight = FOREIGN_FIRST_WEIGHT
+        b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, False, fees,
+                              rho(weight), lead)
+        met = _local_content_short(sc, d, b, raw) <= 0
+        raw, short = meet_local_content(sc, d, b, raw)
+        if short > 0:
+            raw, short = drop_foreign_heavy(sc, d, b, raw, short)
+        key = (short > 0, _spend(sc, d, raw)[0])
+        if best is None or key < best[0]:
+            best = (key, b, raw)
+        return met
+
+    def in_time() -> bool:
+        return deadline is None or time.perf_counter() < deadline
+
+    if attempt(FOREIGN_FIRST_WEIGHT):
+        low, high = FOREIGN_FIRST_WEIGHT, 1.0
+        for _ in range(PRICE_BISECTIONS):
+            if not in_time():
+                break
+            mid = (low + high) / 2
+            if attempt(mid):
+                low = mid
+            else:
+                high = mid
+    elif in_time() and attempt(DOMESTIC_WEIGHT):
+        # Spending at home everywhere meets the floor: the share of the requests (the
+        # first in their order) that spend so is bisected, the others foreign-first.
+        low, high = 0.0, 1.0
+        for _ in range(PRICE_BISECTIONS):
+            if not in_time():
+                break
+            mid = (low + high) / 2
+            if attempt(DOMESTIC_WEIGHT, mid):
+                high = mid
+            else:
+                low = mid
+    assert best is not None
+    return best[1], best[2]
+
+
 def _spread_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
                  order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
-                 deadline: float | None, domestic_first: bool, fees: bool = True
+                 deadline: float | None, domestic_first: bool, fees: bool = True,
+                 rho: float = 0.0, lead: tuple[float, float] | None = None
                  ) -> tuple[Built, Raw]:
     """`greedy_plan` but for the local-content floor; `domestic_first`: every step takes
     domestic material before foreign, whatever the price."""
     v = sc.policy.max_workshop_share
     if v >= 1:
         return _greedy_once(sc, d, guide, order_by, by_period, None, deadline, domestic_first,
-                            fees)
+                            fees, rho, lead)
     domestic = sc.total_quantity()
     for _round in range(SPREAD_ROUNDS):
         cap = math.floor(v * domestic + 1e-9)
         b, raw = _greedy_once(sc, d, guide, order_by, by_period, cap, deadline,
-                              domestic_first, fees)
+                              domestic_first, fees, rho, lead)
         steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
         at: dict[str, int] = defaultdict(int)
         for (rid, s, wid, _t), q in raw.x.items():
@@ -133,13 +240,60 @@ def _spread_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
 
 
 def _local_content_short(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float:
-    """F - (1 - L) T of SPEC 5.8 for the plan `raw`: positive where it misses the floor.
-    With F = (1 - local content) T, from the same rows and KPIs that
-    `solvers.lp_guided.evaluate` judges the policies by."""
-    plan, terms = rows_plan(sc, d, b, raw)
-    total = spending(terms)
-    content = compute_kpis(sc, plan, terms)["local_content"]
-    return (sc.policy.min_local_content - content) * total - 1e-9 * max(1.0, total)
+    """F - (1 - L) T of SPEC 5.8 for the constructive plan `raw`: positive where it misses
+    the floor, less a margin of 1e-9 T for rounding (`_spend`)."""
+    _objective, total, foreign = _spend(sc, d, raw)
+    return foreign - (1 - sc.policy.min_local_content) * total - 1e-9 * max(1.0, total)
+
+
+def _spend(sc: Scenario, d: Derived, raw: Raw) -> tuple[float, float, float]:
+    """(objective, spending T, foreign spending F) of a constructive plan (SPEC 6, 5.8),
+    summed from its decisions as `solvers.extract.cost_terms` sums them from its rows
+    (flows between locations, materials delivered per location): its rows took a third
+    of the time of a priced plan on the generated large scarce-material seed 1."""
+    cpk = sc.transport.cost_per_kg_km
+    spent: list[float] = []
+    foreign: list[float] = []
+    penalties: list[float] = []
+    tools: set[tuple[str, str, int]] = set()
+    used: set[str] = set()
+    requests = {r.id: r for r in sc.requests}
+    for (rid, s, wid, t), q in raw.x.items():
+        r = requests[rid]
+        comp = sc.component(r.component)
+        w = sc.workshop(wid)
+        info = d.step_info(w, comp.id, s)
+        spent.append(q * info.unit_cost)
+        if info.tooling > 0:
+            tools.add((wid, comp.id, s))
+        used.add(wid)
+        if s == len(comp.routing) - 1:
+            if r.destination is not None:
+                spent.append(cpk * comp.weight_kg * (d.dist.km(w.location, r.destination)
+                                                     or 0.0) * q)
+            if t > sc.due(r):
+                penalties.append(sc.late_penalty(r) * (t - sc.due(r)) * q)
+    for (rid, _s, a, c), q in raw.G.items():
+        spent.append(cpk * sc.component(requests[rid].component).weight_kg
+                     * (d.dist.km(a, c) or 0.0) * q)
+    for (cid, loc, mat), kg in raw.M.items():
+        center = sc.center(cid)
+        held = center.materials[mat]
+        spent.append(kg * held.price_per_kg)
+        if not held.domestic:
+            foreign.append(kg * held.price_per_kg)
+        spent.append(cpk * (d.dist.km(center.location, loc) or 0.0) * kg)
+    spent.extend(d.step_info(sc.workshop(w), c, s).tooling for w, c, s in tools)
+    spent.extend(sc.workshop(w).engagement_cost for w in used)
+    for rid, q in raw.z.items():
+        r = requests[rid]
+        spent.append(q * sc.import_unit_cost(r))
+        foreign.append(q * sc.import_unit_cost(r))
+        penalties.append(q * sc.late_penalty(r) * sc.import_late_periods(r))
+    for rid, q in raw.u.items():
+        penalties.append(q * sc.unmet_penalty(requests[rid]))
+    total = math.fsum(spent)
+    return total + math.fsum(penalties), total, math.fsum(foreign)
 
 
 def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Raw, float]:
@@ -287,8 +441,11 @@ def _without(sc: Scenario, d: Derived, raw: Raw, drop: set[str], made: dict[str,
 def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
                  order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
                  final_cap: int | None, deadline: float | None = None,
-                 domestic_first: bool = False, fees: bool = True) -> tuple[Built, Raw]:
-    """`greedy_plan` with every workshop's final-step units capped at `final_cap`."""
+                 domestic_first: bool = False, fees: bool = True, rho: float = 0.0,
+                 lead: tuple[float, float] | None = None) -> tuple[Built, Raw]:
+    """`greedy_plan` with every workshop's final-step units capped at `final_cap`; with
+    `lead` = (rho', share), the first `share` of the requests in their order are priced
+    at rho' instead of `rho` (`_priced_plan`)."""
 
     def late(i: int) -> bool:
         # The clock, read every 64 requests (a request takes 0.1 to 1 ms).
@@ -305,7 +462,7 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
         # unranked (ranking 100,000 requests took 3 s of what was left to write the plan).
         _send_away(sc, raw, sc.requests, {r.id: r.quantity for r in sc.requests})
         return b, raw
-    state = CapacityState(sc, d, domestic_first, fees)
+    state = CapacityState(sc, d, domestic_first, fees, rho)
     if final_cap is not None:
         state.final_left = defaultdict(lambda: final_cap)
     # Requests the guide makes at home go first: the others would take its capacity.
@@ -324,6 +481,11 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
     order = sorted(sc.requests, key=lambda r: (r.id not in guided, sc.import_allowed(r),
                                                *then(r), r.id))
     rest = {r.id: r.quantity for r in sc.requests}
+    led = 0 if lead is None else round(lead[1] * len(order))
+
+    def priced(i: int) -> None:
+        if lead is not None:
+            state.price(lead[0] if i < led else rho)
 
     # Workshops each request uses per step so far, for its sourcing limit.
     used: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -365,6 +527,7 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
     for i, r in enumerate(order):
         if late(i):
             break
+        priced(i)
         if guide is None:
             take(r, _route_best(state, r, None, r.quantity))
         else:
@@ -382,6 +545,7 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
     for i, r in enumerate(order):
         if late(i):
             break
+        priced(i)
         if rest[r.id] > 0 and r.id in guided:
             take(r, _route(state, r, guide, rest[r.id]))
         if rest[r.id] > 0:
@@ -591,7 +755,16 @@ def _route_lots_and_floors(st: CapacityState, r: Request) -> _Made | None:
 def _regret(st: CapacityState, r: Request) -> float:
     """What a unit of `r` costs if it is not made at home (imported or unmet), less what it
     costs made at home at its cheapest; -inf if it cannot be made at home at all."""
-    return st.sc.away_unit_objective(r) - _home_unit_cost(st, r)
+    return _away(st, r) - _home_unit_cost(st, r)
+
+
+def _away(st: CapacityState, r: Request) -> float:
+    """`Scenario.away_unit_objective` with the import priced as foreign spending."""
+    sc = st.sc
+    away = sc.unmet_penalty(r)
+    if sc.import_allowed(r):
+        away = min(away, sc.import_unit_objective(r) + (st.fgn - 1) * sc.import_unit_cost(r))
+    return away
 
 
 def _home_unit_cost(st: CapacityState, r: Request) -> float:
@@ -616,17 +789,23 @@ class CapacityState:
     """What is left of capacity and stock as requests take their share."""
 
     def __init__(self, sc: Scenario, d: Derived, domestic_first: bool = False,
-                 fees: bool = True) -> None:
+                 fees: bool = True, rho: float = 0.0) -> None:
         self.sc, self.d = sc, d
         # Domestic material before foreign (for a local-content floor), else by price.
         self.domestic_first = domestic_first
+        # The local-content floor L priced in with a multiplier rho >= 0 (SPEC 5.8, as the
+        # Lagrangian bound prices it): every choice is ranked by cost + rho (F - (1 - L) T),
+        # domestic spending weighing `dom` = 1 - rho (1 - L) times itself and foreign
+        # spending `fgn` = 1 + rho L; penalties keep their price (`greedy_plan`).
+        self.dom = self.fgn = 1.0
+        self.price(rho)
         self.hours: dict[tuple[str, str, int], float] = {}
         self.stock: dict[tuple[str, str], float] = {
             (c.id, mat): st.stock_kg for c in sc.material_centers
             for mat, st in c.materials.items()}
         self.workshop = {w.id: w for w in sc.workshops}
         # Centers holding each material, nearest first by delivered price, per location.
-        self._centers: dict[tuple[str, str], list[tuple[float, str, float]]] = {}
+        self._centers: dict[tuple[str, str, float], list[tuple[float, str, float]]] = {}
         self._ranked: dict[tuple[object, ...], list[tuple[float, str]]] = {}
         self._skip: dict[tuple[object, ...], int] = {}
         # SPEC 8.2-8.4 while placing: (request, step, workshop)s a step may not use (a
@@ -641,6 +820,12 @@ class CapacityState:
         self.engaged: set[str] = set()
         self.tooled: set[tuple[str, str, int]] = set()
 
+    def price(self, rho: float) -> None:
+        """Rank what follows with the local-content floor priced at `rho`."""
+        floor = self.sc.policy.min_local_content
+        self.dom = 1.0 - rho * (1.0 - floor)
+        self.fgn = 1.0 + rho * floor
+
     def fee_share(self, wid: str, cid: str, s: int, unit: float, quantity: int) -> float:
         """A unit's cost at `wid` with the fees it would still have to pay spread over
         `quantity` units."""
@@ -651,7 +836,7 @@ class CapacityState:
             fee += self.workshop[wid].engagement_cost
         if (wid, cid, s) not in self.tooled:
             fee += self.d.step_info(self.workshop[wid], cid, s).tooling
-        return unit + fee / max(1, quantity)
+        return unit + self.dom * fee / max(1, quantity)
 
     def paid(self, made: _Made, cid: str) -> None:
         """Record the fees the units `made` (of component `cid`) have paid."""
@@ -668,7 +853,7 @@ class CapacityState:
         key = self.rank_key(r, s)
         found = self._ranked.get(key)
         if found is None:
-            found = sorted((_unit_cost(self, r, s, w), w)
+            found = sorted((self.dom * _unit_cost(self, r, s, w), w)
                            for w in final_eligible(self.d, r, s, n))
             self._ranked[key] = found
         return found
@@ -676,7 +861,8 @@ class CapacityState:
     def rank_key(self, r: Request, s: int) -> tuple[object, ...]:
         comp = self.sc.component(r.component)
         last = s == len(comp.routing) - 1
-        return (comp.id, s, tuple(sorted(r.requires)), r.destination if last else None)
+        return (comp.id, s, tuple(sorted(r.requires)), r.destination if last else None,
+                self.dom)
 
     def first_with_room(self, r: Request, s: int) -> int:
         """Index in `ranked(r, s)` before which every workshop is full in every period.
@@ -705,7 +891,7 @@ class CapacityState:
 
     def centers(self, loc: str, mat: str) -> list[tuple[float, str, float]]:
         """(price per kg delivered, center, km) of the centers that can serve `loc`."""
-        key = (loc, mat)
+        key = (loc, mat, self.dom)
         if key not in self._centers:
             cpk = self.sc.transport.cost_per_kg_km
             found = []
@@ -713,7 +899,8 @@ class CapacityState:
                 st = c.materials.get(mat)
                 km = None if st is None else self.d.dist.km(c.location, loc)
                 if st is not None and km is not None:
-                    found.append((st.price_per_kg + cpk * km, c.id, km))
+                    price = (self.dom if st.domestic else self.fgn) * st.price_per_kg
+                    found.append((price + self.dom * cpk * km, c.id, km))
             found.sort()
             if self.domestic_first:
                 found.sort(key=lambda f: not self.sc.center(f[1]).materials[mat].domestic)
@@ -790,14 +977,16 @@ def _made_cost(st: CapacityState, r: Request, made: _Made, quantity: int) -> flo
     sc, d = st.sc, st.d
     comp = sc.component(r.component)
     cpk = sc.transport.cost_per_kg_km
-    cost = sum(q * _unit_cost(st, r, s, wid) for (_r, s, wid, _t), q in made.x.items())
+    dom = st.dom
+    cost = sum(q * dom * _unit_cost(st, r, s, wid) for (_r, s, wid, _t), q in made.x.items())
     for (cid, loc, mat), kg in made.M.items():
         center = sc.center(cid)
-        cost += kg * (center.materials[mat].price_per_kg
-                      + cpk * (d.dist.km(center.location, loc) or 0.0))
+        held = center.materials[mat]
+        cost += kg * ((dom if held.domestic else st.fgn) * held.price_per_kg
+                      + dom * cpk * (d.dist.km(center.location, loc) or 0.0))
     for (_r, _s, a, c), q in made.G.items():
-        cost += q * cpk * comp.weight_kg * (d.dist.km(a, c) or 0.0)
-    return cost + (quantity - made.final) * sc.away_unit_objective(r)
+        cost += q * dom * cpk * comp.weight_kg * (d.dist.km(a, c) or 0.0)
+    return cost + (quantity - made.final) * _away(st, r)
 
 
 def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, quantity: int,
@@ -820,7 +1009,8 @@ def _route(st: CapacityState, r: Request, guide: dict[Triple, float] | None, qua
         return None
     chosen, planned = choice
     if not strict and sc.import_allowed(r) and (
-            sc.import_unit_objective(r) <= _home_unit_cost(st, r)):
+            sc.import_unit_objective(r) + (st.fgn - 1) * sc.import_unit_cost(r)
+            <= _home_unit_cost(st, r)):
         return None  # cheaper bought abroad than made at its cheapest at home
     per, final = _make_units(st, r, chosen, planned, quantity, strict, by_period)
     out = _Made()
@@ -1039,8 +1229,9 @@ def _lay_flows(st: CapacityState, r: Request, out: _Made) -> bool:
                 here[d.location_of[wid]] += q
             elif ss == s + 1:
                 nxt[d.location_of[wid]] += q
-        pairs = sorted((d.dist.km(a, c) or 0.0, a, c) for a in here for c in nxt
-                       if d.dist.km(a, c) is not None)
+        # Farthest first where domestic spending is priced below nothing (`CapacityState`).
+        pairs = sorted(((d.dist.km(a, c) or 0.0) * (-1 if st.dom < 0 else 1), a, c)
+                       for a in here for c in nxt if d.dist.km(a, c) is not None)
         for _km, a, c in pairs:
             q = min(here[a], nxt[c])
             if q > 0:

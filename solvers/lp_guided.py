@@ -42,7 +42,7 @@ from models.derived import Derived
 from models.evaluate import compute_kpis
 from models.scenario import Scenario
 from solvers.extract import cost_terms, material_rows, rows_plan, shipment_rows
-from solvers.greedy import ORDERS, CapacityState, greedy_plan, greedy_variants
+from solvers.greedy import ORDERS, CapacityState, binds_local_content, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lns import incumbent_point
 from solvers.lp_race import RACE_MIN_COLUMNS, LpRace, race_lp
@@ -241,11 +241,14 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
     pool = _Candidates(search)
     candidates, consider = pool.found, pool.consider
 
-    for i, (order_by, fees) in enumerate(greedy_variants(sc)):
+    binds = False
+    for i, (order_by, fees, priced) in enumerate(greedy_variants(sc)):
         if span is not None and i > 0 and time.perf_counter() > t0 + 0.25 * span:
             break
         if search.interrupted():
             break
+        if priced and not binds:
+            continue
         share = 0.5 if i == 0 else 0.25
         until = None if span is None else t0 + share * span
         if i == 0 and until is not None and search.deadline is not None:
@@ -254,12 +257,14 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
             # the same order again with its own time.
             first_by = search.started + FIRST_PLAN_SHARE * (search.deadline - search.started)
             if first_by < until:
-                consider("constructive", greedy_plan(sc, d, order_by=order_by,
-                                                     deadline=first_by, fees=fees))
+                first = greedy_plan(sc, d, order_by=order_by, deadline=first_by, fees=fees)
+                binds = binds_local_content(first[1])
+                consider("constructive", first)
                 if time.perf_counter() <= first_by:
                     continue
-        consider("constructive", greedy_plan(sc, d, order_by=order_by, deadline=until,
-                                             fees=fees))
+        plan = greedy_plan(sc, d, order_by=order_by, deadline=until, fees=fees, priced=priced)
+        binds = binds or binds_local_content(plan[1])
+        consider("constructive", plan)
     extra: dict[str, object] = {"method": "lp-guided", "relaxation": "none",
                                 "greedy_seconds": time.perf_counter() - t0}
     bound = unit_bound(sc, d)

@@ -17,7 +17,7 @@ import solvers.lp_guided as lp_guided
 from models.derived import Derived
 from models.scenario import Scenario
 from solvers.constraints import build
-from solvers.greedy import ORDERS, greedy_plan, greedy_variants
+from solvers.greedy import ORDERS, binds_local_content, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lp_guided import solve_lp_guided, start_race, unit_bound
 from solvers.lp_race import LpRace
@@ -62,7 +62,13 @@ class Constructive:
         # A given count bounds the plans, fee-blind variants included: a quote asks for one
         # (its one request has one order; the second plan was 4 of its 45 ms of CPU).
         orders = search.options.constructive_orders
-        for i, (order_by, fees) in enumerate(greedy_variants(sc, ORDERS)[:orders]):
+        binds = False
+        i = 0
+        for order_by, fees, priced in greedy_variants(sc, ORDERS):
+            if priced and not binds:
+                continue
+            if orders is not None and i >= orders:
+                break
             if i > 0 and (search.interrupted() or (limit is not None and (
                     time.perf_counter() - t0 > max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN)
                     or search.left() <= 0))):
@@ -73,8 +79,11 @@ class Constructive:
             if search.deadline is not None and limit is not None:
                 until = search.deadline - 0.05 * limit if i == 0 else min(
                     search.deadline, t0 + max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN))
-            b, raw = greedy_plan(sc, d, order_by=order_by, deadline=until, fees=fees)
+            b, raw = greedy_plan(sc, d, order_by=order_by, deadline=until, fees=fees,
+                                 priced=priced)
+            binds = binds or binds_local_content(raw)
             search.offer("constructive", b, raw)
+            i += 1
 
     def improve(self, search: Search, deadline: float | None) -> None:
         return None

@@ -320,10 +320,10 @@ def test_constructive_plan_counts_the_fees_it_would_still_pay() -> None:
     assert _checked_cost(sc, fees=True)[0] == pytest.approx(120)
     assert _checked_cost(sc, fees=False)[0] == pytest.approx(1_100)
     # Both are tried where there are fees, the fees counted first.
-    assert greedy_variants(sc, ("due",)) == [("due", True), ("due", False)]
+    assert greedy_variants(sc, ("due",)) == [("due", True, False), ("due", False, False)]
     no_fees = _fees_doc()
     no_fees["workshops"][0]["engagement_cost"] = 0
-    assert greedy_variants(scenario_from_dict(no_fees), ("due",)) == [("due", True)]
+    assert greedy_variants(scenario_from_dict(no_fees), ("due",)) == [("due", True, False)]
 
 
 def test_constructive_orders_bounds_the_plans_tried(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -362,3 +362,96 @@ def test_a_fee_paid_already_costs_the_next_request_nothing() -> None:
     cost, raw = _checked_cost(scenario_from_dict(doc))
     assert {(r, w) for (r, _s, w, _t) in raw.x} == {("R1", "a"), ("R2", "a")}
     assert cost == pytest.approx(1_200)
+
+
+def _copper_doc() -> Doc:
+    """One workshop at `a` makes 10 units of `p`, 10 a unit of work and 1 kg of copper
+    (foreign, 100 a kg) each, unmet 1e6 a unit; local content must reach 25%. Made with
+    copper from the center at `a`, a unit is 10 of 110 at home (9%); from the center at
+    `f`, 5 degrees of longitude away, its haul (0.1 a kg-km) is spending at home too."""
+    doc = _doc(
+        "copper",
+        workshops=[{"id": "w", "location": "a", "capacity": {"cut": 100},
+                    "rate": {"cut": 10}}],
+        components=[{"id": "p", "weight_kg": 1, "routing": [
+            {"process": "cut", "hours": 1, "material": "cu", "material_kg": 1}]}],
+        requests=[{"id": "R", "component": "p", "quantity": 10, "due": 0}],
+        materials=[{"id": "cu"}],
+        centers=[{"id": f"mc-{loc}", "location": loc, "materials": {
+            "cu": {"stock_kg": 100, "price_per_kg": 100, "domestic": False}}}
+            for loc in ("a", "f")],
+    )
+    doc["locations"] = [{"id": "a", "lat": 0.0, "lon": 0.0}, {"id": "f", "lat": 0.0, "lon": 5.0}]
+    doc["transport"] = {"cost_per_kg_km": 0.1}
+    doc["policy"]["min_local_content"] = 0.25
+    return doc
+
+
+def test_priced_constructive_plan_spends_at_home_rather_than_leave_units_unmet(
+        solve_checked) -> None:
+    """Unpriced, the constructive plan takes the nearest copper and, at 9% local content,
+    leaves all 10 units unmet (1e7). Priced with the floor (rho (F - 0.75 T), domestic
+    spending weighing DOMESTIC_WEIGHT < 0) it hauls all the copper from `f`: every unit
+    made, 1,100 plus the haul. The exact optimum hauls just enough: per kg from `a` the
+    row F - 0.75 T is 100 - 82.5 = 17.5, and every IDR of haul takes 0.75 off it, so
+    175 / 0.75 IDR of haul: 1,100 + 233.33."""
+    from models.check import check
+    from solvers.greedy import binds_local_content, greedy_plan, greedy_variants
+    from solvers.lp_guided import evaluate
+    from solvers.methods import Constructive
+    from solvers.pipeline import _best_plan
+    from solvers.search import Search
+
+    sc = scenario_from_dict(_copper_doc())
+    d = Derived(sc)
+    km = d.dist.km("a", "f")
+    assert km is not None and km > 233.33 / 0.1 / 10
+    costs = {}
+    for priced in (False, True):
+        b, raw = greedy_plan(sc, d, priced=priced)
+        search = Search(sc, d, SolveOptions(), 0.0, None, evaluate)
+        assert search.offer("constructive", b, raw)
+        plan = _best_plan(search, search.options, 0.0, 0.0)
+        report = check(sc, plan)
+        assert report.ok, report.summary()
+        assert plan.kpis["local_content"] >= 0.25 - 1e-9
+        costs[priced] = plan.objective
+        if not priced:
+            assert binds_local_content(raw)
+    assert costs[False] == pytest.approx(1e7)
+    assert costs[True] == pytest.approx(1100 + 10 * 0.1 * km)
+    # The constructive method tries the priced plan second, as it binds here.
+    assert greedy_variants(sc, ("due", "regret")) == [
+        ("due", True, False), ("due", True, True), ("regret", True, True),
+        ("regret", True, False)]
+    search = Search(sc, d, SolveOptions(), 0.0, None, evaluate)
+    Constructive().construct(search)
+    plan = _best_plan(search, search.options, 0.0, 0.0)
+    assert check(sc, plan).ok
+    assert plan.objective == pytest.approx(costs[True])
+    exact = solve_checked(sc, method=Method.EXACT)
+    assert exact.status.value == "optimal"
+    assert exact.objective == pytest.approx(1100 + 175 / 0.75)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 34])
+def test_constructive_spending_sums_as_the_rows_do(seed: int) -> None:
+    """`_spend` (objective, spending, foreign spending from a constructive plan's
+    decisions) equals what its rows give: the cost terms, and the local-content KPI of
+    SPEC 5.8, on alt-generator small instances with a floor, priced and unpriced."""
+    from models.evaluate import compute_kpis, spending
+    from scenarios import altgen
+    from solvers.extract import rows_plan
+    from solvers.greedy import _spend, greedy_plan
+
+    sc = scenario_from_dict(altgen.generate("small", seed))
+    assert sc.policy.min_local_content > 0
+    d = Derived(sc)
+    for priced in (False, True):
+        b, raw = greedy_plan(sc, d, priced=priced)
+        plan, terms = rows_plan(sc, d, b, raw)
+        objective, total, foreign = _spend(sc, d, raw)
+        assert objective == pytest.approx(sum(terms.values()), rel=1e-12)
+        assert total == pytest.approx(spending(terms), rel=1e-12)
+        content = compute_kpis(sc, plan, terms)["local_content"]
+        assert 1 - foreign / total == pytest.approx(content, rel=1e-9)

@@ -367,8 +367,8 @@ def test_the_large_paths_first_plan_comes_by_its_share_of_the_limit(
     real = greedy.greedy_plan
 
     def spy(sc, d, guide=None, order_by="due", by_period=None, deadline=None,  # type: ignore[no-untyped-def]
-            fees=True):
-        b, raw = real(sc, d, guide, order_by, by_period, deadline, fees)
+            fees=True, priced=False):
+        b, raw = real(sc, d, guide, order_by, by_period, deadline, fees, priced)
         away = sum(raw.u.values()) + sum(raw.z.values())
         calls.append((order_by, deadline, away, raw.solver_objective))
         return b, raw
