@@ -128,20 +128,16 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     floor = sc.policy.min_local_content
     if priced and floor > 0:
         return _priced_plan(sc, d, guide, order_by, by_period, deadline, fees)
-    b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, False, fees)
+    b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, fees)
     if floor <= 0:
         return b, raw
     raw.extra["local_content_short"] = _local_content_short(sc, d, b, raw)
     raw, short = meet_local_content(sc, d, b, raw)
-    if short <= 0:
-        return b, raw
-    # Still short with nothing imported: foreign materials are the rest of it; the
-    # domestic ones first (on a small alt-generator instance foreign aluminium put the
-    # plan at 22% local content against a floor of 40%).
-    b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, True, fees)
-    raw.extra["local_content_short"] = _local_content_short(sc, d, b, raw)
-    raw, short = meet_local_content(sc, d, b, raw)
     if short > 0:
+        # Still short with nothing imported: foreign material is the rest of it. The
+        # priced plans that follow take domestic material first where it pays; this one
+        # only has to come soon (made again with domestic material first, the first plan
+        # of the alt generator's large seed 3 came at 3.6 s, past 5% of a 60 s limit).
         raw = drop_foreign_heavy(sc, d, b, raw, short)[0]
     return b, raw
 
@@ -172,8 +168,8 @@ def _priced_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
         if share < 1:
             lead = (rho(weight), share)
             weight = FOREIGN_FIRST_WEIGHT
-        b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, False, fees,
-                              rho(weight), lead)
+        b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, fees, rho(weight),
+                              lead)
         met = _local_content_short(sc, d, b, raw) <= 0
         raw, short = meet_local_content(sc, d, b, raw)
         if short > 0:
@@ -214,20 +210,18 @@ def _priced_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
 
 def _spread_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
                  order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
-                 deadline: float | None, domestic_first: bool, fees: bool = True,
-                 rho: float = 0.0, lead: tuple[float, float] | None = None
-                 ) -> tuple[Built, Raw]:
-    """`greedy_plan` but for the local-content floor; `domestic_first`: every step takes
-    domestic material before foreign, whatever the price."""
+                 deadline: float | None, fees: bool = True, rho: float = 0.0,
+                 lead: tuple[float, float] | None = None) -> tuple[Built, Raw]:
+    """`greedy_plan` but for the local-content floor."""
     v = sc.policy.max_workshop_share
     if v >= 1:
-        return _greedy_once(sc, d, guide, order_by, by_period, None, deadline, domestic_first,
-                            fees, rho, lead)
+        return _greedy_once(sc, d, guide, order_by, by_period, None, deadline, fees, rho,
+                            lead)
     domestic = sc.total_quantity()
     for _round in range(SPREAD_ROUNDS):
         cap = math.floor(v * domestic + 1e-9)
-        b, raw = _greedy_once(sc, d, guide, order_by, by_period, cap, deadline,
-                              domestic_first, fees, rho, lead)
+        b, raw = _greedy_once(sc, d, guide, order_by, by_period, cap, deadline, fees, rho,
+                              lead)
         steps = {r.id: len(sc.component(r.component).routing) for r in sc.requests}
         at: dict[str, int] = defaultdict(int)
         for (rid, s, wid, _t), q in raw.x.items():
@@ -441,7 +435,7 @@ def _without(sc: Scenario, d: Derived, raw: Raw, drop: set[str], made: dict[str,
 def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
                  order_by: str, by_period: dict[tuple[str, int, str, int], float] | None,
                  final_cap: int | None, deadline: float | None = None,
-                 domestic_first: bool = False, fees: bool = True, rho: float = 0.0,
+                 fees: bool = True, rho: float = 0.0,
                  lead: tuple[float, float] | None = None) -> tuple[Built, Raw]:
     """`greedy_plan` with every workshop's final-step units capped at `final_cap`; with
     `lead` = (rho', share), the first `share` of the requests in their order are priced
@@ -462,7 +456,7 @@ def _greedy_once(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
         # unranked (ranking 100,000 requests took 3 s of what was left to write the plan).
         _send_away(sc, raw, sc.requests, {r.id: r.quantity for r in sc.requests})
         return b, raw
-    state = CapacityState(sc, d, domestic_first, fees, rho)
+    state = CapacityState(sc, d, fees, rho)
     if final_cap is not None:
         state.final_left = defaultdict(lambda: final_cap)
     # Requests the guide makes at home go first: the others would take its capacity.
@@ -788,11 +782,9 @@ def _home_unit_cost(st: CapacityState, r: Request) -> float:
 class CapacityState:
     """What is left of capacity and stock as requests take their share."""
 
-    def __init__(self, sc: Scenario, d: Derived, domestic_first: bool = False,
-                 fees: bool = True, rho: float = 0.0) -> None:
+    def __init__(self, sc: Scenario, d: Derived, fees: bool = True, rho: float = 0.0
+                 ) -> None:
         self.sc, self.d = sc, d
-        # Domestic material before foreign (for a local-content floor), else by price.
-        self.domestic_first = domestic_first
         # The local-content floor L priced in with a multiplier rho >= 0 (SPEC 5.8, as the
         # Lagrangian bound prices it): every choice is ranked by cost + rho (F - (1 - L) T),
         # domestic spending weighing `dom` = 1 - rho (1 - L) times itself and foreign
@@ -902,8 +894,6 @@ class CapacityState:
                     price = (self.dom if st.domestic else self.fgn) * st.price_per_kg
                     found.append((price + self.dom * cpk * km, c.id, km))
             found.sort()
-            if self.domestic_first:
-                found.sort(key=lambda f: not self.sc.center(f[1]).materials[mat].domestic)
             self._centers[key] = found
         return self._centers[key]
 

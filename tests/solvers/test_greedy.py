@@ -240,8 +240,8 @@ def _assert_checked_answer(sc, d, b, raw) -> None:  # type: ignore[no-untyped-de
 
 
 def test_foreign_heavy_requests_left_unmet_when_imports_are_not_enough() -> None:
-    """Alt-generator small seed 34 (min_local_content 0.25): with every import left unmet
-    and domestic material first, foreign material alone keeps the constructive plan under
+    """Alt-generator small seed 34 (min_local_content 0.25): with every import left unmet,
+    foreign material alone keeps the constructive plan under
     the floor; requests whose foreign material weighs most are then left unmet until it
     holds. No constructive plan had met it (on the alt generator's large seed 1 the solve
     returned no plan at all)."""
@@ -257,7 +257,7 @@ def test_foreign_heavy_requests_left_unmet_when_imports_are_not_enough() -> None
 
     sc = scenario_from_dict(altgen.generate("small", 34))
     d = Derived(sc)
-    b, raw = _spread_plan(sc, d, None, "due", None, None, True)
+    b, raw = _spread_plan(sc, d, None, "due", None, None)
     raw, short = meet_local_content(sc, d, b, raw)
     assert short > 0 and not raw.z
     assert evaluate(sc, d, b, raw) is None
