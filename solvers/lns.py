@@ -79,6 +79,10 @@ SUPPORT_STALE = 12
 # The first sub-model, which frees every request sent away (`_Run._fill_away`), may take
 # this share of the time left, and at most this many times an iteration's limit.
 FILL_SHARE, FILL_ITERATIONS = 0.25, 4
+# It is made again, on the requests with units unmet not freed yet, while the last one
+# took more than this share off the plan's cost; a first one with no plan in its limit
+# is made once more with half the free columns.
+FILL_AGAIN = 0.01
 # Sub-models with more free columns than this run without the engine's presolve, which
 # does not keep to the time limit (see `_Run._solve`), and the first one (`_fill_away`)
 # frees only candidate workshops above it.
@@ -318,14 +322,25 @@ class _Run:
         self._lp_point()
         stale = 0
         support = search.support
-        first = True
+        fill, filled, most = True, set[int](), FILL_MAX_COLUMNS
         while not search.stopped():
             left = self.deadline - time.perf_counter()
             if left < 0.2:
                 break
-            if first:
-                first = False
-                v, cur = self._fill_away(v, cur, left, info)
+            if fill:
+                before = cur
+                v, cur, freed, solved = self._fill_away(v, cur, left, info, filled, most)
+                if not solved:
+                    # Nothing in its limit (alt large seed 1: one run in three, the same
+                    # 10,000 columns solved in the others): once more, half as many.
+                    fill = bool(freed) and most == FILL_MAX_COLUMNS
+                    most //= 2
+                    continue
+                filled |= freed
+                # Again while it pays, on the requests not freed yet: on the alt
+                # generator's large seed 1 (2,000 requests, hundreds with units unmet) the
+                # first frees only those that fit in FILL_MAX_COLUMNS.
+                fill = bool(freed) and before - cur > FILL_AGAIN * abs(before)
                 continue
             if support is not None and stale >= SUPPORT_STALE:
                 support, stale = None, 0
@@ -386,8 +401,9 @@ class _Run:
         info["seconds"] = time.perf_counter() - t_start
         info["size"] = self.size
 
-    def _fill_away(self, v: np.ndarray, cur: float, left: float, info: dict
-                   ) -> tuple[np.ndarray, float]:
+    def _fill_away(self, v: np.ndarray, cur: float, left: float, info: dict,
+                   filled: set[int], most: int = FILL_MAX_COLUMNS
+                   ) -> tuple[np.ndarray, float, set[int], bool]:
         """One sub-model first that frees every request with units left unmet (only their
         own columns, everything else fixed): what the plan leaves unmade is placed in the
         capacity it leaves free, all at once. On the alt generator's large
@@ -397,9 +413,9 @@ class _Run:
         b = self.b
         # Units left unmet only: imports are often the cheapest answer, and freeing
         # every imported request made sub-models of most of the plan.
-        away = [i for i, rid in enumerate(self.rid) if v[b.u[rid]] > 0.5]
+        away = [i for i, rid in enumerate(self.rid) if v[b.u[rid]] > 0.5 and i not in filled]
         if not away or len(away) >= len(self.rid):
-            return v, cur
+            return v, cur, set(), True
         free = self._of_requests(away)
         if int(free.sum()) > LARGE_SUB_MODEL_COLUMNS and self.cand_col is not None:
             # Too large to solve whole in its limit (alt medium seed 1: 33,637 and 53,581
@@ -407,21 +423,26 @@ class _Run:
             # each request, as in every other neighbourhood (9,838 columns, 0.87e9 less
             # in 4.9 s, the solve 1.5% from the bound at 60 s where it had been 3.2%).
             free &= self.cand_col | (v > 0.5)
-        if int(free.sum()) > FILL_MAX_COLUMNS:
+        if int(free.sum()) > most:
             # The requests whose unmet units cost most first.
             u = [b.u[self.rid[i]] for i in away]
             order = [away[k] for k in np.argsort(-self.cost[u] * v[u], kind="stable")]
-            free = self._fit(free, order, FILL_MAX_COLUMNS)
+            free = self._fit(free, order, most)
+        freed = {int(i) for i in np.unique(self.owner[free & (self.owner >= 0)])}
         t0 = time.perf_counter()
         ans = self._solve(free, v, min(FILL_SHARE * left, FILL_ITERATIONS * self.it_limit))
         self.iterations += 1
-        fill = info["fill"] = {"requests": len(away),
-                               "seconds": round(time.perf_counter() - t0, 3)}
+        fill = {"requests": len(away), "seconds": round(time.perf_counter() - t0, 3)}
+        # The first fill's figures, and how many followed.
+        if "fill" in info:
+            info["fills"] = info.get("fills", 1) + 1
+        else:
+            info["fill"] = fill
         if ans is not None and ans.x is not None:
             new, new_cur, found = self._accept("fill", free, ans.x, v, cur, info)
             fill["gain"] = cur - found
-            return new, new_cur
-        return v, cur
+            return new, new_cur, freed, True
+        return v, cur, freed, False
 
     def _fit(self, free: np.ndarray, order: Sequence[int], most: int) -> np.ndarray:
         """`free` kept to the requests it frees, taken in `order`, as many as fit in

@@ -112,6 +112,33 @@ def test_the_first_sub_model_places_what_the_plan_left_unmet(benchmarks_dir: Pat
     _assert_checked_candidate(sc, search)
 
 
+def test_the_fill_is_made_again_on_the_requests_it_could_not_free(
+        benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the requests left unmet do not fit in one fill (FILL_MAX_COLUMNS, cut here
+    to a third of them), the fill is made again on those not freed yet while it pays:
+    each fill places what it frees, and together they free every such request."""
+    import solvers.lns as lns
+
+    sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
+    search, dropped, graw = _half_unmet(sc, 20)
+    unmet = {*dropped, *graw.u}
+    b = search.full
+    assert b is not None
+    per_request = b.model.num_vars // len(sc.requests)
+    monkeypatch.setattr(lns, "FILL_MAX_COLUMNS", per_request * len(unmet) // 3)
+    poor = search.upper
+    assert poor is not None
+    Lns().improve(search, search.deadline)
+    info = search.info["lns"]
+    assert info["fill"]["requests"] == len(unmet)
+    assert info["fills"] >= 2, info
+    fills = [float(e.split()[-1]) for e in search.events if " lns/fill " in e]
+    assert len(fills) >= 2 and fills == sorted(fills, reverse=True) and fills[0] < poor
+    best = search.best
+    assert best is not None and best.cost <= fills[-1]
+    _assert_checked_candidate(sc, search)
+
+
 def _half_unmet(sc: Any, seconds: float) -> tuple[Search, set[str], Raw]:
     """A search of `seconds` on the whole model of `sc` whose incumbent is the
     constructive plan with every other request that it made left unmet (`_without`);
