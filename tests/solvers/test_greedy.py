@@ -294,6 +294,14 @@ def _fees_doc() -> Doc:
 def _checked_cost(sc: Any, fees: bool = True) -> tuple[float, Any]:
     """The constructive plan's cost, once the checker has passed its plan file, and its
     answer."""
+    plan, raw = _checked_plan(sc, fees=fees)
+    assert plan.objective is not None
+    return plan.objective, raw
+
+
+def _checked_plan(sc: Any, **options: Any) -> tuple[Any, Any]:
+    """The constructive plan (`greedy_plan(sc, d, **options)`) as a plan file the checker
+    has passed, and its answer."""
     from models.check import check
     from solvers.greedy import greedy_plan
     from solvers.lp_guided import evaluate
@@ -301,14 +309,13 @@ def _checked_cost(sc: Any, fees: bool = True) -> tuple[float, Any]:
     from solvers.search import Search
 
     d = Derived(sc)
-    b, raw = greedy_plan(sc, d, fees=fees)
+    b, raw = greedy_plan(sc, d, **options)
     search = Search(sc, d, SolveOptions(), 0.0, None, evaluate)
     assert search.offer("constructive", b, raw)
     plan = _best_plan(search, search.options, 0.0, 0.0)
     report = check(sc, plan)
     assert report.ok, report.summary()
-    assert plan.objective is not None
-    return plan.objective, raw
+    return plan, raw
 
 
 def test_constructive_plan_counts_the_fees_it_would_still_pay() -> None:
@@ -396,7 +403,7 @@ def test_priced_constructive_plan_spends_at_home_rather_than_leave_units_unmet(
     row F - 0.75 T is 100 - 82.5 = 17.5, and every IDR of haul takes 0.75 off it, so
     175 / 0.75 IDR of haul: 1,100 + 233.33."""
     from models.check import check
-    from solvers.greedy import binds_local_content, greedy_plan, greedy_variants
+    from solvers.greedy import binds_local_content, greedy_variants
     from solvers.lp_guided import evaluate
     from solvers.methods import Constructive
     from solvers.pipeline import _best_plan
@@ -408,12 +415,7 @@ def test_priced_constructive_plan_spends_at_home_rather_than_leave_units_unmet(
     assert km is not None and km > 233.33 / 0.1 / 10
     costs = {}
     for priced in (False, True):
-        b, raw = greedy_plan(sc, d, priced=priced)
-        search = Search(sc, d, SolveOptions(), 0.0, None, evaluate)
-        assert search.offer("constructive", b, raw)
-        plan = _best_plan(search, search.options, 0.0, 0.0)
-        report = check(sc, plan)
-        assert report.ok, report.summary()
+        plan, raw = _checked_plan(sc, priced=priced)
         assert plan.kpis["local_content"] >= 0.25 - 1e-9
         costs[priced] = plan.objective
         if not priced:
