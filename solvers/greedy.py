@@ -122,8 +122,8 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     its bound: local content decides there).
 
     With `priced` and a local-content floor, every choice is ranked by its cost plus the
-    floor's row priced as DOMESTIC_WEIGHT says (`CapacityState`), and units are then left
-    unmet only for what the plan still misses. Without it, the unpriced plan's shortfall
+    floor's row priced (`CapacityState`, weights chosen by `_priced_plan`), and units are
+    then left unmet only for what the plan still misses. Without it, the unpriced plan's shortfall
     as made is kept in `raw.extra["local_content_short"]` (`binds_local_content`)."""
     floor = sc.policy.min_local_content
     if priced and floor > 0:
@@ -131,8 +131,8 @@ def greedy_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None = No
     b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, fees)
     if floor <= 0:
         return b, raw
-    raw.extra["local_content_short"] = _local_content_short(sc, d, b, raw)
-    raw, short = meet_local_content(sc, d, b, raw)
+    short = raw.extra["local_content_short"] = _local_content_short(sc, d, b, raw)
+    raw, short = meet_local_content(sc, d, b, raw, short)
     if short > 0:
         # Still short with nothing imported: foreign material is the rest of it. The
         # priced plans that follow take domestic material first where it pays; this one
@@ -170,8 +170,9 @@ def _priced_plan(sc: Scenario, d: Derived, guide: dict[Triple, float] | None,
             weight = FOREIGN_FIRST_WEIGHT
         b, raw = _spread_plan(sc, d, guide, order_by, by_period, deadline, fees, rho(weight),
                               lead)
-        met = _local_content_short(sc, d, b, raw) <= 0
-        raw, short = meet_local_content(sc, d, b, raw)
+        short = _local_content_short(sc, d, b, raw)
+        met = short <= 0
+        raw, short = meet_local_content(sc, d, b, raw, short)
         if short > 0:
             raw, short = drop_foreign_heavy(sc, d, b, raw, short)
         key = (short > 0, _spend(sc, d, raw)[0])
@@ -290,10 +291,12 @@ def _spend(sc: Scenario, d: Derived, raw: Raw) -> tuple[float, float, float]:
     return total + math.fsum(penalties), total, math.fsum(foreign)
 
 
-def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Raw, float]:
+def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw,
+                       short: float | None = None) -> tuple[Raw, float]:
     """`raw` with imported units left unmet instead, as few and as cheap as can be, where
     its imports put it below `min_local_content` (SPEC 5.8), `raw` itself otherwise; and
-    the shortfall F - (1 - L) T left (at most 0 where the floor holds).
+    the shortfall F - (1 - L) T left (at most 0 where the floor holds). `short` is that
+    of `raw` where the caller has it already.
 
     Penalties are not spending: a unit taken from the imports lowers the foreign cost
     and the total by its import cost c alike, so the shortfall F - (1 - L) T falls by
@@ -304,7 +307,8 @@ def meet_local_content(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Ra
     floor = sc.policy.min_local_content
     if floor <= 0:
         return raw, 0.0
-    short = _local_content_short(sc, d, b, raw)
+    if short is None:
+        short = _local_content_short(sc, d, b, raw)
     if short <= 0 or not raw.z:
         return raw, short
     requests = {r.id: r for r in sc.requests}
