@@ -439,21 +439,20 @@ def test_priced_constructive_plan_spends_at_home_rather_than_leave_units_unmet(
 @pytest.mark.parametrize("seed", [3, 11, 34])
 def test_constructive_spending_sums_as_the_rows_do(seed: int) -> None:
     """`_spend` (objective, spending, foreign spending from a constructive plan's
-    decisions) equals what its rows give: the cost terms, and the local-content KPI of
-    SPEC 5.8, on alt-generator small instances with a floor, priced and unpriced."""
-    from models.evaluate import compute_kpis, spending
+    decisions) equals what the checked plan file gives: its objective, its spending terms
+    and the local-content KPI of SPEC 5.8, on alt-generator small instances with a floor,
+    priced and unpriced."""
+    from models.evaluate import spending
     from scenarios import altgen
-    from solvers.extract import rows_plan
-    from solvers.greedy import _spend, greedy_plan
+    from solvers.greedy import _spend
 
     sc = scenario_from_dict(altgen.generate("small", seed))
     assert sc.policy.min_local_content > 0
     d = Derived(sc)
     for priced in (False, True):
-        b, raw = greedy_plan(sc, d, priced=priced)
-        plan, terms = rows_plan(sc, d, b, raw)
+        plan, raw = _checked_plan(sc, priced=priced)
+        assert plan.objective is not None and plan.cost is not None
         objective, total, foreign = _spend(sc, d, raw)
-        assert objective == pytest.approx(sum(terms.values()), rel=1e-12)
-        assert total == pytest.approx(spending(terms), rel=1e-12)
-        content = compute_kpis(sc, plan, terms)["local_content"]
-        assert 1 - foreign / total == pytest.approx(content, rel=1e-9)
+        assert objective == pytest.approx(plan.objective, rel=1e-12)
+        assert total == pytest.approx(spending(plan.cost.as_dict()), rel=1e-12)
+        assert 1 - foreign / total == pytest.approx(plan.kpis["local_content"], rel=1e-9)
