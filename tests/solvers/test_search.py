@@ -21,6 +21,7 @@ from ortools.math_opt.python import mathopt
 from models import load_scenario, scenario_from_dict
 from models.check import check
 from models.derived import Derived
+from models.plan import Plan
 from scenarios import DEFAULT_SCENARIO, builtin_dict
 from scenarios.generate import generate
 from solvers import Method, SolveOptions
@@ -197,6 +198,34 @@ def test_a_constructive_plan_is_a_point_of_the_model(which: str) -> None:
     assert b.model.violation(v) <= 1e-6
     cost = evaluate(sc, d, gb, graw)
     assert cost == pytest.approx(float(np.dot(np.array(b.model.cost), v)), rel=1e-9)
+
+
+def test_a_neighbourhood_plan_is_kept_at_its_model_cost_which_the_checker_confirms(
+) -> None:
+    """A neighbourhood's plan enters the search at the model's objective at its point,
+    without its rows (`lns.offer_point`): on the default scenario with a domestic share,
+    a local-content floor, a spread and a regional share (all rows of the model), every
+    such candidate's plan passes the checker at that cost."""
+    from solvers.pipeline import _plan_fields
+
+    doc = builtin_dict(DEFAULT_SCENARIO)
+    doc["policy"] |= {"min_domestic_share": 0.5, "min_local_content": 0.4,
+                      "max_workshop_share": 0.2, "min_location_share": {"talang": 0.1}}
+    sc = scenario_from_dict(doc)
+    d = Derived(sc)
+    search = _search(sc, 8)
+    search.full = build(sc, d)
+    assert search.offer("constructive", *greedy_plan(sc, d, order_by="due"))
+    Lns().improve(search, search.deadline)
+    found = [c for c in search.pool if c.source.startswith("lns/")]
+    assert found, search.events
+    for cand in found:
+        fields = _plan_fields(sc, d, search, cand.built, cand.raw, cand.source,
+                              search.options)
+        plan = Plan(**fields)
+        report = check(sc, plan)
+        assert report.ok, report.summary()
+        assert report.objective == pytest.approx(cand.cost, rel=1e-9)
 
 
 def _tooling_doc() -> dict:  # type: ignore[type-arg]
