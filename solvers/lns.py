@@ -437,7 +437,13 @@ class _Run:
             free = self._fit(free, order, most)
         freed = {int(i) for i in np.unique(self.owner[free & (self.owner >= 0)])}
         t0 = time.perf_counter()
-        ans = self._solve(free, v, min(FILL_SHARE * left, FILL_ITERATIONS * self.it_limit))
+        # From the incumbent, whatever the columns: without it HiGHS often ended the fill's
+        # limit with no plan or one worse than the incumbent (alt large seed 1: no plan in
+        # 7.9 s in two runs of three; alt medium seed 1: 3.5e9 worse in 11.5 s, the solve
+        # 2.85% from the bound at 60 s), where from it the same fill took 4.5e12 and 0.87e9
+        # off the plan (5.26e12 and 1.02% at 60 s).
+        ans = self._solve(free, v, min(FILL_SHARE * left, FILL_ITERATIONS * self.it_limit),
+                          start=True)
         self.iterations += 1
         fill = {"requests": len(away), "seconds": round(time.perf_counter() - t0, 3)}
         # The first fill's figures, and how many followed.
@@ -486,7 +492,8 @@ class _Run:
         free_req[-1] = True
         return free_req[self.owner]
 
-    def _solve(self, free: np.ndarray, v: np.ndarray, limit: float) -> Answer | None:
+    def _solve(self, free: np.ndarray, v: np.ndarray, limit: float, start: bool = False
+               ) -> Answer | None:
         am = self.b.model
         proto, _fixed_cost = am.sub_proto(free, v)
         params = mathopt.SolveParameters(
@@ -495,13 +502,14 @@ class _Run:
             time_limit=timedelta(seconds=max(0.05, limit)))
         # The incumbent is a solution of every sub-model: the engine starts from it, so
         # a sub-model stopped at its limit returns no worse a point than it was given.
-        # Only where every free integer column is binary (assignments, GAP): with general
-        # integer units (generated medium) HiGHS given the start spent 30 s at the root
-        # of a sub-model with a 3 s limit, which it solved to optimality in 2 s without.
+        # Only where every free integer column is binary (assignments, GAP), or `start`
+        # (the first sub-model, `_fill_away`): with general integer units (generated
+        # medium) HiGHS given the start spent 30 s at the root of a sub-model with a 3 s
+        # limit, which it solved to optimality in 2 s without.
         ids = np.flatnonzero(free)
         integer = self.integer[ids]
         binary = not bool((self.ub[ids][integer] > 1.0).any())
-        hint = (ids, v[ids]) if binary else None
+        hint = (ids, v[ids]) if binary or start else None
         if len(ids) > LARGE_SUB_MODEL_COLUMNS:
             # HiGHS's presolve does not look at the clock: the first sub-model of the alt
             # generator's medium seed 1 (60,101 free columns, 46 requests with units left

@@ -301,9 +301,9 @@ def test_search_on_the_lp_support_under_a_limit(solve_checked, monkeypatch) -> N
     seen: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
     solve_sub = lns._Run._solve
 
-    def spy(self, free, v, limit):  # type: ignore[no-untyped-def]
+    def spy(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
         seen.append((free.copy(), v.copy(), self.search.support))
-        return solve_sub(self, free, v, limit)
+        return solve_sub(self, free, v, limit, start)
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
     guided = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10.0)

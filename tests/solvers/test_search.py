@@ -113,6 +113,44 @@ def test_the_first_sub_model_places_what_the_plan_left_unmet(benchmarks_dir: Pat
     _assert_checked_candidate(sc, search)
 
 
+def test_the_first_sub_model_starts_from_the_incumbent(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The first sub-model (every request with units unmet) is given the incumbent as its
+    start even with general integer units, which the other sub-models are not: without it
+    HiGHS often ended the fill's limit with no plan or a worse one (alt large seed 1, alt
+    medium seed 1). Its answer is then never worse than the incumbent (generated small
+    seed 1, every other request it made left unmet)."""
+    import solvers.lns as lns
+
+    sc = scenario_from_dict(generate("small", 1))
+    search, _dropped, _graw = _half_unmet(sc, 4)
+    b = search.full
+    assert b is not None
+    ub = np.frombuffer(b.model.ub, dtype=np.float64)
+    integer = np.frombuffer(b.model.integer, dtype=np.int8).astype(bool)
+    calls: list[tuple[int, Any]] = []
+    real = lns.solve_proto
+
+    def spy(am, proto, solver, params, hint=None):  # type: ignore[no-untyped-def]
+        calls.append((len(proto.variables.ids), hint))
+        return real(am, proto, solver, params, hint=hint)
+
+    monkeypatch.setattr(lns, "solve_proto", spy)
+    poor = search.upper
+    assert poor is not None
+    Lns().improve(search, search.deadline)
+    # The sub-models, after the search's own LP of the whole model (if it solved one).
+    subs = [h for n, h in calls if n < b.model.num_vars]
+    hint = subs[0]
+    assert hint is not None
+    ids, _values = hint
+    assert bool((ub[ids][integer[ids]] > 1.0).any())  # general integers among them
+    assert search.info["lns"]["fill"]["gain"] >= 0
+    later = subs[1:]
+    assert later and all(h is None or not bool((ub[h[0]][integer[h[0]]] > 1.0).any())
+                         for h in later)
+    _assert_checked_candidate(sc, search)
+
+
 def test_the_fill_is_made_again_on_the_requests_it_could_not_free(
         benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the requests left unmet do not fit in one fill (FILL_MAX_COLUMNS, cut here
@@ -469,11 +507,11 @@ def test_a_large_first_sub_model_frees_only_candidate_workshops(
     seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     real = lns._Run._solve
 
-    def spy(self, free, v, limit):  # type: ignore[no-untyped-def]
+    def spy(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
         if not seen:
             assert self.cand_col is not None
             seen.append((free.copy(), v.copy(), self.cand_col.copy()))
-        return real(self, free, v, limit)
+        return real(self, free, v, limit, start)
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
     search, _dropped, _graw = _half_unmet(sc, 5)
@@ -501,10 +539,10 @@ def test_no_sub_model_frees_more_than_large_sub_model_columns(
     seen: list[tuple[int, int]] = []
     real = lns._Run._solve
 
-    def spy(self, free, v, limit):  # type: ignore[no-untyped-def]
+    def spy(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
         owned = free & ~self.shared
         seen.append((int(free.sum()), len(np.unique(self.owner[owned]))))
-        return real(self, free, v, limit)
+        return real(self, free, v, limit, start)
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
     search = _search(sc, 3)
@@ -544,9 +582,9 @@ def test_sub_models_with_nowhere_to_go_do_not_grow_the_neighbourhoods(
     sizes: list[tuple[int, int]] = []
     real = lns._Run._solve
 
-    def spy(self, free, v, limit):  # type: ignore[no-untyped-def]
+    def spy(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
         sizes.append((self.size, self.n_ws))
-        return real(self, free, v, limit)
+        return real(self, free, v, limit, start)
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
     before = search.upper
