@@ -151,6 +151,36 @@ def test_the_first_sub_model_starts_from_the_incumbent(monkeypatch) -> None:  # 
     _assert_checked_candidate(sc, search)
 
 
+def test_a_first_sub_model_that_only_gives_back_its_start_is_tried_with_half_the_columns(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Started from the incumbent, the first sub-model always has a plan: where its limit
+    came with nothing better than that start, it counts as no plan, and half as many
+    columns are freed once more (alt large seed 1: the start back after 8.1 s)."""
+    import solvers.lns as lns
+
+    sc = scenario_from_dict(generate("small", 1))
+    search, _dropped, _graw = _half_unmet(sc, 4)
+    calls: list[tuple[int, bool]] = []
+    real = lns._Run._solve
+
+    def spy(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
+        calls.append((int(free.sum()), start))
+        if len(calls) == 1:
+            # The engine's limit came with the start as its best.
+            return Answer(reason=mathopt.TerminationReason.FEASIBLE,
+                          primal_bound=float(np.dot(self.cost, v)), dual_bound=-math.inf,
+                          x=v.copy())
+        return real(self, free, v, limit, start)
+
+    monkeypatch.setattr(lns._Run, "_solve", spy)
+    monkeypatch.setattr(lns, "FILL_MAX_COLUMNS", 400)
+    Lns().improve(search, search.deadline)
+    assert calls[0][1] and calls[1][1]  # both are first sub-models, from the start
+    assert calls[1][0] < calls[0][0] <= 400
+    assert search.info["lns"]["fills"] >= 2
+    _assert_checked_candidate(sc, search)
+
+
 def test_the_fill_is_made_again_on_the_requests_it_could_not_free(
         benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the requests left unmet do not fit in one fill (FILL_MAX_COLUMNS, cut here
