@@ -813,10 +813,12 @@ class CapacityState:
         # and the workshops of each step, cheapest first. Neither depends on what has
         # been placed, so every state of the same scenario shares them (kept on `d`):
         # the unit bound and each constructive plan had ranked them again, 0.3-0.4 s a
-        # time on the alt generator's large instances, before their first plan.
+        # time on the alt generator's large instances, before their first plan. Keyed on
+        # the eligibility too: a restricted copy of `d` (`Derived.restricted`) carries
+        # the attributes of the original but not its eligible workshops.
         shared = getattr(d, "_greedy_rankings", None)
-        if shared is None or shared[0] is not sc:
-            shared = (sc, {}, {})
+        if shared is None or shared[0] is not sc or shared[3] is not d.eligible:
+            shared = (sc, {}, {}, d.eligible)
             d._greedy_rankings = shared  # type: ignore[attr-defined]
         self._centers: dict[tuple[str, str, float], list[tuple[float, str, float]]] = shared[1]
         self._ranked: dict[tuple[object, ...], list[tuple[float, str]]] = shared[2]

@@ -141,10 +141,17 @@ def test_restricted_derived_keeps_only_the_given_workshops() -> None:
     )
     sc = scenario_from_dict(doc)
     d = Derived(sc)
+    # Rankings made on `d` first: the constructive states of a scenario share them, but
+    # not with a restricted copy, which carries `d`'s attributes.
+    from solvers.greedy import CapacityState
+
+    r = sc.request("R")
+    assert [w for _c, w in CapacityState(sc, d).ranked(r, 0)] == ["w1", "w2"]
     only = d.restricted({("R", 0): {"w2"}})
     assert only.eligible == {("R", 0): ["w2"], ("S", 0): []}
     assert d.eligible == {("R", 0): ["w1", "w2"], ("S", 0): ["w1", "w2"]}
     assert set(build(sc, only).x) == {("R", 0, "w2", 0)}
+    assert [w for _c, w in CapacityState(sc, only).ranked(r, 0)] == ["w2"]
 
 
 def test_time_indexed_guide_runs_on_the_large_path(solve_checked, monkeypatch) -> None:
