@@ -186,14 +186,12 @@ class Derived:
         missing = [c for c in r.requires if c not in w.certifications]
         if missing:
             return "lacks certification " + ", ".join(missing)
-        return self._step_ineligibility(w, comp, s)
+        return self._supply_ineligibility(w, comp, s)
 
-    def _step_ineligibility(self, w: Workshop, comp: Component, s: int) -> str | None:
-        """`ineligibility` of what does not depend on the request: capacity, offers and
-        material."""
+    def _supply_ineligibility(self, w: Workshop, comp: Component, s: int) -> str | None:
+        """What `ineligibility` checks after capacity and certifications (neither depends
+        on the request): an offer where the component needs one, and material in reach."""
         step: Step = comp.routing[s]
-        if not self.has_capacity(w, step.process):
-            return f"no capacity for process '{step.process}'"
         if comp.offers_only and (w.id, comp.id, s) not in self.offers:
             return "no offer for this step"
         if step.material is not None and not self.material_sources(step.material, w):
@@ -226,8 +224,11 @@ class Derived:
                 key = (comp.id, s, frozenset(r.requires))
                 if key not in memo:
                     if (comp.id, s) not in steps:
-                        steps[(comp.id, s)] = [w for w in self.scenario.workshops
-                                               if self._step_ineligibility(w, comp, s) is None]
+                        proc = comp.routing[s].process
+                        steps[(comp.id, s)] = [
+                            w for w in self.scenario.workshops
+                            if self.has_capacity(w, proc)
+                            and self._supply_ineligibility(w, comp, s) is None]
                     memo[key] = [w.id for w in steps[(comp.id, s)]
                                  if key[2].issubset(w.certifications)]
                 out[(r.id, s)] = memo[key]
