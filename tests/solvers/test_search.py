@@ -268,12 +268,11 @@ def test_a_constructive_plan_is_a_point_of_the_model(which: str) -> None:
     assert cost == pytest.approx(float(np.dot(np.array(b.model.cost), v)), rel=1e-9)
 
 
-def test_a_neighbourhood_plan_is_kept_at_its_model_cost_which_the_checker_confirms(
+def test_a_neighbourhood_plans_cost_is_the_one_the_checker_confirms(
 ) -> None:
-    """A neighbourhood's plan enters the search at the model's objective at its point,
-    without its rows (`lns.offer_point`): on the default scenario with a domestic share,
-    a local-content floor, a spread and a regional share (all rows of the model), every
-    such candidate's plan passes the checker at that cost."""
+    """On the default scenario with a domestic share, a local-content floor, a spread and
+    a regional share (all rows of the model), every plan the neighbourhood search keeps
+    passes the checker at the cost the search holds it at."""
     from solvers.pipeline import _plan_fields
 
     doc = builtin_dict(DEFAULT_SCENARIO)
