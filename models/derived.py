@@ -54,6 +54,24 @@ class Distances:
             self._graph = g
         self._from: dict[str, dict[str, float]] = {}
         self._pairs: dict[tuple[str, str], float | None] = {}
+        self._components: list[frozenset[str]] | None = None
+
+    def components(self) -> list[frozenset[str]]:
+        """The groups of locations that can ship to each other (every pair of a group has
+        a distance, no pair across groups has one), largest first: one group unless the
+        roads leave islands or a location has no coordinates."""
+        if self._components is None:
+            ids = [loc.id for loc in self._scenario.locations]
+            if self._graph is not None:
+                import networkx as nx
+
+                groups = [frozenset(g) for g in nx.connected_components(self._graph)]
+            else:
+                placed = frozenset(i for i in ids if i in self._coords)
+                groups = ([placed] if placed else []) + [
+                    frozenset([i]) for i in ids if i not in self._coords]
+            self._components = sorted(groups, key=lambda g: (-len(g), min(g)))
+        return self._components
 
     def km(self, a: str, b: str) -> float | None:
         if a == b:
