@@ -61,7 +61,8 @@ class Distances:
         if self._components is None:
             ids = [loc.id for loc in self._scenario.locations]
             if self._graph is not None:
-                groups, seen = [], set()
+                groups: list[frozenset[str]] = []
+                seen: set[str] = set()
                 for loc in self._graph:
                     if loc not in seen:
                         group = frozenset(self._shortest_from(loc))
