@@ -980,7 +980,7 @@ def ledger_quote(
 ) -> None:
     """Cost and earliest on-time period of one new request against the committed ledger;
     nothing is stored or booked."""
-    preload("solvers.pipeline")
+    preload("solvers.engines")
     with _ledger(db) as b:
         q = b.quote(file, time_limit=time_limit)
     if as_json:

@@ -18,7 +18,7 @@ from models.derived import Derived
 from models.plan import MaterialRow
 from models.scenario import Request, Scenario
 from solvers.explain_rules import RuleContext
-from solvers.mip import final_eligible, step_window
+from solvers.model import final_eligible, step_window
 
 
 def _periods(ts: list[int]) -> str:

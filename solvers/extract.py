@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from models.check import inclusion_violations
 from models.derived import Derived
+from models.evaluate import compute_kpis
 from models.plan import (
     COST_TERMS,
     Cost,
@@ -222,3 +224,23 @@ def rows_plan(sc: Scenario, d: Derived, b: Built, raw: Raw) -> tuple[Plan, dict[
                 production=production_rows(sc, raw), shipments=shipments,
                 materials=materials, imports=import_rows(sc, raw))
     return plan, terms
+
+
+def evaluate(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float | None:
+    """The SPEC cost of a constructive answer, from its rows, or None when it misses a
+    policy or an inclusive-supply rule (SPEC 5.8, 8.2-8.5; it meets every other
+    constraint by construction). Both are judged by the checker, from the same rows."""
+    pol = sc.policy
+    inclusion = sc.has_inclusion_rules()
+    if not (pol.min_domestic_share > 0 or pol.min_local_content > 0 or inclusion):
+        # No rule to judge: the cost alone, without the production and import rows.
+        return sum(cost_terms(sc, d, raw, shipment_rows(sc, d, b, raw),
+                              material_rows(sc, b, raw)).values())
+    plan, terms = rows_plan(sc, d, b, raw)
+    kpis = compute_kpis(sc, plan, terms)
+    if (kpis["domestic_share"] < pol.min_domestic_share - 1e-9
+            or kpis["local_content"] < pol.min_local_content - 1e-9):
+        return None
+    if inclusion and inclusion_violations(sc, plan):
+        return None
+    return sum(terms.values())

@@ -37,11 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt.python import mathopt
 
-from models.check import inclusion_violations
 from models.derived import Derived
-from models.evaluate import compute_kpis
 from models.scenario import Scenario
-from solvers.extract import cost_terms, material_rows, rows_plan, shipment_rows
+
+# `evaluate` and `estimate_unit_columns` live with the rows and the model, which load no
+# engine (solvers/pipeline.py makes its first plan before the engines load).
+from solvers.extract import evaluate
 from solvers.greedy import ORDERS, CapacityState, binds_local_content, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lns import incumbent_point
@@ -52,11 +53,10 @@ from solvers.mip import (
     Built,
     Raw,
     build,
-    final_eligible,
     highs_progress,
     raw_from_answer,
-    step_window,
 )
+from solvers.model import eligible_counts
 from solvers.one_period import add_release_capacity, lagrangian_bound, time_aggregate
 from solvers.options import SolveOptions
 from solvers.search import Search
@@ -144,32 +144,13 @@ class LpResult:
     duals: np.ndarray | None = None
 
 
-def _eligible_counts(sc: Scenario, d: Derived) -> tuple[int, int]:
-    """(request, step, eligible workshop) triples (the one-period relaxation's unit
-    columns), and those times their step windows (the full model's at most)."""
-    triples = columns = 0
-    for r in sc.requests:
-        n = len(sc.component(r.component).routing)
-        for s in range(n):
-            k = len(final_eligible(d, r, s, n))
-            triples += k
-            columns += k * len(step_window(sc, r, s, n))
-    return triples, columns
-
-
 def _grouped_triples(sc: Scenario, d: Derived) -> float:
     """About how many unit columns the grouped one-period LP has (`solvers.relax`): the
     one-period relaxation's, in the share of requests that merged groups keep."""
     from solvers.relax import merge_requests
 
     _merged, members = merge_requests(sc, by_release=False)
-    return _eligible_counts(sc, d)[0] * len(members) / max(1, len(sc.requests))
-
-
-def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
-    """How many unit columns x the full model has at most (eligible workshops times step
-    windows), counted without building it."""
-    return _eligible_counts(sc, d)[1]
+    return eligible_counts(sc, d)[0] * len(members) / max(1, len(sc.requests))
 
 
 class _Candidates:
@@ -315,7 +296,7 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
         emit("bound", upper, bound)
     left = None if deadline is None else deadline - time.perf_counter()
     if fits and left is not None and (
-            left < ONE_PERIOD_SECONDS_PER_TRIPLE * _eligible_counts(sc, d)[0]):
+            left < ONE_PERIOD_SECONDS_PER_TRIPLE * eligible_counts(sc, d)[0]):
         # Its LP would not be solved in time: on generated large seed 1 (381,071 triples)
         # it ran from 3 s to 41 s of a 60 s limit without a solution, time that the
         # neighbourhood search after this method can use.
@@ -531,26 +512,6 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
         total += r.quantity * min(sc.away_unit_objective(r), home)
     d._unit_bound = (sc, total)  # type: ignore[attr-defined]
     return total
-
-
-def evaluate(sc: Scenario, d: Derived, b: Built, raw: Raw) -> float | None:
-    """The SPEC cost of a constructive answer, from its rows, or None when it misses a
-    policy or an inclusive-supply rule (SPEC 5.8, 8.2-8.5; it meets every other
-    constraint by construction). Both are judged by the checker, from the same rows."""
-    pol = sc.policy
-    inclusion = sc.has_inclusion_rules()
-    if not (pol.min_domestic_share > 0 or pol.min_local_content > 0 or inclusion):
-        # No rule to judge: the cost alone, without the production and import rows.
-        return sum(cost_terms(sc, d, raw, shipment_rows(sc, d, b, raw),
-                              material_rows(sc, b, raw)).values())
-    plan, terms = rows_plan(sc, d, b, raw)
-    kpis = compute_kpis(sc, plan, terms)
-    if (kpis["domestic_share"] < pol.min_domestic_share - 1e-9
-            or kpis["local_content"] < pol.min_local_content - 1e-9):
-        return None
-    if inclusion and inclusion_violations(sc, plan):
-        return None
-    return sum(terms.values())
 
 
 def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit,

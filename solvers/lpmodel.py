@@ -14,18 +14,33 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ortools.math_opt import model_pb2, result_pb2, solution_pb2
-from ortools.math_opt.core.python import solver as _solver
-from ortools.math_opt.python import mathopt
-from ortools.math_opt.python import result as _result
+
+if TYPE_CHECKING:
+    # Loaded where a model goes to an engine, not with this module: the constructive plan
+    # builds on `ArrayModel` too, and comes before OR-Tools has loaded (0.3-0.5 s of a
+    # first solve, solvers/pipeline.py).
+    from ortools.math_opt import model_pb2, result_pb2
+    from ortools.math_opt.python import mathopt
 
 INF = math.inf
 # A sub-model's row with a bound or a coefficient above these is in money, not in hours,
 # units or kilograms, and is scaled (`ArrayModel.sub_proto`).
 MONEY_ROW_BOUND = 1e9
 MONEY_ROW_COEFFICIENT = 1e7
+# MathOpt's engine binding (ortools.math_opt.core.python.solver), loaded at the first solve.
+_solver: Any = None
+
+
+def _engines() -> Any:
+    global _solver
+    if _solver is None:
+        from ortools.math_opt.core.python import solver
+
+        _solver = solver
+    return _solver
 
 
 class ArrayModel:
@@ -119,6 +134,8 @@ class ArrayModel:
         """The model (or the sub-model of the sorted column indices `cols`, the others
         being left out, i.e. fixed at 0) as a MathOpt proto. Column and row ids are their
         indices here, so solutions map back without a table. `lb`/`ub` override bounds."""
+        from ortools.math_opt import model_pb2
+
         mat = self.matrix()
         all_lb, all_ub, cost, integer = self.arrays()
         if lb is not None:
@@ -162,6 +179,8 @@ class ArrayModel:
         (to add to the sub-model's objective). Ids are the full model's indices, so a
         solution maps back through `solve_proto` like any other; rows in money are
         divided by their largest free coefficient (their duals are then in that unit)."""
+        from ortools.math_opt import model_pb2
+
         mat = self.matrix()
         _lb, _ub, cost, integer = self.arrays()
         fixed_vals = np.where(free, 0.0, values)
@@ -263,6 +282,8 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
                 hint: tuple[np.ndarray, np.ndarray] | None = None) -> Answer:
     """Solve `proto` (made by `am.to_proto`) and map the answer onto `am`'s indices;
     `hint` (column ids, values) is a solution the engine starts from."""
+    from ortools.math_opt.python import mathopt
+
     init = mathopt.StreamableSolverInitArguments()
     model_params = mathopt.ModelSolveParameters().to_proto()
     if hint is not None:
@@ -270,7 +291,7 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
         h.variable_values.ids.extend(hint[0].tolist())
         h.variable_values.values.extend(hint[1].tolist())
     try:
-        raw: result_pb2.SolveResultProto = _solver.solve(
+        raw: result_pb2.SolveResultProto = _engines().solve(
             proto, solver_type.value, init.to_proto(), params.to_proto(),
             model_params, msg_cb,
             mathopt.CallbackRegistration().to_proto(), None, None)
@@ -285,6 +306,9 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
 
 def answer_from_result(am: ArrayModel, raw: result_pb2.SolveResultProto) -> Answer:
     """An engine's result proto as an `Answer` over `am`'s columns and rows."""
+    from ortools.math_opt import solution_pb2
+    from ortools.math_opt.python import result as _result
+
     term = _result.parse_termination(_result._upgrade_termination(raw))  # noqa: SLF001
     ans = Answer(reason=term.reason, primal_bound=term.objective_bounds.primal_bound,
                  dual_bound=term.objective_bounds.dual_bound)

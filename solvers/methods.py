@@ -1,7 +1,7 @@
 """The methods of the search loop (solvers/search.py) and the bound providers built in.
 
-- `Constructive`: the constructive plans of solvers/greedy.py (one per request order while
-  they take under 5% of the limit); its bound is the unit bound (capacity ignored).
+- `Constructive` (solvers/constructive.py): the constructive plans of solvers/greedy.py
+  (one per request order while they take under 5% of the limit).
 - `ExactMip`: the whole model on the MIP engine; its bound is the engine's.
 - `LpGuided`: the LP-guided method of solvers/lp_guided.py (LP bound, guided constructive
   plans, the MIP on the columns the LP used); at large sizes it is the whole search.
@@ -17,7 +17,6 @@ import solvers.lp_guided as lp_guided
 from models.derived import Derived
 from models.scenario import Scenario
 from solvers.constraints import build
-from solvers.greedy import ORDERS, binds_local_content, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
 from solvers.lp_guided import solve_lp_guided, start_race, unit_bound
 from solvers.lp_race import LpRace
@@ -25,11 +24,6 @@ from solvers.mip import solve_model
 from solvers.model import Built
 from solvers.options import Formulation
 from solvers.search import Search
-
-# The constructive plans may take this share of the limit (the first one always runs).
-CONSTRUCT_SHARE = 0.05
-# ... or this many seconds, whichever is more (each order takes 0.07 s on the default).
-CONSTRUCT_MIN = 0.3
 
 
 def unit_bound_provider(sc: Scenario, d: Derived, deadline: float, upper: float | None
@@ -44,52 +38,6 @@ def lagrangian_provider(sc: Scenario, d: Derived, deadline: float, upper: float 
     if time.perf_counter() >= deadline:
         return -math.inf
     return lagrangian_path_bound(sc, d, upper, deadline).bound
-
-
-class Constructive:
-    name = "constructive"
-    # Its plans are the fallback: with `SolveOptions.constructive_last` they are made only
-    # where the other methods leave no proven-optimal plan (solvers/search.py `run`).
-    fallback = True
-
-    def construct(self, search: Search) -> None:
-        sc, d = search.sc, search.d
-        limit = None if search.deadline is None else search.deadline - search.started
-        # Counted from here, not from the solve's start: loading and derived data took
-        # the whole 5% of a 3 s limit on the default scenario, and with it the two request
-        # orders that give its best constructive plan (8.7% from the optimum, not 10.0%).
-        t0 = time.perf_counter()
-        # A given count bounds the plans, fee-blind variants included: a quote asks for one
-        # (its one request has one order; the second plan was 4 of its 45 ms of CPU).
-        orders = search.options.constructive_orders
-        binds = False
-        i = 0
-        for order_by, fees, priced in greedy_variants(sc, ORDERS):
-            if priced and not binds:
-                continue
-            if orders is not None and i >= orders:
-                break
-            if i > 0 and (search.interrupted() or (limit is not None and (
-                    time.perf_counter() - t0 > max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN)
-                    or search.left() <= 0))):
-                break
-            # The first order may use the time left less 5% of the limit; past its
-            # deadline the requests not yet placed are imported or left unmet.
-            until = None
-            if search.deadline is not None and limit is not None:
-                until = search.deadline - 0.05 * limit if i == 0 else min(
-                    search.deadline, t0 + max(CONSTRUCT_SHARE * limit, CONSTRUCT_MIN))
-            b, raw = greedy_plan(sc, d, order_by=order_by, deadline=until, fees=fees,
-                                 priced=priced)
-            binds = binds or binds_local_content(raw)
-            search.offer("constructive", b, raw)
-            i += 1
-
-    def improve(self, search: Search, deadline: float | None) -> None:
-        return None
-
-    def bound(self, search: Search, deadline: float | None) -> None:
-        return None
 
 
 class ExactMip:

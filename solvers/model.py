@@ -100,3 +100,22 @@ def final_eligible(d: Derived, r: Request, s: int, n_steps: int) -> list[str]:
                                      if delivery_km(d, r, d.location_of[w]) is not None])
         return hit[1]
     return ws
+
+
+def eligible_counts(sc: Scenario, d: Derived) -> tuple[int, int]:
+    """(request, step, eligible workshop) triples (the one-period relaxation's unit
+    columns), and those times their step windows (the full model's at most)."""
+    triples = columns = 0
+    for r in sc.requests:
+        n = len(sc.component(r.component).routing)
+        for s in range(n):
+            k = len(final_eligible(d, r, s, n))
+            triples += k
+            columns += k * len(step_window(sc, r, s, n))
+    return triples, columns
+
+
+def estimate_unit_columns(sc: Scenario, d: Derived) -> int:
+    """How many unit columns x the full model has at most (eligible workshops times step
+    windows), counted without building it."""
+    return eligible_counts(sc, d)[1]

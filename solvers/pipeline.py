@@ -6,9 +6,6 @@ import math
 import time
 from typing import Any
 
-from ortools.init.python import init
-
-import solvers.lp_guided as lp_guided
 from models.check import check
 from models.dates import with_dates
 from models.derived import Derived
@@ -24,30 +21,23 @@ from models.plan import (
     UnmetRow,
 )
 from models.scenario import Scenario
+from solvers.constructive import Constructive
 from solvers.explain import explain_unmet
 from solvers.extract import (
     cost_terms,
+    evaluate,
     import_rows,
     material_rows,
     production_rows,
     shipment_rows,
 )
-from solvers.facility import FacilityMoves
-from solvers.lns import Lns
-from solvers.lp_guided import estimate_unit_columns, evaluate
-from solvers.methods import (
-    Constructive,
-    ExactMip,
-    LpGuided,
-    unit_bound_provider,
-)
-from solvers.model import COMPACT_ABOVE_X, Built, Raw
+from solvers.model import COMPACT_ABOVE_X, Built, Raw, estimate_unit_columns
 from solvers.options import BoundProvider, Formulation, Method, ProgressEvent, SolveOptions
-from solvers.portfolio import solve_portfolio
-from solvers.restricted import RestrictedLns
 from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
-from solvers.sensitivity import price
-from solvers.support import SupportMip
+
+# What loads OR-Tools (the methods, the engines, the portfolio) is imported where it is
+# first needed, after the first constructive plan (`_solve`): on the first solve of a
+# process it took 0.3-0.5 s, most of the 5% of a 10 s limit in which the first plan is due.
 
 # Seconds the rows, explanations and check of a plan, its dates, its file and the
 # command's summary take per request (measured: 100,000 requests, 12 s on the loaded
@@ -76,6 +66,8 @@ LARGE_LP_SHARE = 0.6
 
 
 def ortools_version() -> str:
+    from ortools.init.python import init
+
     return str(init.OrToolsVersion.version_string())
 
 
@@ -105,6 +97,8 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
                                            bound))
 
     if options.threads >= 2 and options.fixed_plan is None and not options.duals:
+        from solvers.portfolio import solve_portfolio
+
         emit("search")
         plan = solve_portfolio(scenario, options, started, deadline)
         emit("done", plan.objective, plan.bound)
@@ -114,7 +108,13 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     if options.fixed_plan is not None:
         return _priced(scenario, d, options, started), None
     search = Search(scenario, d, options, started, deadline, evaluate)
-    methods, phases, providers = _strategy(scenario, d, options)
+    unit_columns = lp_guided_columns(scenario, d, options)
+    constructive = Constructive()
+    if _constructs_first(scenario, options, unit_columns):
+        # The first plan before the engines load (see the imports above); the loop then
+        # finds it made.
+        constructive.construct(search)
+    methods, phases, providers = _strategy(scenario, d, options, constructive, unit_columns)
     # Kept at the end of a limit for the rows, the explanations and the check.
     # Rows, dates, explanations, the check, and the command's summary and plan file take
     # time in proportion to the requests (100,000 requests: about 12 s, where 2 s had
@@ -138,14 +138,35 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     return plan, search
 
 
-def _strategy(sc: Scenario, d: Derived, options: SolveOptions
+def _constructs_first(sc: Scenario, options: SolveOptions, unit_columns: int | None
+                      ) -> bool:
+    """Whether the strategy's first method is the constructive one (`_strategy`): below
+    the large path, under a limit, where its plans are not kept as the fallback."""
+    return (options.time_limit is not None and not options.constructive_last
+            and (unit_columns is None or unit_columns <= _full_lp_max_columns()))
+
+
+def _full_lp_max_columns() -> int:
+    import solvers.lp_guided as lp_guided
+
+    # Read at the call: tests and the method itself read it so.
+    return lp_guided.FULL_LP_MAX_COLUMNS
+
+
+def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Constructive,
+              unit_columns: int | None
               ) -> tuple[list[SearchMethod], list[Phase], list[tuple[str, BoundProvider]]]:
-    """Which methods run, in which phases, with which bound providers (docs/solver.md)."""
+    """Which methods run, in which phases, with which bound providers (docs/solver.md);
+    `unit_columns` is `lp_guided_columns`."""
+    from solvers.facility import FacilityMoves
+    from solvers.lns import Lns
+    from solvers.methods import ExactMip, LpGuided, unit_bound_provider
+    from solvers.restricted import RestrictedLns
+    from solvers.support import SupportMip
+
     limited = options.time_limit is not None
     providers: list[tuple[str, BoundProvider]] = [("unit bound", unit_bound_provider)]
     providers += [(getattr(p, "__name__", "provider"), p) for p in options.bound_providers]
-    constructive = Constructive()
-    unit_columns = lp_guided_columns(sc, d, options)
     if unit_columns is None:
         exact = ExactMip()
         if not limited or options.formulation is Formulation.DIRECT or (
@@ -164,8 +185,7 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions
     # Under a limit the method adds the Lagrangian path bound itself, where its one-period
     # LP gave none (`LpGuided.bound`); the large path runs it inside the method.
     lp = LpGuided(unit_columns)
-    # Read at the call: the method itself reads it so, and both must take the same path.
-    if unit_columns <= lp_guided.FULL_LP_MAX_COLUMNS:
+    if unit_columns <= _full_lp_max_columns():
         # Engagement moves stand aside at once where fees are a small share of the cost;
         # where they do not, they find what the neighbourhood search cannot (cflp-large:
         # 0.2-0.7% from the optimum in 120 s, where the search had stayed at 3.5 times it).
@@ -182,6 +202,8 @@ def _priced(sc: Scenario, d: Derived, options: SolveOptions, started: float) -> 
     """The fixed plan with its shadow prices: nothing is searched."""
     assert options.fixed_plan is not None
     t_built = time.perf_counter()
+    from solvers.sensitivity import price
+
     x_keys = [(p.request, p.step, p.workshop, p.period) for p in options.fixed_plan.production]
     sensitivity = price(sc, d, x_keys, options)
     t_done = time.perf_counter()
@@ -310,7 +332,11 @@ def _plan_fields(sc: Scenario, d: Derived, search: Search, built: Built, raw: Ra
     cost = Cost.from_dict(terms)
     kpi_plan = Plan(scenario=sc.name, status=status, cost=cost, production=production,
                     shipments=shipments, materials=materials, imports=imports)
-    sensitivity = price(sc, d, raw.x, options) if options.duals else None
+    sensitivity = None
+    if options.duals:
+        from solvers.sensitivity import price
+
+        sensitivity = price(sc, d, raw.x, options)
     return {"scenario": sc.name, "status": status, "objective": objective, "bound": bound,
             "cost": cost, "production": production, "shipments": shipments,
             "materials": materials, "imports": imports, "unmet": unmet,

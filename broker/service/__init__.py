@@ -28,8 +28,7 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8000,
 
     import uvicorn
 
-    import solvers.earliest
-    import solvers.pipeline  # noqa: F401 - loaded before the freeze below, not by a quote
+    import solvers.engines  # noqa: F401 - loaded before the freeze below, not by a quote
     from broker.service.app import create_app
 
     app = create_app(config)

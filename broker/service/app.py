@@ -123,7 +123,7 @@ class Service:
     def start(self) -> int:
         """Mark the jobs a previous run of this server left unfinished, start the solve
         workers; returns how many jobs were marked interrupted."""
-        import solvers.pipeline  # noqa: F401 - the first quote should not pay for the import
+        import solvers.engines  # noqa: F401 - the first quote should not pay for the import
 
         n = self.jobs.interrupt_unfinished(self.config.name)
         if n:

@@ -18,7 +18,7 @@ import traceback
 from typing import Any
 
 import models
-import solvers.pipeline  # noqa: F401 - loaded once by the fork server, not by every job
+import solvers.engines  # noqa: F401 - loaded once by the fork server, not by every job
 from broker.ledger import Broker
 from broker.service.jobs import JobTable
 from models.plan import Plan

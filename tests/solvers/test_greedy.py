@@ -368,19 +368,19 @@ def test_constructive_plan_counts_the_fees_it_would_still_pay() -> None:
 def test_constructive_orders_bounds_the_plans_tried(monkeypatch: pytest.MonkeyPatch) -> None:
     """`constructive_orders=n` tries the first n constructive plans, fee-blind variants
     counted: a quote asks for one."""
-    import solvers.methods as methods
+    import solvers.constructive as constructive
     from models.check import check
     from solvers import solve
 
     sc = scenario_from_dict(_fees_doc())
     tried: list[tuple[str, bool]] = []
-    real = methods.greedy_plan
+    real = constructive.greedy_plan
 
     def counted(*args: Any, **kw: Any) -> Any:
         tried.append((kw["order_by"], kw["fees"]))
         return real(*args, **kw)
 
-    monkeypatch.setattr(methods, "greedy_plan", counted)
+    monkeypatch.setattr(constructive, "greedy_plan", counted)
     for n, want in ((1, [("due", True)]), (2, [("due", True), ("regret", True)])):
         tried.clear()
         plan = solve(sc, SolveOptions(method=Method.EXACT, constructive_orders=n))
@@ -435,9 +435,9 @@ def test_priced_constructive_plan_spends_at_home_rather_than_leave_units_unmet(
     row F - 0.75 T is 100 - 82.5 = 17.5, and every IDR of haul takes 0.75 off it, so
     175 / 0.75 IDR of haul: 1,100 + 233.33."""
     from models.check import check
+    from solvers.constructive import Constructive
     from solvers.greedy import binds_local_content, greedy_variants
     from solvers.lp_guided import evaluate
-    from solvers.methods import Constructive
     from solvers.pipeline import _best_plan
     from solvers.search import Search
 

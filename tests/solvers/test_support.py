@@ -267,8 +267,8 @@ def _children_of(pid: int) -> set[str]:
 def test_a_race_never_waited_for_stops_with_the_search() -> None:
     """A solve that ends before its LP-guided method waits (a stop, the deadline) leaves
     no LP running: the search's `close` stops the race started early."""
-    from solvers.lp_guided import estimate_unit_columns
     from solvers.methods import LpGuided
+    from solvers.model import estimate_unit_columns
 
     sc = scenario_from_dict(generate("medium", 1))
     before = _children()
