@@ -37,11 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt.python import mathopt
 
+import solvers.model as model
 from models.derived import Derived
 from models.scenario import Scenario
-
-# `evaluate` and `estimate_unit_columns` live with the rows and the model, which load no
-# engine (solvers/pipeline.py makes its first plan before the engines load).
 from solvers.extract import evaluate
 from solvers.greedy import ORDERS, CapacityState, binds_local_content, greedy_plan, greedy_variants
 from solvers.lagrange import lagrangian_path_bound
@@ -76,8 +74,9 @@ RC_TOL = -1e-6
 # Seed columns: the unit columns of this many cheapest workshops per (request, step).
 SEED_WORKSHOPS = 2
 # Up to this many columns the LP is solved whole, in one round: pricing pays off only
-# where the whole LP would not fit in the time given.
-FULL_LP_MAX_COLUMNS = 500_000
+# where the whole LP would not fit in the time given (defined beside the model, which
+# solvers/pipeline.py reads before the engines load; set here, as tests do).
+FULL_LP_MAX_COLUMNS = model.FULL_LP_MAX_COLUMNS
 # Above this many unit columns the one-period relaxation is not built (about 1 GB of
 # arrays and maps per 2 M columns); the bound is then the Lagrangian path bound.
 ONE_PERIOD_MAX_COLUMNS = 4_000_000

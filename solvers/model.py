@@ -18,6 +18,9 @@ from solvers.lpmodel import ArrayModel
 # goes through cumulative columns. On small models both choices cost search time instead
 # (the default scenario took 47-108 s instead of 13-24 s with cumulative columns).
 COMPACT_ABOVE_X = 20_000
+# Up to this many unit columns the LP-guided method solves the whole LP (its value, and where
+# tests set it: solvers/lp_guided.py).
+FULL_LP_MAX_COLUMNS = 500_000
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from typing import Any
 
@@ -31,7 +32,13 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
-from solvers.model import COMPACT_ABOVE_X, Built, Raw, estimate_unit_columns
+from solvers.model import (
+    COMPACT_ABOVE_X,
+    FULL_LP_MAX_COLUMNS,
+    Built,
+    Raw,
+    estimate_unit_columns,
+)
 from solvers.options import BoundProvider, Formulation, Method, ProgressEvent, SolveOptions
 from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
 
@@ -147,10 +154,11 @@ def _constructs_first(sc: Scenario, options: SolveOptions, unit_columns: int | N
 
 
 def _full_lp_max_columns() -> int:
-    import solvers.lp_guided as lp_guided
-
-    # Read at the call: tests and the method itself read it so.
-    return lp_guided.FULL_LP_MAX_COLUMNS
+    """`lp_guided.FULL_LP_MAX_COLUMNS`, read at the call as the method reads it, without
+    loading the method (and the engines with it) where it is not loaded yet: then it has
+    its value as defined."""
+    lp_guided = sys.modules.get("solvers.lp_guided")
+    return FULL_LP_MAX_COLUMNS if lp_guided is None else int(lp_guided.FULL_LP_MAX_COLUMNS)
 
 
 def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Constructive,
