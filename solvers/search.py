@@ -22,14 +22,15 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from models.derived import Derived
 from models.scenario import Scenario
 from solvers.model import Built, Raw
 from solvers.options import BoundProvider, ProgressEvent, SolveOptions
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A plan proven within this relative gap of its bound is reported as optimal.
 OPTIMAL_GAP = 1e-6
