@@ -117,7 +117,7 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     search = Search(scenario, d, options, started, deadline, evaluate)
     unit_columns = lp_guided_columns(scenario, d, options)
     constructive = Constructive()
-    if _constructs_first(scenario, options, unit_columns):
+    if _constructs_first(options, unit_columns):
         # The first plan before the engines load (see the imports above); the loop then
         # finds it made.
         constructive.construct(search)
@@ -145,8 +145,7 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     return plan, search
 
 
-def _constructs_first(sc: Scenario, options: SolveOptions, unit_columns: int | None
-                      ) -> bool:
+def _constructs_first(options: SolveOptions, unit_columns: int | None) -> bool:
     """Whether the strategy's first method is the constructive one (`_strategy`): below
     the large path, under a limit, where its plans are not kept as the fallback."""
     return (options.time_limit is not None and not options.constructive_last
