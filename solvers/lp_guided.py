@@ -1,7 +1,7 @@
 """LP-guided search for models too large for the MIP engine in the time given.
 
 1. **A bound from an LP relaxation**: of the full model where it fits (up to
-   FULL_LP_MAX_COLUMNS unit columns, solved whole by barrier), else of its one-period
+   model.FULL_LP_MAX_COLUMNS unit columns, solved whole by barrier), else of its one-period
    relaxation (`time_aggregate`, tightened by `add_release_capacity`), solved whole by
    dual simplex up to WHOLE_ONE_PERIOD_MAX_COLUMNS, else by column generation
    ("sifting"): the LP over a small set of columns, its duals price every column (numpy,
@@ -73,10 +73,6 @@ LP_SHARE = 0.9
 RC_TOL = -1e-6
 # Seed columns: the unit columns of this many cheapest workshops per (request, step).
 SEED_WORKSHOPS = 2
-# Up to this many columns the LP is solved whole, in one round: pricing pays off only
-# where the whole LP would not fit in the time given (defined beside the model, which
-# solvers/pipeline.py reads before the engines load; set here, as tests do).
-FULL_LP_MAX_COLUMNS = model.FULL_LP_MAX_COLUMNS
 # Above this many unit columns the one-period relaxation is not built (about 1 GB of
 # arrays and maps per 2 M columns); the bound is then the Lagrangian path bound.
 ONE_PERIOD_MAX_COLUMNS = 4_000_000
@@ -180,7 +176,7 @@ def start_race(search: Search) -> tuple[Built, LpRace | None] | None:
         return None
     b = build(search.sc, search.d)
     am = b.model
-    if am.num_vars > FULL_LP_MAX_COLUMNS or not _raced(am):
+    if am.num_vars > model.FULL_LP_MAX_COLUMNS or not _raced(am):
         return b, None
     race = LpRace(am, am.to_proto(relax=True),
                   mathopt.SolveParameters(random_seed=search.options.seed), search.deadline)
@@ -209,7 +205,7 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
     # The time this method has, counted from now: its shares are of this, not of the
     # solve's limit, so that a late start shortens every phase alike.
     span = None if deadline is None else max(0.0, deadline - time.perf_counter())
-    if unit_columns <= FULL_LP_MAX_COLUMNS:
+    if unit_columns <= model.FULL_LP_MAX_COLUMNS:
         b = race[0] if race is not None else build(sc, d)
         search.full = b
         return _lp_then_mip(search, b, deadline, emit,
@@ -608,7 +604,7 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
              on_round: Callable[[np.ndarray], None] | None = None,
              whole: bool = False, race: LpRace | None = None,
              algorithm: mathopt.LPAlgorithm | None = None) -> LpResult:
-    """Solve the LP relaxation of `b`: whole when it has at most FULL_LP_MAX_COLUMNS
+    """Solve the LP relaxation of `b`: whole when it has at most `model.FULL_LP_MAX_COLUMNS`
     columns (by barrier) or when `whole` (by dual simplex), else by column generation; the
     bound is the Lagrangian bound of the last duals (equal to the LP value once no column
     prices out). `race`: the whole LP's race, started already (`start_race`);
@@ -624,7 +620,7 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
     unit_or_flow[np.fromiter(b.x.values(), dtype=np.int64, count=len(b.x))] = True
     unit_or_flow[np.fromiter(b.G.values(), dtype=np.int64, count=len(b.G))] = True
     active = ~unit_or_flow
-    if n <= FULL_LP_MAX_COLUMNS or whole or algorithm is not None:
+    if n <= model.FULL_LP_MAX_COLUMNS or whole or algorithm is not None:
         active[:] = True
     else:
         _seed(b, cost, active)
@@ -643,8 +639,9 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
     # on a 150-site, 1,500-customer facility location LP (228,150 columns, 3,150 rows)
     # it took 1.0 s where barrier had not finished after 60 s.
     few_rows = am.num_rows <= FEW_ROWS * n
-    chosen = algorithm or (mathopt.LPAlgorithm.DUAL_SIMPLEX if (whole and n > FULL_LP_MAX_COLUMNS)
-                           or few_rows else mathopt.LPAlgorithm.BARRIER)
+    whole_above = whole and n > model.FULL_LP_MAX_COLUMNS
+    chosen = algorithm or (mathopt.LPAlgorithm.DUAL_SIMPLEX if whole_above or few_rows
+                           else mathopt.LPAlgorithm.BARRIER)
     lp_params = mathopt.SolveParameters(random_seed=options.seed, lp_algorithm=chosen)
     while True:
         rounds += 1

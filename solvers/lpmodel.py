@@ -49,18 +49,6 @@ class _Numpy:
 if not TYPE_CHECKING:
     np = _Numpy()
 
-# MathOpt's engine binding (ortools.math_opt.core.python.solver), loaded at the first solve.
-_solver: Any = None
-
-
-def _engines() -> Any:
-    global _solver
-    if _solver is None:
-        from ortools.math_opt.core.python import solver
-
-        _solver = solver
-    return _solver
-
 
 class ArrayModel:
     """Columns (bounds, cost, integrality), rows (bounds) and the matrix as triples.
@@ -301,6 +289,7 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
                 hint: tuple[np.ndarray, np.ndarray] | None = None) -> Answer:
     """Solve `proto` (made by `am.to_proto`) and map the answer onto `am`'s indices;
     `hint` (column ids, values) is a solution the engine starts from."""
+    from ortools.math_opt.core.python import solver as _solver
     from ortools.math_opt.python import mathopt
 
     init = mathopt.StreamableSolverInitArguments()
@@ -310,7 +299,7 @@ def solve_proto(am: ArrayModel, proto: model_pb2.ModelProto, solver_type: mathop
         h.variable_values.ids.extend(hint[0].tolist())
         h.variable_values.values.extend(hint[1].tolist())
     try:
-        raw: result_pb2.SolveResultProto = _engines().solve(
+        raw: result_pb2.SolveResultProto = _solver.solve(
             proto, solver_type.value, init.to_proto(), params.to_proto(),
             model_params, msg_cb,
             mathopt.CallbackRegistration().to_proto(), None, None)

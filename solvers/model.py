@@ -18,8 +18,10 @@ from solvers.lpmodel import ArrayModel
 # goes through cumulative columns. On small models both choices cost search time instead
 # (the default scenario took 47-108 s instead of 13-24 s with cumulative columns).
 COMPACT_ABOVE_X = 20_000
-# Up to this many unit columns the LP-guided method solves the whole LP (its value, and where
-# tests set it: solvers/lp_guided.py).
+# Up to this many columns the LP-guided method solves the LP whole, in one round: pricing
+# pays off only where the whole LP would not fit in the time given. Read at each use
+# (`model.FULL_LP_MAX_COLUMNS`), here beside the model rather than in solvers/lp_guided.py,
+# so that solvers/pipeline.py reads it before the engines load.
 FULL_LP_MAX_COLUMNS = 500_000
 
 

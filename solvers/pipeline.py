@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from typing import Any
 
+import solvers.model as model
 from models.check import check
 from models.dates import with_dates
 from models.derived import Derived
@@ -32,13 +32,7 @@ from solvers.extract import (
     production_rows,
     shipment_rows,
 )
-from solvers.model import (
-    COMPACT_ABOVE_X,
-    FULL_LP_MAX_COLUMNS,
-    Built,
-    Raw,
-    estimate_unit_columns,
-)
+from solvers.model import COMPACT_ABOVE_X, Built, Raw, estimate_unit_columns
 from solvers.options import BoundProvider, Formulation, Method, ProgressEvent, SolveOptions
 from solvers.search import OPTIMAL_GAP, Phase, Search, SearchMethod, run
 
@@ -149,15 +143,7 @@ def _constructs_first(options: SolveOptions, unit_columns: int | None) -> bool:
     """Whether the strategy's first method is the constructive one (`_strategy`): below
     the large path, under a limit, where its plans are not kept as the fallback."""
     return (options.time_limit is not None and not options.constructive_last
-            and (unit_columns is None or unit_columns <= _full_lp_max_columns()))
-
-
-def _full_lp_max_columns() -> int:
-    """`lp_guided.FULL_LP_MAX_COLUMNS`, read at the call as the method reads it, without
-    loading the method (and the engines with it) where it is not loaded yet: then it has
-    its value as defined."""
-    lp_guided = sys.modules.get("solvers.lp_guided")
-    return FULL_LP_MAX_COLUMNS if lp_guided is None else int(lp_guided.FULL_LP_MAX_COLUMNS)
+            and (unit_columns is None or unit_columns <= model.FULL_LP_MAX_COLUMNS))
 
 
 def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Constructive,
@@ -192,7 +178,7 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Con
     # Under a limit the method adds the Lagrangian path bound itself, where its one-period
     # LP gave none (`LpGuided.bound`); the large path runs it inside the method.
     lp = LpGuided(unit_columns)
-    if unit_columns <= _full_lp_max_columns():
+    if unit_columns <= model.FULL_LP_MAX_COLUMNS:
         # Engagement moves stand aside at once where fees are a small share of the cost;
         # where they do not, they find what the neighbourhood search cannot (cflp-large:
         # 0.2-0.7% from the optimum in 120 s, where the search had stayed at 3.5 times it).

@@ -1,6 +1,6 @@
 """The neighbourhood search where the whole model is too large to build.
 
-Above `solvers.lp_guided.FULL_LP_MAX_COLUMNS` unit columns (generated large: 3.0 M, the
+Above `solvers.model.FULL_LP_MAX_COLUMNS` unit columns (generated large: 3.0 M, the
 alt generator's large: 4.3 M) the LP-guided method works on relaxations and constructive
 plans only, and nothing improved its plan afterwards: on generated large seed 1 it had
 its last plan at 3 s of a 60 s limit and the solve returned at 42 s; on the alt

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import solvers.lp_guided as lp_guided
+import solvers.model as solver_model
 from models import scenario_from_dict
 from models.derived import Derived
 from solvers import Method, SolveOptions
@@ -39,7 +40,7 @@ def _doc(name: str, *, workshops: list[Doc], components: list[Doc], requests: li
 
 
 def _unguided(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
 
 
@@ -123,7 +124,7 @@ def test_release_rows_and_import_lateness_tighten_the_one_period_bound(solve_che
 
 
 def test_large_path_proves_the_late_release_optimum(solve_checked, monkeypatch) -> None:
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(_late_release(), method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "one-period lp"
     assert plan.status.value == "optimal"
@@ -159,7 +160,7 @@ def test_time_indexed_guide_runs_on_the_large_path(solve_checked, monkeypatch) -
     and its plans compete; the plan passes the checker and the bound stays below it."""
     from scenarios.generate import generate
 
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(generate("small", 1), method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "one-period lp"
     assert plan.solver["guide_lp_columns"] > 0

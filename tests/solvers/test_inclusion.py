@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import solvers.model as solver_model
 from models import Derived, Plan, Scenario, scenario_from_dict
 from solvers import Engine, Formulation, Method
 from solvers.constraints import build
@@ -198,7 +199,7 @@ def unguided_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     import solvers.lp_guided as lp_guided
     import solvers.restricted as restricted
 
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
     # Nor the neighbourhood search after it: what is asserted is the constructive plan.
     monkeypatch.setattr(restricted, "MAX_COLUMNS", 0)

@@ -13,6 +13,7 @@ import pytest
 
 import solvers.lagrange as lagrange
 import solvers.lp_guided as lp_guided
+import solvers.model as solver_model
 from models import load_scenario, scenario_from_dict
 from models.derived import Derived
 from scenarios.generate import generate
@@ -77,7 +78,7 @@ def test_large_path_reports_the_grouped_bound_when_no_lp_is_built(solve_checked,
     (solved, so the Lagrangian path bound is not needed), still below the exact optimum."""
     doc = generate("small", 1)
     exact = solve_checked(doc)
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
     plan = solve_checked(doc, method=Method.LP_GUIDED)
     assert plan.solver["bound_from"] == "grouped lp"
@@ -178,7 +179,7 @@ def test_the_grouped_lp_is_skipped_where_it_would_not_be_solved_in_its_time(
     doc = generate("small", 1)
     exact = solve_checked(doc)
     assert exact.objective is not None
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_SECONDS_PER_TRIPLE", 1e6)
     lagrange._WARM.clear()

@@ -18,6 +18,7 @@ import pytest
 from ortools.math_opt.python import mathopt
 
 import solvers.lp_guided as lp_guided
+import solvers.model as solver_model
 from models import load_scenario, scenario_from_dict
 from models.derived import Derived
 from scenarios.generate import generate
@@ -68,7 +69,7 @@ def test_pricing_rounds_reach_the_full_lp_bound(monkeypatch) -> None:
     the full LP relaxation, computed here by one LP solve of every column."""
     sc = scenario_from_dict(generate("small", 3))
     b = build(sc, Derived(sc))
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     priced = lp_guided.lp_bound(b, SolveOptions(), None, lambda *_: None)
     assert priced.rounds > 1
     assert priced.columns < b.model.num_vars
@@ -87,7 +88,7 @@ def test_one_period_relaxation_bounds_the_exact_optimum(solve_checked, monkeypat
     here on small instances whose exact optimum is known."""
     doc = generate("small", seed)
     exact = solve_checked(doc)
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     guided = solve_checked(doc, method=Method.LP_GUIDED)
     assert guided.solver["relaxation"] == "one-period lp"
     assert exact.status.value == "optimal" and exact.objective is not None
@@ -228,7 +229,7 @@ def test_constructive_plan_meets_the_domestic_share_or_says_why_not(solve_checke
     doc = generate("small", 1)
     doc["policy"]["min_domestic_share"] = share
     with monkeypatch.context() as mp:
-        mp.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+        mp.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
         plan = solve_checked(doc, method=Method.LP_GUIDED)
     if plan.status.has_plan:
         assert plan.kpis["domestic_share"] >= share - 1e-9
@@ -242,7 +243,7 @@ def test_constructive_plan_meets_the_domestic_share_or_says_why_not(solve_checke
 def test_large_path_gives_a_plan_and_a_bound_under_a_limit(solve_checked, monkeypatch) -> None:
     """The path for instances too large to build whole (forced here): a plan and a bound
     under a limit (the time it keeps is measured by `broker bench`)."""
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(generate("small", 2), time_limit=3, method=Method.LP_GUIDED)
     assert plan.status.value in ("optimal", "feasible")
     assert plan.solver["relaxation"] == "one-period lp"
@@ -253,7 +254,7 @@ def test_large_path_lp_keeps_to_its_share(solve_checked, monkeypatch) -> None:
     """The large path's one-period LP must be done by ONE_PERIOD_LP_SHARE of the path's
     time, whatever the phase has: where no plan precedes it the phase has the whole limit,
     and an LP that never finished (alt generator's large seed 1) held all of it."""
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "GUIDED_RESERVE", 0.5)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_LP_SHARE", 0.2)
     deadlines: list[float | None] = []
@@ -279,7 +280,7 @@ def test_constructive_plan_meets_the_local_content_policy(solve_checked, monkeyp
     """The large path keeps a constructive plan only when it meets min_local_content."""
     doc = generate("small", 1)
     doc["policy"]["min_local_content"] = 0.6
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     plan = solve_checked(doc, method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "one-period lp"
     if plan.status.has_plan:
@@ -361,7 +362,7 @@ def test_the_large_paths_first_plan_comes_by_its_share_of_the_limit(
     import solvers.greedy as greedy
 
     doc = generate("small", 1)
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "FIRST_PLAN_SHARE", share)
     calls: list[tuple[str, float | None, float, float | None]] = []
     real = greedy.greedy_plan

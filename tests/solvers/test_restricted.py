@@ -4,14 +4,14 @@ LP-guided method's threshold."""
 
 from __future__ import annotations
 
-import solvers.lp_guided as lp_guided
+import solvers.model as solver_model
 from models import scenario_from_dict
 from scenarios.generate import generate
 from solvers import Method
 
 
 def test_large_path_improves_on_a_restricted_model(solve_checked, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(lp_guided, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     sc = scenario_from_dict(generate("small", 2))
     plan = solve_checked(sc, time_limit=8.0, method=Method.LP_GUIDED)
     info = plan.solver or {}
@@ -31,8 +31,7 @@ def test_an_engine_error_leaves_the_constructive_plan(solve_checked, monkeypatch
     """HiGHS failed with "HighsStatus: kError [INTERNAL]" on sub-models of the search (alt
     generator's large seed 1) and the error ended the solve without a plan: an engine's
     error is now an answer without a solution."""
-    import types
-
+    from ortools.math_opt.core.python import solver as engine_binding
     from ortools.math_opt.python import mathopt
 
     import solvers.lpmodel as lpmodel
@@ -40,7 +39,7 @@ def test_an_engine_error_leaves_the_constructive_plan(solve_checked, monkeypatch
     def fail(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("HighsStatus: kError [INTERNAL]")
 
-    monkeypatch.setattr(lpmodel, "_solver", types.SimpleNamespace(solve=fail))
+    monkeypatch.setattr(engine_binding, "solve", fail)
     am = lpmodel.ArrayModel("tiny")
     am.var(0, 1, integer=True, cost=1.0)
     ans = lpmodel.solve_proto(am, am.to_proto(), mathopt.SolverType.HIGHS,
