@@ -18,6 +18,7 @@ clock starts, as the services of a platform hold theirs.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -42,6 +43,21 @@ def _pct(xs: list[float], q: float) -> float:
 def _summary(label: str, ms: list[float]) -> str:
     return (f"{label}: n={len(ms)}  p50 {_pct(ms, 0.5):7.1f} ms  p95 {_pct(ms, 0.95):7.1f} ms"
             f"  max {max(ms):7.1f} ms  mean {statistics.fmean(ms):7.1f} ms")
+
+
+def reference_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python workload (least of three): the same tree
+    measured 16-client p95 of 287-344 ms in one session and 216 ms in another, so figures
+    from different machines are compared through this, not as they stand."""
+    best = math.inf
+    for _ in range(3):
+        t0 = time.process_time()
+        acc: dict[int, int] = {}
+        for i in range(300_000):
+            acc[i % 1009] = acc.get(i % 1009, 0) + i * i % 7
+        sorted(str(v) for v in acc.values())
+        best = min(best, time.process_time() - t0)
+    return best * 1000
 
 
 def prepare(url: str, size: str, seed: int, committed: int) -> list[dict[str, Any]]:
@@ -207,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_summary(f"  {args.clients} concurrent clients, new       ", r["conc"])
                   + f"  ({r['rate'][0]:.1f} quotes/s)")
         print(f"machine: {os.cpu_count()} cores, load average "
-              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}, "
+              f"reference workload {reference_ms():.0f} ms of CPU")
     finally:
         tmp.cleanup()
     return 0
