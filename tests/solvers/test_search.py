@@ -731,3 +731,70 @@ def test_a_sub_models_rows_in_money_are_scaled_and_keep_their_meaning() -> None:
     a, b, c = np.meshgrid(*(np.arange(41),) * 3, indexing="ij")
     ok = (3e8 * a + 2e8 * b + 1e8 * c <= 4.6e10) & (2 * a + b + c <= 60)
     assert ans.primal_bound == pytest.approx(-float((5 * a + 4 * b + 3 * c)[ok].max()))
+
+
+def test_sub_models_that_overrun_their_limit_shorten_the_next_ones(
+        benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS does not look at its clock during a round of the root's cutting planes (0.5 s
+    limits ended 0.13 s late on the built-in default scenario's sub-models). Here every
+    sub-model runs 0.6 s past its limit: after the first, each limit is shortened by that,
+    and the search ends by its deadline, not 0.6 s after it."""
+    import solvers.lns as lns
+
+    # Generated small seed 2 from its constructive plan: not proven optimal in seconds.
+    sc = scenario_from_dict(generate("small", 2))
+    search = _search(sc, 3)
+    gb, graw = greedy_plan(sc, search.d)
+    search.full = build(sc, search.d)
+    assert search.offer("constructive", gb, graw)
+    limits: list[float] = []
+    real = lns._Run._solve
+
+    def late(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
+        limits.append(limit)
+        t0 = time.perf_counter()
+        ans = real(self, free, v, limit, start)
+        time.sleep(max(0.0, limit + 0.6 - (time.perf_counter() - t0)))
+        return ans
+
+    monkeypatch.setattr(lns._Run, "_solve", late)
+    monkeypatch.setattr(lns, "ITERATION_MAX", 0.5)
+    monkeypatch.setattr(lns, "ITERATION_MIN", 0.5)
+    deadline = search.deadline
+    assert deadline is not None
+    Lns().improve(search, deadline)
+    ended = time.perf_counter()
+    assert len(limits) >= 2
+    assert ended <= deadline + 0.05, (ended - deadline, limits)
+    _assert_checked_candidate(sc, search)
+
+
+@pytest.mark.parametrize(("lp_seconds", "runs"), [(0.01, True), (5.0, False)])
+def test_the_whole_mip_is_not_started_where_its_root_would_end_past_the_deadline(
+        monkeypatch: pytest.MonkeyPatch, lp_seconds: float, runs: bool) -> None:
+    """HiGHS's root node ends about three whole-LP times after the start whatever its
+    limit: with 3 s left and an LP of 5 s the call would end past the solve's deadline,
+    and the time goes to the neighbourhood search; with an LP of 10 ms it runs and offers
+    its plan."""
+    import solvers.methods as methods
+
+    sc = scenario_from_dict(builtin_dict(DEFAULT_SCENARIO))
+    search = _search(sc, 3)
+    search.info["support_mip"] = {"lp_seconds": lp_seconds}
+    calls: list[float | None] = []
+    real = methods.solve_model
+
+    def spy(b, options, started, deadline=None):  # type: ignore[no-untyped-def]
+        calls.append(deadline)
+        return real(b, options, started, deadline)
+
+    monkeypatch.setattr(methods, "solve_model", spy)
+    methods.ExactMip().improve(search, search.deadline)
+    assert bool(calls) is runs
+    if runs:
+        assert "exact_skipped" not in search.info
+        assert search.best is not None
+        _assert_checked_candidate(sc, search)
+    else:
+        assert search.info["exact_skipped"].endswith("s left, the LP took 5.0 s")
+        assert search.best is None
