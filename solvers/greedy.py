@@ -854,8 +854,8 @@ class CapacityState:
                  fit: float = 0.0) -> None:
         self.sc, self.d = sc, d
         # With `fit` > 0 workshops are ranked by unit cost plus an hour of their process
-        # priced at `fit` times `hour_prices` (`fitted_plans`); the costs ranked with stay
-        # the units' own.
+        # priced at `fit` times `hour_prices` (solvers/constructive.py); the costs they are
+        # ranked with stay the units' own.
         self.fit = fit
         self.hour_price = hour_prices(sc, d) if fit > 0 else {}
         # The local-content floor L priced in with a multiplier rho >= 0 (SPEC 5.8, as the
@@ -928,18 +928,16 @@ class CapacityState:
         key = self.rank_key(r, s)
         found = self._ranked.get(key)
         if found is None:
-            eligible = final_eligible(self.d, r, s, n)
+            found = sorted((self.dom * _unit_cost(self, r, s, w), w)
+                           for w in final_eligible(self.d, r, s, n))
             price = self.fit * self.hour_price.get(
                 self.sc.component(r.component).routing[s].process, 0.0)
             if price > 0:
-                cid = r.component
-                keyed = sorted(
-                    (self.dom * u + price * self.d.step_info(self.workshop[w], cid, s).hours,
-                     self.dom * u, w)
-                    for w in eligible for u in (_unit_cost(self, r, s, w),))
-                found = [(c, w) for _k, c, w in keyed]
-            else:
-                found = sorted((self.dom * _unit_cost(self, r, s, w), w) for w in eligible)
+                def priced(cw: tuple[float, str]) -> tuple[float, float, str]:
+                    hours = self.d.step_info(self.workshop[cw[1]], r.component, s).hours
+                    return cw[0] + price * hours, cw[0], cw[1]
+
+                found.sort(key=priced)
             self._ranked[key] = found
         return found
 

@@ -67,7 +67,7 @@ FLOOR = 0.1
 # ... and the ceiling that keeps one large gain (a request no longer left unmet) from
 # handing a neighbourhood every iteration long after it stopped paying.
 SCORE_MAX = 5.0
-# Sub-models whose overrun of their limit shortens the next limit (`Lns.late`).
+# Sub-models whose overrun of their limit shortens the next limit (`_Run.late`).
 LATE_KEPT = 5
 # Seconds per sub-model: this share of the solve's limit, within these bounds.
 ITERATION_SHARE = 0.05

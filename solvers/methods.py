@@ -69,11 +69,10 @@ class ExactMip:
         if deadline is not None and time.perf_counter() >= deadline:
             return
         lp_seconds = search.info.get("support_mip", {}).get("lp_seconds")
-        if (search.deadline is not None and options.engine is Engine.HIGHS
-                and lp_seconds is not None
-                and search.deadline - time.perf_counter() < ROOT_LP_TIMES * lp_seconds):
-            search.info["exact_skipped"] = (f"{search.deadline - time.perf_counter():.2f} s "
-                                            f"left, the LP took {lp_seconds} s")
+        left = search.left()
+        if (options.engine is Engine.HIGHS and lp_seconds is not None
+                and left < ROOT_LP_TIMES * lp_seconds):
+            search.info["exact_skipped"] = f"{left:.2f} s left, the LP took {lp_seconds} s"
             return
         raw = solve_model(b, options, search.started, deadline)
         search.info["mip_status"] = raw.status
