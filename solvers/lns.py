@@ -95,6 +95,11 @@ LARGE_SUB_MODEL_COLUMNS = 20_000
 # plan under a 7.1-7.3 s limit, even without presolve; on its medium seed 1 a fill of
 # 9,838 columns saved 0.87e9 in 4.9 s.
 FILL_MAX_COLUMNS = 10_000
+# Halved after each first sub-model with nothing better in its limit, down to this many.
+# Stopping after one halving (5,000) left the alt generator's large seed 1 with units
+# unmet that fills of 2,500 columns placed in a second each (5.9e10 and 5.4e10 off the
+# plan, 0.7-1.1 s): 5.085e12 -> 4.981e12 at 60 s, 4.982e12 again in a second run.
+FILL_MIN_COLUMNS = 1_250
 # The LP relaxation, where the search solves it itself, gets this share of the time left;
 # it is not tried where this many seconds per column would exceed that (a generous rate:
 # the whole LP of generated medium took 1.5-2.3e-4 s per column by barrier).
@@ -345,8 +350,9 @@ class _Run:
                 v, cur, freed, solved = self._fill_away(v, cur, left, info, filled, most)
                 if not solved:
                     # Nothing in its limit (alt large seed 1: one run in three, the same
-                    # 10,000 columns solved in the others): once more, half as many.
-                    fill = bool(freed) and most == FILL_MAX_COLUMNS
+                    # 10,000 columns solved in the others): again with half as many, down
+                    # to FILL_MIN_COLUMNS.
+                    fill = bool(freed) and most >= 2 * FILL_MIN_COLUMNS
                     most //= 2
                     continue
                 filled |= freed

@@ -174,10 +174,45 @@ def test_a_first_sub_model_that_only_gives_back_its_start_is_tried_with_half_the
 
     monkeypatch.setattr(lns._Run, "_solve", spy)
     monkeypatch.setattr(lns, "FILL_MAX_COLUMNS", 400)
+    monkeypatch.setattr(lns, "FILL_MIN_COLUMNS", 100)
     Lns().improve(search, search.deadline)
     assert calls[0][1] and calls[1][1]  # both are first sub-models, from the start
     assert calls[1][0] < calls[0][0] <= 400
     assert search.info["lns"]["fills"] >= 2
+    _assert_checked_candidate(sc, search)
+
+
+def test_first_sub_models_are_halved_down_to_their_least_size(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each first sub-model that gives back only its start is tried again with half the
+    columns, down to FILL_MIN_COLUMNS and no further (alt large seed 1: fills of 2,500
+    columns placed units that those of 10,000 and 5,000 had not, in a second each); the
+    neighbourhoods follow."""
+    import solvers.lns as lns
+
+    sc = scenario_from_dict(generate("small", 1))
+    search, _dropped, _graw = _half_unmet(sc, 4)
+    starts: list[int] = []
+    after: list[bool] = []
+    real = lns._Run._solve
+
+    def spy(self, free, v, limit, start=False):  # type: ignore[no-untyped-def]
+        if start:
+            assert not after, "a first sub-model after the neighbourhoods began"
+            starts.append(int(free.sum()))
+            return Answer(reason=mathopt.TerminationReason.FEASIBLE,
+                          primal_bound=float(np.dot(self.cost, v)), dual_bound=-math.inf,
+                          x=v.copy())
+        after.append(True)
+        return real(self, free, v, limit, start)
+
+    monkeypatch.setattr(lns._Run, "_solve", spy)
+    monkeypatch.setattr(lns, "FILL_MAX_COLUMNS", 400)
+    monkeypatch.setattr(lns, "FILL_MIN_COLUMNS", 100)
+    Lns().improve(search, search.deadline)
+    # Each at most its share of columns, but at least one request (`_Run._fit`).
+    assert len(starts) == 3, starts
+    assert starts[0] <= 400 and starts[1] <= 200 and starts[0] > starts[1] > starts[2], starts
+    assert after, "the neighbourhoods never ran"
     _assert_checked_candidate(sc, search)
 
 
