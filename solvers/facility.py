@@ -299,13 +299,15 @@ class _Moves:
             self.info["skipped"] = "one valuation takes too long for the time left"
             return
         x, duals = ans.x, ans.duals
-        if self.start is not None and self.start != opened and self.start:
+        if self.start and self.start != opened:
             # The Lagrangian's set, on a generated facility location of 200 x 2,000:
             # the incumbent engaged 76 sites (218,900 as valued), and the descent, a
             # valuation of 0.8-1.2 s each, had taken it to 70 (204,555) by the end of a
             # 120 s limit.
             val, got = self.value(self.start, most=EVAL_SHARE * self.span)
-            self.info["lagrangian_set"] = {"engaged": len(self.start), "lp_value": val}
+            # None where no value came in its time (the plan's solver record is JSON).
+            self.info["lagrangian_set"] = {"engaged": len(self.start),
+                                           "lp_value": val if math.isfinite(val) else None}
             if got is not None and got.x is not None and val < cur:
                 opened, cur, x, duals = self.start, val, got.x, got.duals
                 self.offer(opened, force=True)
