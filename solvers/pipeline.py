@@ -111,7 +111,7 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     search = Search(scenario, d, options, started, deadline, evaluate)
     unit_columns = lp_guided_columns(scenario, d, options)
     constructive = Constructive()
-    if _constructs_first(options, unit_columns):
+    if _constructs_first(scenario, options, unit_columns):
         # The first plan before the engines load (see the imports above); the loop then
         # finds it made.
         constructive.construct(search)
@@ -139,11 +139,12 @@ def _solve(scenario: Scenario, options: SolveOptions | None) -> tuple[Plan, Sear
     return plan, search
 
 
-def _constructs_first(options: SolveOptions, unit_columns: int | None) -> bool:
+def _constructs_first(sc: Scenario, options: SolveOptions, unit_columns: int | None
+                      ) -> bool:
     """Whether the strategy's first method is the constructive one (`_strategy`): below
     the large path, under a limit, where its plans are not kept as the fallback."""
     return (options.time_limit is not None and not options.constructive_last
-            and (unit_columns is None or unit_columns <= model.FULL_LP_MAX_COLUMNS))
+            and (unit_columns is None or unit_columns <= model.whole_lp_columns(sc)))
 
 
 def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Constructive,
@@ -178,7 +179,7 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Con
     # Under a limit the method adds the Lagrangian path bound itself, where its one-period
     # LP gave none (`LpGuided.bound`); the large path runs it inside the method.
     lp = LpGuided(unit_columns)
-    if unit_columns <= model.FULL_LP_MAX_COLUMNS:
+    if unit_columns <= model.whole_lp_columns(sc):
         # Engagement moves stand aside at once where fees are a small share of the cost;
         # where they do not, they find what the neighbourhood search cannot (cflp-large:
         # 0.2-0.7% from the optimum in 120 s, where the search had stayed at 3.5 times it).

@@ -18,6 +18,7 @@ from solvers.constraints import build
 from solvers.facility import FacilityMoves
 from solvers.lp_guided import evaluate
 from solvers.model import Raw
+from solvers.options import Method
 from solvers.pipeline import _best_plan
 from solvers.search import Search
 
@@ -188,3 +189,28 @@ def test_the_moves_begin_from_the_lagrangian_set_where_it_is_valued_lower() -> N
     plan = _best_plan(search, search.options, search.started, time.perf_counter())
     report = check(sc, plan)
     assert report.ok, report.summary()
+
+
+def test_a_flat_model_past_the_whole_lp_size_is_still_built_whole(
+        solve_checked, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """One period and one step per component: the whole model and its LP up to
+    FLAT_LP_FACTOR times FULL_LP_MAX_COLUMNS (here 1,000, so 4,000), then the engagement
+    moves; a model with more steps of that size takes the large path (restricted search).
+    A 1,000 x 1,000 facility location at 120 s: 44.9% above its bound on the large path,
+    6.9% built whole."""
+    import solvers.model as solver_model
+
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 1000)
+    flat = _generated_cflp(20, 200, 3)  # 4,000 unit columns
+    assert solver_model.whole_lp_columns(flat) == 4000
+    plan = solve_checked(flat, time_limit=8, method=Method.LP_GUIDED)
+    assert plan.solver["relaxation"] == "lp" and "facility" in plan.solver
+    assert "restricted" not in plan.solver
+
+    from models import scenario_from_dict
+    from scenarios.generate import generate
+
+    steps = scenario_from_dict(generate("small", 1))
+    assert solver_model.whole_lp_columns(steps) == 1000
+    plan = solve_checked(steps, time_limit=5, method=Method.LP_GUIDED)
+    assert "restricted" in plan.solver and "facility" not in plan.solver
