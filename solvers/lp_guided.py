@@ -176,7 +176,8 @@ def start_race(search: Search) -> tuple[Built, LpRace | None] | None:
         return None
     b = build(search.sc, search.d)
     am = b.model
-    if am.num_vars > model.whole_lp_columns(search.sc) or not _raced(am):
+    if am.num_vars > model.whole_lp_columns(search.sc, search.options.time_limit) or (
+            not _raced(am)):
         return b, None
     race = LpRace(am, am.to_proto(relax=True),
                   mathopt.SolveParameters(random_seed=search.options.seed), search.deadline)
@@ -205,7 +206,7 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
     # The time this method has, counted from now: its shares are of this, not of the
     # solve's limit, so that a late start shortens every phase alike.
     span = None if deadline is None else max(0.0, deadline - time.perf_counter())
-    if unit_columns <= model.whole_lp_columns(sc):
+    if unit_columns <= model.whole_lp_columns(sc, options.time_limit):
         b = race[0] if race is not None else build(sc, d)
         search.full = b
         return _lp_then_mip(search, b, deadline, emit,
@@ -522,7 +523,7 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit,
     emit("lp")
     # Whole, by dual simplex, also above FULL_LP_MAX_COLUMNS where the model is flat
     # (`model.whole_lp_columns`): its rows are few.
-    flat = model.whole_lp_columns(sc) > model.FULL_LP_MAX_COLUMNS
+    flat = model.whole_lp_columns(sc, options.time_limit) > model.FULL_LP_MAX_COLUMNS
     lp = lp_bound(b, options, lp_deadline, emit, race=race,
                   whole=flat and b.model.num_vars > model.FULL_LP_MAX_COLUMNS)
     if lp.infeasible:

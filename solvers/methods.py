@@ -95,7 +95,7 @@ class LpGuided:
 
     def construct(self, search: Search) -> None:
         # The whole LP's race starts here, so that the bounds run beside it.
-        if self.unit_columns <= model.whole_lp_columns(search.sc):
+        if self.unit_columns <= model.whole_lp_columns(search.sc, search.options.time_limit):
             self.race = start_race(search)
             self.one_period_bound = lp_guided.early_one_period(search)
 
@@ -108,7 +108,8 @@ class LpGuided:
         3.8893e10 / 3.9337e10, alt medium s1 3.6640e10 / 3.8970e10): its time in this
         process would only slow the whole LP's race beside it."""
         if (search.deadline is None or deadline is None
-                or self.unit_columns > model.whole_lp_columns(search.sc)
+                or self.unit_columns > model.whole_lp_columns(search.sc,
+                                                              search.options.time_limit)
                 or self.one_period_bound):
             return
         search.raise_bound(lagrangian_provider(search.sc, search.d, deadline, search.upper),

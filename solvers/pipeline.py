@@ -144,7 +144,8 @@ def _constructs_first(sc: Scenario, options: SolveOptions, unit_columns: int | N
     """Whether the strategy's first method is the constructive one (`_strategy`): below
     the large path, under a limit, where its plans are not kept as the fallback."""
     return (options.time_limit is not None and not options.constructive_last
-            and (unit_columns is None or unit_columns <= model.whole_lp_columns(sc)))
+            and (unit_columns is None
+                 or unit_columns <= model.whole_lp_columns(sc, options.time_limit)))
 
 
 def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Constructive,
@@ -179,7 +180,7 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Con
     # Under a limit the method adds the Lagrangian path bound itself, where its one-period
     # LP gave none (`LpGuided.bound`); the large path runs it inside the method.
     lp = LpGuided(unit_columns)
-    if unit_columns <= model.whole_lp_columns(sc):
+    if unit_columns <= model.whole_lp_columns(sc, options.time_limit):
         # Engagement moves stand aside at once where fees are a small share of the cost;
         # where they do not, they find what the neighbourhood search cannot (cflp-large:
         # 0.2-0.7% from the optimum in 120 s, where the search had stayed at 3.5 times it).

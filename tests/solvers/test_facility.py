@@ -202,7 +202,10 @@ def test_a_flat_model_past_the_whole_lp_size_is_still_built_whole(
 
     monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 1000)
     flat = _generated_cflp(20, 200, 3)  # 4,000 unit columns
-    assert solver_model.whole_lp_columns(flat) == 4000
+    assert solver_model.whole_lp_columns(flat, None) == 4000
+    # As many as the limit gives 1e-4 s each, never fewer than any model's 1,000.
+    assert solver_model.whole_lp_columns(flat, 0.2) == 2000
+    assert solver_model.whole_lp_columns(flat, 0.01) == 1000
     plan = solve_checked(flat, time_limit=8, method=Method.LP_GUIDED)
     assert plan.solver["relaxation"] == "lp" and "facility" in plan.solver
     assert "restricted" not in plan.solver
@@ -211,6 +214,6 @@ def test_a_flat_model_past_the_whole_lp_size_is_still_built_whole(
     from scenarios.generate import generate
 
     steps = scenario_from_dict(generate("small", 1))
-    assert solver_model.whole_lp_columns(steps) == 1000
+    assert solver_model.whole_lp_columns(steps, None) == 1000
     plan = solve_checked(steps, time_limit=5, method=Method.LP_GUIDED)
     assert "restricted" in plan.solver and "facility" not in plan.solver
