@@ -4,13 +4,14 @@ Every plan a test makes goes through `solve_checked`, which runs the independent
 (`models.check.check`) on it: a plan is only trusted when the checker finds it feasible and
 recomputes the same objective from its rows.
 
-Test modules get the helpers as fixtures (`solve_checked`, `shared_dir`, `benchmarks_dir`)
-rather than with `import conftest`: `tests/` has no packages, so a second conftest.py
-anywhere under it would take over the module name `conftest`.
+Test modules get the helpers as fixtures (`solve_checked`, `shared_dir`, `benchmarks_dir`,
+`benchmark_script`) rather than with `import conftest`: `tests/` has no packages, so a
+second conftest.py anywhere under it would take over the module name `conftest`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -177,6 +179,22 @@ def shared_dir_fixture() -> Path:
 @pytest.fixture(name="benchmarks_dir")
 def benchmarks_dir_fixture() -> Path:
     return BENCHMARKS
+
+
+def load_benchmark_script(name: str) -> ModuleType:
+    """The script benchmarks/`name`.py of the repository (a folder of scripts, not a
+    package), loaded as a module."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(name="benchmark_script")
+def benchmark_script_fixture() -> Callable[[str], ModuleType]:
+    return load_benchmark_script
 
 
 @pytest.fixture(autouse=True)

@@ -4,30 +4,19 @@ optimum of a small one is the one found by trying every set of open sites."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from models import scenario_from_dict
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cflp_generate.py"
 
-
-def _module() -> Any:
-    spec = importlib.util.spec_from_file_location("cflp_generate", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_instances_follow_the_rules() -> None:
-    doc = _module().generate(6, 50, ratio=3, seed=3)
+def test_instances_follow_the_rules(benchmark_script) -> None:  # type: ignore[no-untyped-def]
+    gen = benchmark_script("cflp_generate")
+    doc = gen.generate(6, 50, ratio=3, seed=3)
     scenario_from_dict(doc)
     caps = [w["capacity"]["supply"] for w in doc["workshops"]]
     demand = [r["quantity"] for r in doc["requests"]]
@@ -40,14 +29,16 @@ def test_instances_follow_the_rules() -> None:
         assert 100 * root <= w["engagement_cost"] <= 90 + 110 * root + 1e-3
     # A unit costs 10 times a distance in the unit square.
     assert all(0 <= o["unit_price"] <= 10 * math.sqrt(2) for o in doc["offers"])
-    assert _module().generate(6, 50, ratio=3, seed=3) == doc
-    assert _module().generate(6, 50, ratio=3, seed=4) != doc
+    assert gen.generate(6, 50, ratio=3, seed=3) == doc
+    assert gen.generate(6, 50, ratio=3, seed=4) != doc
 
 
-def test_the_solvers_optimum_is_the_best_set_of_open_sites(solve_checked) -> None:  # type: ignore[no-untyped-def]
+def test_the_solvers_optimum_is_the_best_set_of_open_sites(  # type: ignore[no-untyped-def]
+        benchmark_script, solve_checked) -> None:
+    gen = benchmark_script("cflp_generate")
     # Capacity ten times the demand over three sites: no site can be short, so each
     # customer goes whole to its cheapest open site.
-    doc = _module().generate(3, 7, ratio=10, seed=2)
+    doc = gen.generate(3, 7, ratio=10, seed=2)
     fee = [w["engagement_cost"] for w in doc["workshops"]]
     price = {(o["workshop"], o["component"]): o["unit_price"] for o in doc["offers"]}
     best = math.inf
@@ -62,10 +53,9 @@ def test_the_solvers_optimum_is_the_best_set_of_open_sites(solve_checked) -> Non
     assert plan.objective == pytest.approx(best, rel=1e-9)
 
 
-def test_the_command_writes_a_file_and_refuses_a_bad_size(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
-    mod = _module()
+def test_the_command_writes_a_file_and_refuses_a_bad_size(  # type: ignore[no-untyped-def]
+        benchmark_script, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = benchmark_script("cflp_generate")
     out = tmp_path / "f.json"
     assert mod.main(["4", "30", "--ratio", "2", "--seed", "5", "-o", str(out)]) == 0
     assert json.loads(out.read_text()) == mod.generate(4, 30, 2, 5)

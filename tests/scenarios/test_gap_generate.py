@@ -4,7 +4,6 @@ found by trying every assignment."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 from pathlib import Path
@@ -13,16 +12,6 @@ from typing import Any
 import pytest
 
 from models import scenario_from_dict
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gap_generate.py"
-
-
-def _module() -> Any:
-    spec = importlib.util.spec_from_file_location("gap_generate", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _data(doc: dict[str, Any]) -> tuple[list[float], dict[tuple[int, int], tuple[float, float]]]:
@@ -33,8 +22,9 @@ def _data(doc: dict[str, Any]) -> tuple[list[float], dict[tuple[int, int], tuple
 
 
 @pytest.mark.parametrize("kind", ["c", "d", "e"])
-def test_instances_follow_their_type(kind: str) -> None:
-    doc = _module().generate(kind, 5, 40, seed=3)
+def test_instances_follow_their_type(benchmark_script, kind: str) -> None:  # type: ignore[no-untyped-def]
+    gen = benchmark_script("gap_generate")
+    doc = gen.generate(kind, 5, 40, seed=3)
     scenario_from_dict(doc)
     caps, offers = _data(doc)
     assert len(offers) == 5 * 40 and len(doc["requests"]) == 40
@@ -47,12 +37,14 @@ def test_instances_follow_their_type(kind: str) -> None:
             assert 1 <= a <= 100 and -10 <= c - (111 - a) <= 10
         else:
             assert a >= 1 and c == int(c)
-    assert _module().generate(kind, 5, 40, seed=3) == doc
-    assert _module().generate(kind, 5, 40, seed=4) != doc
+    assert gen.generate(kind, 5, 40, seed=3) == doc
+    assert gen.generate(kind, 5, 40, seed=4) != doc
 
 
-def test_the_solvers_optimum_is_the_best_assignment(solve_checked) -> None:  # type: ignore[no-untyped-def]
-    doc = _module().generate("d", 3, 8, seed=2)
+def test_the_solvers_optimum_is_the_best_assignment(  # type: ignore[no-untyped-def]
+        benchmark_script, solve_checked) -> None:
+    gen = benchmark_script("gap_generate")
+    doc = gen.generate("d", 3, 8, seed=2)
     caps, offers = _data(doc)
     best = None
     for assign in itertools.product(range(3), repeat=8):
@@ -68,10 +60,9 @@ def test_the_solvers_optimum_is_the_best_assignment(solve_checked) -> None:  # t
     assert plan.objective == pytest.approx(best, rel=1e-9)
 
 
-def test_the_command_writes_a_file_and_refuses_a_bad_size(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
-    mod = _module()
+def test_the_command_writes_a_file_and_refuses_a_bad_size(  # type: ignore[no-untyped-def]
+        benchmark_script, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = benchmark_script("gap_generate")
     out = tmp_path / "g.json"
     assert mod.main(["e", "4", "30", "--seed", "5", "-o", str(out)]) == 0
     assert json.loads(out.read_text()) == mod.generate("e", 4, 30, 5)

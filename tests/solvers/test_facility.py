@@ -104,14 +104,15 @@ def test_the_knapsack_bound_is_below_every_published_optimum(benchmarks_dir: Pat
     it applies to (13 facility location, 60 assignment), and the strong links' worth:
     within 1% of the optimum on every facility-location one (the LP without them is up
     to 10% below on these)."""
-    from solvers.facility import knapsack_bound
+    from solvers.facility import knapsack_lagrangian
 
     checked = 0
     for name, optimum in _known(benchmarks_dir, folder):
         sc = load_scenario(benchmarks_dir / folder / f"{name}.json")
         b = build(sc, Derived(sc))
-        bound = knapsack_bound(b, time.perf_counter() + 0.5, optimum * 1.01)
-        assert bound is not None, name
+        lag = knapsack_lagrangian(b, time.perf_counter() + 0.5, optimum * 1.01)
+        assert lag is not None, name
+        bound = lag.bound
         assert bound <= optimum * (1 + 1e-9), (name, bound, optimum)
         if folder == "cflp":
             assert bound >= optimum * 0.99, (name, bound, optimum)
@@ -122,9 +123,9 @@ def test_the_knapsack_bound_is_below_every_published_optimum(benchmarks_dir: Pat
 def test_the_knapsack_bound_stands_aside_where_it_does_not_hold(benchmarks_dir: Path) -> None:
     # Several steps (flows, precedence) or materials: not one knapsack per workshop.
     sc = load_scenario(benchmarks_dir / "fatahi" / "fatahi-5x10x10-1.json")
-    from solvers.facility import knapsack_bound
+    from solvers.facility import knapsack_lagrangian
 
-    assert knapsack_bound(build(sc, Derived(sc)), time.perf_counter() + 0.5, None) is None
+    assert knapsack_lagrangian(build(sc, Derived(sc)), time.perf_counter() + 0.5, None) is None
 
 
 def test_engagement_moves_raise_the_knapsack_bound_first(benchmarks_dir: Path) -> None:
@@ -140,28 +141,23 @@ def test_engagement_moves_raise_the_knapsack_bound_first(benchmarks_dir: Path) -
     assert search.upper == pytest.approx(optimum, rel=1e-6)
 
 
-def _generated_cflp(sites: int, customers: int, seed: int):  # type: ignore[no-untyped-def]
+def _generated_cflp(benchmark_script, sites: int, customers: int, seed: int):  # type: ignore[no-untyped-def]
     """A facility location of Cornuejols, Sridharan and Thizy's kind
     (benchmarks/cflp_generate.py), capacity five times the demand."""
-    import importlib.util
-
     from models import scenario_from_dict
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "cflp_generate.py"
-    spec = importlib.util.spec_from_file_location("cflp_generate", script)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return scenario_from_dict(mod.generate(sites, customers, 5.0, seed))
+    gen = benchmark_script("cflp_generate")
+    return scenario_from_dict(gen.generate(sites, customers, 5.0, seed))
 
 
-def test_the_lagrangian_set_covers_the_demand(benchmarks_dir: Path) -> None:
+def test_the_lagrangian_set_covers_the_demand(  # type: ignore[no-untyped-def]
+        benchmarks_dir: Path, benchmark_script) -> None:
     """The workshops the knapsack Lagrangian engages at its best multipliers, topped up
     until their capacity covers every request: a set the LP can serve whole."""
     from solvers.facility import knapsack_lagrangian
 
     for sc in (load_scenario(benchmarks_dir / "cflp" / "cap41.json"),
-               _generated_cflp(20, 200, 3)):
+               _generated_cflp(benchmark_script, 20, 200, 3)):
         b = build(sc, Derived(sc))
         lag = knapsack_lagrangian(b, time.perf_counter() + 0.5, None)
         assert lag is not None and lag.opened
@@ -170,11 +166,12 @@ def test_the_lagrangian_set_covers_the_demand(benchmarks_dir: Path) -> None:
             r.quantity for r in sc.requests)
 
 
-def test_the_moves_begin_from_the_lagrangian_set_where_it_is_valued_lower() -> None:
+def test_the_moves_begin_from_the_lagrangian_set_where_it_is_valued_lower(  # type: ignore[no-untyped-def]
+        benchmark_script) -> None:
     """On a generated facility location whose plan engages every site, the moves start
     from the Lagrangian's set (200 x 2,000 with a 120 s limit: 204,555 -> 140,027, the
     descent alone having dropped six sites of 76)."""
-    sc = _generated_cflp(20, 200, 3)
+    sc = _generated_cflp(benchmark_script, 20, 200, 3)
     search = _search(sc, 10)
     b, raw = _everything_open(sc, search)
     assert search.offer("every site", b, raw)
@@ -192,7 +189,7 @@ def test_the_moves_begin_from_the_lagrangian_set_where_it_is_valued_lower() -> N
 
 
 def test_a_flat_model_past_the_whole_lp_size_is_still_built_whole(
-        solve_checked, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        solve_checked, benchmark_script, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """One period and one step per component: the whole model and its LP up to
     FLAT_LP_FACTOR times FULL_LP_MAX_COLUMNS (here 1,000, so 4,000), then the engagement
     moves; a model with more steps of that size takes the large path (restricted search).
@@ -201,7 +198,7 @@ def test_a_flat_model_past_the_whole_lp_size_is_still_built_whole(
     import solvers.model as solver_model
 
     monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 1000)
-    flat = _generated_cflp(20, 200, 3)  # 4,000 unit columns
+    flat = _generated_cflp(benchmark_script, 20, 200, 3)  # 4,000 unit columns
     assert solver_model.whole_lp_columns(flat, None) == 4000
     # As many as the limit gives 1e-4 s each, never fewer than any model's 1,000.
     assert solver_model.whole_lp_columns(flat, 0.2) == 2000

@@ -4,21 +4,15 @@ units and touches fewer requests than the full re-plan."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "repair_quality.py"
 
-
-def test_repair_against_full_replan_on_a_small_ledger(capsys: pytest.CaptureFixture[str],
-                                                      tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("repair_quality", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+def test_repair_against_full_replan_on_a_small_ledger(  # type: ignore[no-untyped-def]
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, benchmark_script) -> None:
+    mod = benchmark_script("repair_quality")
     db = f"sqlite:///{tmp_path / 'ledger.db'}"
     mod.prepare(db, "small", 1, 20)
     assert mod.main(["--db", db, "--time-limit", "10"]) == 0
