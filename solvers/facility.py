@@ -27,7 +27,7 @@ It stops at its deadline, and does nothing where fees are under FEE_SHARE of the
 incumbent's cost or where one valuation would take more than EVAL_SHARE of its time.
 
 Before the moves, where every request is one step in one period and the only costs are
-units, fees and units away (facility location, assignment), `knapsack_bound` gives a
+units, fees and units away (facility location, assignment), `knapsack_lagrangian` gives a
 Lagrangian bound with the strong facility-location links.
 """
 
@@ -55,7 +55,7 @@ EVAL_SHARE = 0.1
 # Add candidates valued per round, swap pairs tried per round.
 ADD_TRIES = 8
 SWAP_DROPS, SWAP_ADDS = 8, 6
-# The Lagrangian bound of `knapsack_bound` gets this many seconds, or this many per
+# The Lagrangian bound of `knapsack_lagrangian` gets this many seconds, or this many per
 # column of the model where that is more, at most this share of the time: in 3 s its
 # ascent reached 133,897 on a generated facility location of 200 sites x 2,000 customers
 # (404,200 columns), 138,551 in 10 s (the LP's bound: 131,719).
@@ -411,12 +411,6 @@ class KnapsackLagrangian:
     opened: frozenset[str]
 
 
-def knapsack_bound(b: Built, deadline: float, upper: float | None) -> float | None:
-    """The bound of `knapsack_lagrangian`, None where it does not apply."""
-    lag = knapsack_lagrangian(b, deadline, upper)
-    return None if lag is None else lag.bound
-
-
 def knapsack_lagrangian(b: Built, deadline: float, upper: float | None
                         ) -> KnapsackLagrangian | None:
     """A proven lower bound of the model `b` where every unit column is step 0 in
@@ -553,11 +547,14 @@ def knapsack_lagrangian(b: Built, deadline: float, upper: float | None
     least = np.full(len(rids), math.inf)
     np.minimum.at(least, er, hours)
     need = float((qty * np.where(np.isfinite(least), least, 0.0)).sum())
+    # Each workshop's hours: its capacity rows' (the workshop of a row read off any of its
+    # columns), unbounded where some column is under no capacity row.
+    bounded = group < len(cap) - 1
+    row_ws = np.full(len(cap) - 1, -1, dtype=np.int64)
+    row_ws[group[bounded]] = ew[bounded]
     cap_w = np.zeros(len(wids))
-    first = np.full(len(cap) - 1, -1, dtype=np.int64)
-    first[group[group < len(cap) - 1]] = ew[group < len(cap) - 1]
-    np.add.at(cap_w, first[first >= 0], cap[:-1][first >= 0])
-    cap_w[np.unique(ew[group == len(cap) - 1])] = math.inf
+    np.add.at(cap_w, row_ws[row_ws >= 0], cap[:-1][row_ws >= 0])
+    cap_w[np.unique(ew[~bounded])] = math.inf
     engaged = (best_net < 0) | (fee <= 0)
     have = float(cap_w[engaged].sum())
     for i in np.argsort(best_net, kind="stable"):
