@@ -214,3 +214,37 @@ def test_a_flat_model_past_the_whole_lp_size_is_still_built_whole(
     assert solver_model.whole_lp_columns(steps, None) == 1000
     plan = solve_checked(steps, time_limit=5, method=Method.LP_GUIDED)
     assert "restricted" in plan.solver and "facility" not in plan.solver
+
+
+def test_a_kernel_sub_model_chooses_among_many_sites_at_once(  # type: ignore[no-untyped-def]
+        benchmark_script) -> None:
+    """From a plan that engages every site, one kernel sub-model (the engaged sites, each
+    customer kept to its KERNEL_NEAR cheapest of them) engages fewer: a cheaper plan the
+    checker accepts, and its set valued by the LP to descend from."""
+    from solvers.facility import KERNEL_NEAR, _Moves
+
+    sc = _generated_cflp(benchmark_script, 20, 200, 3)
+    search = _search(sc, 30)
+    b, raw = _everything_open(sc, search)
+    assert search.offer("every site", b, raw)
+    poor = search.upper
+    assert poor is not None
+    moves = _Moves(search, b, search.deadline)
+    moves.span = 20.0
+    v = moves.b.model.arrays()[2] * 0
+    dropped = moves._near(set(moves.W), v)
+    # Every customer keeps exactly its KERNEL_NEAR cheapest of the 20 sites.
+    assert len(dropped) == len(sc.requests) * (len(sc.workshops) - KERNEL_NEAR)
+    got = moves._kernel(frozenset())
+    assert got is not None
+    opened, value, _x, _duals = got
+    assert len(opened) < len(sc.workshops)
+    assert moves.kernels == {"sub_models": 1, "better": 1}
+    assert search.best is not None and search.best.source == "facility/kernel"
+    assert search.upper is not None and search.upper < poor
+    # The set's LP value is that of its cheapest allocation: at most the plan's cost.
+    assert value <= search.upper * (1 + 1e-9)
+    plan = _best_plan(search, search.options, search.started, time.perf_counter())
+    report = check(sc, plan)
+    assert report.ok, report.summary()
+    assert report.objective == pytest.approx(search.upper, rel=1e-9)
