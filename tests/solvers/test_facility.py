@@ -8,6 +8,7 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models import load_scenario
@@ -150,6 +151,17 @@ def _generated_cflp(benchmark_script, sites: int, customers: int, seed: int):  #
     return scenario_from_dict(gen.generate(sites, customers, 5.0, seed))
 
 
+def _all_open_generated(benchmark_script, seconds: float):  # type: ignore[no-untyped-def]
+    """A generated 20 x 200 facility location, a search of `seconds` and its whole
+    model, and the plan that engages every site offered to it (its cost returned)."""
+    sc = _generated_cflp(benchmark_script, 20, 200, 3)
+    search = _search(sc, seconds)
+    b, raw = _everything_open(sc, search)
+    assert search.offer("every site", b, raw)
+    assert search.upper is not None
+    return sc, search, b, search.upper
+
+
 def test_the_lagrangian_set_covers_the_demand(  # type: ignore[no-untyped-def]
         benchmarks_dir: Path, benchmark_script) -> None:
     """The workshops the knapsack Lagrangian engages at its best multipliers, topped up
@@ -171,12 +183,7 @@ def test_the_moves_begin_from_the_lagrangian_set_where_it_is_valued_lower(  # ty
     """On a generated facility location whose plan engages every site, the moves start
     from the Lagrangian's set (200 x 2,000 with a 120 s limit: 204,555 -> 140,027, the
     descent alone having dropped six sites of 76)."""
-    sc = _generated_cflp(benchmark_script, 20, 200, 3)
-    search = _search(sc, 10)
-    b, raw = _everything_open(sc, search)
-    assert search.offer("every site", b, raw)
-    poor = search.upper
-    assert poor is not None
+    sc, search, _b, poor = _all_open_generated(benchmark_script, 10)
     FacilityMoves().improve(search, search.deadline)
     info = search.info["facility"]
     lag = info["lagrangian_set"]
@@ -223,16 +230,10 @@ def test_a_kernel_sub_model_chooses_among_many_sites_at_once(  # type: ignore[no
     checker accepts, and its set valued by the LP to descend from."""
     from solvers.facility import KERNEL_NEAR, _Moves
 
-    sc = _generated_cflp(benchmark_script, 20, 200, 3)
-    search = _search(sc, 30)
-    b, raw = _everything_open(sc, search)
-    assert search.offer("every site", b, raw)
-    poor = search.upper
-    assert poor is not None
+    sc, search, b, poor = _all_open_generated(benchmark_script, 30)
     moves = _Moves(search, b, search.deadline)
     moves.span = 20.0
-    v = moves.b.model.arrays()[2] * 0
-    dropped = moves._near(set(moves.W), v)
+    dropped = moves._near(set(moves.W), np.zeros(b.model.num_vars))
     # Every customer keeps exactly its KERNEL_NEAR cheapest of the 20 sites.
     assert len(dropped) == len(sc.requests) * (len(sc.workshops) - KERNEL_NEAR)
     got = moves._kernel(frozenset())
