@@ -19,12 +19,12 @@ bench` measures against the run's bound.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
-import sys
 from pathlib import Path
 from typing import Any
+
+from scenario_out import write
 
 
 def generate(sites: int, customers: int, ratio: float = 5.0, seed: int = 1) -> dict[str, Any]:
@@ -72,19 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--out", type=Path, help="file to write (default: stdout)")
     args = ap.parse_args(argv)
-    try:
-        doc = generate(args.sites, args.customers, args.ratio, args.seed)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    text = json.dumps(doc)
-    if args.out is None:
-        print(text)
-    else:
-        args.out.write_text(text)
-        print(f"wrote {doc['name']}: {args.sites} sites, {args.customers} customers "
-              f"to {args.out}")
-    return 0
+    return write(lambda: generate(args.sites, args.customers, args.ratio, args.seed),
+                 args.out, f"{args.sites} sites, {args.customers} customers")
 
 
 if __name__ == "__main__":

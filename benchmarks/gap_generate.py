@@ -18,12 +18,12 @@ sizes; their optima are unknown, and `broker bench` measures against the run's b
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
-import sys
 from pathlib import Path
 from typing import Any
+
+from scenario_out import write
 
 TYPES = ("c", "d", "e")
 
@@ -76,18 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--out", type=Path, help="file to write (default: stdout)")
     args = ap.parse_args(argv)
-    try:
-        doc = generate(args.type, args.agents, args.jobs, args.seed)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    text = json.dumps(doc)
-    if args.out is None:
-        print(text)
-    else:
-        args.out.write_text(text)
-        print(f"wrote {doc['name']}: {args.agents} agents, {args.jobs} jobs to {args.out}")
-    return 0
+    return write(lambda: generate(args.type, args.agents, args.jobs, args.seed),
+                 args.out, f"{args.agents} agents, {args.jobs} jobs")
 
 
 if __name__ == "__main__":

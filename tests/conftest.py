@@ -15,6 +15,7 @@ import importlib.util
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -183,8 +184,12 @@ def benchmarks_dir_fixture() -> Path:
 
 def load_benchmark_script(name: str) -> ModuleType:
     """The script benchmarks/`name`.py of the repository (a folder of scripts, not a
-    package), loaded as a module."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    package), loaded as a module; the folder is put on the import path, as running a
+    script there does, for the modules the scripts share (scenario_out.py)."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    path = folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
