@@ -46,7 +46,7 @@ from datetime import timedelta
 import numpy as np
 from ortools.math_opt.python import mathopt
 
-from solvers.lns import clean_point, incumbent_point, offer_point
+from solvers.lns import clean_point, column_owner, incumbent_point, offer_point
 from solvers.lpmodel import Answer, solve_proto
 from solvers.model import Built
 from solvers.search import Search
@@ -156,8 +156,6 @@ class _Moves:
         self._next = 0
         self._owner: np.ndarray | None = None
         self.kernels = {"sub_models": 0, "better": 0}
-        self.kernel_wait = 0
-        self.kernel_after = 0.0
 
     def _cap_entries(self) -> None:
         """For each workshop with a fee, the (column, hours, row) entries of its capacity
@@ -342,12 +340,12 @@ class _Moves:
         # first kernel sub-model took the plan from 116,302 to 89,990 in 8.7 s (89,219).
         before = search.upper
         kern = self._kernel(opened, KERNEL_FIRST_SHARE)
-        if not self._paid(before):
-            # Where the first does not pay, none is tried again (cflp-large capb: 8 sites
-            # open of 100, sub-models of 13 sites x 1,000 customers found nothing in 11 s
-            # each and took the kicks' time: +0.81% at 120 s where the moves alone had
-            # reached +0.21-0.44%).
-            self.kernel_after = math.inf
+        # The next kernel sub-model comes once this many kicks are made, and after one
+        # that does not pay the wait doubles. Where the first does not pay, none is tried
+        # again (cflp-large capb: 8 sites open of 100, sub-models of 13 sites x 1,000
+        # customers found nothing in 11 s each and took the kicks' time: +0.81% at 120 s
+        # where the moves alone had reached +0.21-0.44%).
+        kernel_after, kernel_wait = (0.0 if self._paid(before) else math.inf), 0
         if kern is not None and kern[1] < cur:
             opened, cur, x, duals = kern
         best_set, best_val, self._best_duals = opened, cur, duals
@@ -360,13 +358,11 @@ class _Moves:
                 if best_val <= cur + 1e-9 * abs(cur):
                     self.offer(opened, force=True)
                 kern = None
-                if kicks >= self.kernel_after:
+                if kicks >= kernel_after:
                     before = search.upper
                     kern = self._kernel(best_set)
-                    # One that does not pay waits for twice as many kicks as the last.
-                    self.kernel_wait = 0 if self._paid(before) else max(
-                        1, 2 * self.kernel_wait)
-                    self.kernel_after = kicks + self.kernel_wait
+                    kernel_wait = 0 if self._paid(before) else max(1, 2 * kernel_wait)
+                    kernel_after = kicks + kernel_wait
                 if kern is not None:
                     opened, cur, x, duals = kern
                     if cur < best_val - 1e-9 * max(1.0, abs(best_val)):
@@ -447,11 +443,8 @@ class _Moves:
         """The unit columns of the workshops in kernel beyond each request's KERNEL_NEAR
         cheapest there (those the point v uses excepted)."""
         if self._owner is None:
-            index: dict[str, int] = {}
-            owner = np.full(self.am.num_vars, -1, dtype=np.int64)
-            for (r, _s, _w, _t), c in self.b.x.items():
-                owner[c] = index.setdefault(r, len(index))
-            self._owner = owner
+            self._owner = column_owner(
+                self.b, {r.id: i for i, r in enumerate(self.search.sc.requests)})
         cols = np.concatenate([self.xcols[w] for w in sorted(kernel)])
         own = self._owner[cols]
         order = np.lexsort((self.cost[cols], own))

@@ -189,6 +189,25 @@ def incumbent_point(search: Search, b: Built) -> np.ndarray | None:
     return v
 
 
+def column_owner(b: Built, index: dict[str, int]) -> np.ndarray:
+    """Each column's request (`index` of its id), -1 for the columns no one request owns
+    (engagement and tooling binaries, material deliveries)."""
+    owner = np.full(b.model.num_vars, -1, dtype=np.int64)
+    for (r, _s, _w, _t), c in b.x.items():
+        owner[c] = index[r]
+    for (r, _s, _a, _c), c in b.G.items():
+        owner[c] = index[r]
+    for r, c in b.z.items():
+        owner[c] = index[r]
+    for r, c in b.u.items():
+        owner[c] = index[r]
+    for (r, _s, _w), c in b.src.items():
+        owner[c] = index[r]
+    for (r, _s, _t), c in b.cum.items():
+        owner[c] = index[r]
+    return owner
+
+
 def clean_point(b: Built, x: np.ndarray) -> tuple[np.ndarray, float]:
     """An engine's column values with idle fees dropped and integer columns rounded, and
     their cost."""
@@ -262,21 +281,8 @@ class _Run:
         self.integer = np.frombuffer(am.integer, dtype=np.int8).astype(bool)
         self.rid = [r.id for r in sc.requests]
         index = {rid: i for i, rid in enumerate(self.rid)}
-        owner = np.full(am.num_vars, -1, dtype=np.int64)
-        for (r, _s, _w, _t), c in b.x.items():
-            owner[c] = index[r]
-        for (r, _s, _a, _c), c in b.G.items():
-            owner[c] = index[r]
-        for r, c in b.z.items():
-            owner[c] = index[r]
-        for r, c in b.u.items():
-            owner[c] = index[r]
-        for (r, _s, _w), c in b.src.items():
-            owner[c] = index[r]
-        for (r, _s, _t), c in b.cum.items():
-            owner[c] = index[r]
-        self.owner = owner
-        self.shared = owner < 0
+        self.owner = column_owner(b, index)
+        self.shared = self.owner < 0
         self.fee_items: list[tuple[int, np.ndarray]] | None = None
         names = [n for n in neighbourhoods if not self._same_as_requests(n)
                  and not (n == "fees" and not self._has_fees())] or list(neighbourhoods)
