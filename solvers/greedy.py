@@ -928,8 +928,8 @@ class CapacityState:
         key = self.rank_key(r, s)
         found = self._ranked.get(key)
         if found is None:
-            found = sorted((self.dom * _unit_cost(self, r, s, w), w)
-                           for w in final_eligible(self.d, r, s, n))
+            found = sorted(zip(self._unit_costs(r, s, n), final_eligible(self.d, r, s, n),
+                               strict=True))
             price = self.fit * self.hour_price.get(
                 self.sc.component(r.component).routing[s].process, 0.0)
             if price > 0:
@@ -940,6 +940,24 @@ class CapacityState:
                 found.sort(key=priced)
             self._ranked[key] = found
         return found
+
+    def _unit_costs(self, r: Request, s: int, n: int) -> list[float]:
+        """`unit_cost` times `dom` at every workshop eligible for step s of r, in
+        `final_eligible` order: what `unit_cost` asks per workshop, asked once (ranking
+        the 1 M offers of a 1,000 x 1,000 facility location took 12 s through it)."""
+        sc, d = self.sc, self.d
+        comp = sc.component(r.component)
+        workshop = self.workshop
+        out = [i.unit_cost for i in d.step_infos(
+            comp.id, s, [workshop[w] for w in final_eligible(d, r, s, n)])]
+        if s == n - 1 and r.destination is not None:
+            per_km = sc.transport.cost_per_kg_km * comp.weight_kg
+            km, at, to = d.dist.km, d.location_of, r.destination
+            out = [c + per_km * (km(at[w], to) or 0.0)
+                   for c, w in zip(out, final_eligible(d, r, s, n), strict=True)]
+        if self.dom != 1.0:
+            out = [self.dom * c for c in out]
+        return out
 
     def rank_key(self, r: Request, s: int) -> tuple[object, ...]:
         comp = self.sc.component(r.component)

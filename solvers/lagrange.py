@@ -152,9 +152,9 @@ class PathRelaxation:
         tool_fee: list[float] = []
         tool_fit: list[float] = []
         for o in sc.offers:
-            info = d.step_info(workshop[o.workshop], o.component, o.step)
-            if info.tooling <= 0:
+            if o.tooling_cost <= 0:  # an offer's tooling is the step's (Derived.step_info)
                 continue
+            info = d.step_info(workshop[o.workshop], o.component, o.step)
             proc = sc.component(o.component).routing[o.step].process
             w = workshop[o.workshop]
             tool_index[(o.workshop, o.component, o.step)] = len(tool_fee)
@@ -186,7 +186,7 @@ class PathRelaxation:
                 key = (comp.id, s, certs)
                 if key not in self.steps:
                     ws = d.eligible[(r.id, s)]
-                    infos = [d.step_info(workshop[w], comp.id, s) for w in ws]
+                    infos = d.step_infos(comp.id, s, [workshop[w] for w in ws])
                     self.steps[key] = _Step(
                         loc=np.array([li[workshop[w].location] for w in ws], dtype=np.int64),
                         wp=np.array([wp_index[(w, step.process)] for w in ws],
