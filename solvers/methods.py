@@ -93,9 +93,14 @@ class LpGuided:
         # Whether the one-period LP, solved while the race ran, raised the bound.
         self.one_period_bound = False
 
+    def makes_plans(self, search: Search) -> bool:
+        """Whether its improve step makes its own first plans: on the large path, where
+        `construct` makes none (`search.run` lets it run past the deadline then)."""
+        return self.unit_columns > model.whole_lp_columns(search.sc, search.options.time_limit)
+
     def construct(self, search: Search) -> None:
         # The whole LP's race starts here, so that the bounds run beside it.
-        if self.unit_columns <= model.whole_lp_columns(search.sc, search.options.time_limit):
+        if not self.makes_plans(search):
             self.race = start_race(search)
             self.one_period_bound = lp_guided.early_one_period(search)
 

@@ -193,3 +193,18 @@ def test_the_grouped_lp_is_skipped_where_it_would_not_be_solved_in_its_time(
     plan = solve_checked(doc, method=Method.LP_GUIDED)
     assert "grouped_lp" not in plan.solver and plan.solver["grouped_lp_seconds"] > 0
     lagrange._WARM.clear()
+
+
+def test_its_build_time_is_counted_per_shared_step_and_nothing_once_built() -> None:
+    """`build_seconds`: the relaxation prices each (component, step, certifications) once
+    for its eligible workshops, so requests that share one count once; once built for a
+    scenario, a second call starts at once from it."""
+    sc = scenario_from_dict(generate("small", 1))
+    d = Derived(sc)
+    distinct = {id(ws): ws for ws in d.eligible.values()}
+    entries = sum(len(ws) for ws in distinct.values())
+    assert len(distinct) < len(d.eligible)  # requests do share steps here
+    lagrange._WARM.clear()
+    assert lagrange.build_seconds(sc, d) == lagrange.BUILD_SECONDS_PER_ENTRY * entries
+    lagrangian_path_bound(sc, d, None, None, max_iterations=2)
+    assert lagrange.build_seconds(sc, d) == 0.0

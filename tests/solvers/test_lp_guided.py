@@ -416,3 +416,22 @@ def test_the_large_path_makes_its_plans_before_the_unit_bound(solve_checked,
     assert calls[0] == "plan" and "unit bound" in calls
     assert plan.bound is not None and plan.objective is not None
     assert plan.bound <= plan.objective
+
+
+def test_the_large_path_makes_a_plan_when_the_limit_is_gone_before_it_starts(
+        solve_checked, monkeypatch) -> None:
+    """A limit spent before the solve begins (the command line counts reading the file):
+    the large path still makes its first plan, cut at once (every unit sent away), and
+    neither the unit bound nor the Lagrangian bound delays it. Before, its method never
+    ran and the answer was `no_solution`."""
+    doc = generate("small", 1)
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=1.0,
+                         started=time.perf_counter() - 5.0)
+    total = sum(r["quantity"] for r in doc["requests"])
+    assert plan.status.value == "feasible"
+    assert sum(p.quantity for p in plan.imports) + sum(
+        u.quantity for u in plan.unmet) == total
+    assert plan.bound is None
+    assert plan.solver is not None and plan.solver["unit_bound"] == (
+        "skipped: past the deadline")
