@@ -160,8 +160,9 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Con
     from solvers.support import SupportMip
 
     limited = options.time_limit is not None
-    providers: list[tuple[str, BoundProvider]] = [("unit bound", unit_bound_provider)]
-    providers += [(getattr(p, "__name__", "provider"), p) for p in options.bound_providers]
+    given: list[tuple[str, BoundProvider]] = [
+        (getattr(p, "__name__", "provider"), p) for p in options.bound_providers]
+    providers: list[tuple[str, BoundProvider]] = [("unit bound", unit_bound_provider), *given]
     if unit_columns is None:
         exact = ExactMip()
         if not limited or options.formulation is Formulation.DIRECT or (
@@ -189,11 +190,11 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Con
     # Too large to build whole: the LP-guided method constructs its own plans first, then
     # the neighbourhood search improves them on the model restricted to the workshops
     # they and the relaxation used and the cheapest ones (solvers/restricted.py). No
-    # bound provider runs before it: the method takes the unit bound itself once its
-    # first plans are offered, and before them it held the first plan back (1,000 x
-    # 1,000 facility location, 1 M offers: 7.9 s of ranking every offer, no plan at all
-    # under a 10 s limit).
-    return [lp], [Phase(lp, LARGE_LP_SHARE), Phase(RestrictedLns())], []
+    # built-in bound provider runs before it (the caller's do): the method takes the
+    # unit bound itself once its first plans are offered, and before them it held the
+    # first plan back (1,000 x 1,000 facility location, 1 M offers: 7.9 s of ranking
+    # every offer, no plan at all under a 10 s limit).
+    return [lp], [Phase(lp, LARGE_LP_SHARE), Phase(RestrictedLns())], given
 
 
 def _priced(sc: Scenario, d: Derived, options: SolveOptions, started: float) -> Plan:

@@ -435,3 +435,29 @@ def test_the_large_path_makes_a_plan_when_the_limit_is_gone_before_it_starts(
     assert plan.bound is None
     assert plan.solver is not None and plan.solver["unit_bound"] == (
         "skipped: past the deadline")
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_callers_bound_provider_runs_on_every_path(solve_checked, monkeypatch,
+                                                      large: bool) -> None:
+    """`SolveOptions(bound_providers=...)` are run on the large path too (they had been
+    dropped there): each is called with the scenario, its derived data, a deadline and
+    the incumbent's cost, and the plan's bound is at least what it returned."""
+    from solvers.lp_guided import unit_bound
+
+    doc = generate("small", 1)
+    if large:
+        monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
+    calls: list[tuple[float, float | None]] = []
+
+    def halved_unit_bound(sc: Any, d: Derived, deadline: float, upper: float | None
+                          ) -> float:
+        calls.append((deadline, upper))
+        return 0.5 * unit_bound(sc, d)
+
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10,
+                         bound_providers=(halved_unit_bound,))
+    assert len(calls) == 1 and calls[0][0] > time.perf_counter() - 10
+    assert plan.bound is not None and plan.objective is not None
+    sc = scenario_from_dict(doc)
+    assert 0.5 * unit_bound(sc, Derived(sc)) <= plan.bound <= plan.objective
