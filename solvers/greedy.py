@@ -944,7 +944,7 @@ class CapacityState:
     def _unit_costs(self, r: Request, s: int, n: int) -> list[float]:
         """`unit_cost` times `dom` at every workshop eligible for step s of r, in
         `final_eligible` order: what `unit_cost` asks per workshop, asked once (ranking
-        the 1 M offers of a 1,000 x 1,000 facility location took 12 s through it)."""
+        the 1 M offers of a 1,000 x 1,000 facility location took 8-12 s through it)."""
         sc, d = self.sc, self.d
         comp = sc.component(r.component)
         workshop = self.workshop
