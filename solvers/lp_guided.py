@@ -54,7 +54,7 @@ from solvers.mip import (
     highs_progress,
     raw_from_answer,
 )
-from solvers.model import eligible_counts
+from solvers.model import eligible_counts, final_eligible
 from solvers.one_period import add_release_capacity, lagrangian_bound, time_aggregate
 from solvers.options import SolveOptions
 from solvers.search import Search
@@ -250,8 +250,8 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
         bound = -math.inf
         extra["unit_bound"] = "skipped: past the deadline"
     else:
-        bound = unit_bound(sc, d)
-        extra["bound_from"] = "unit bound"
+        bound = bottleneck_bound(sc, d)
+        extra["bound_from"] = "unit bound with bottlenecks"
     # The relaxation needs time to build and price, and memory: its unit columns are
     # about the full model's divided by the periods.
     fits = unit_columns / sc.horizon.periods <= ONE_PERIOD_MAX_COLUMNS
@@ -521,6 +521,86 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
                      if step.material in c.materials), default=math.inf)
         total += r.quantity * min(sc.away_unit_objective(r), home)
     d._unit_bound = (sc, total)  # type: ignore[attr-defined]
+    return total
+
+
+def bottleneck_bound(sc: Scenario, d: Derived) -> float:
+    """The unit bound (`unit_bound`) raised by what capacity bottlenecks force away: for
+    each request, the step whose eligible workshops can make the fewest of its units in
+    the horizon; requests whose step shares a process and the same eligible workshops
+    share those hours, `sum h_r x_r <= C` (h_r: the fewest hours a unit takes there, C:
+    the workshops' hours of that process from the group's earliest release), and the
+    units that cannot fit are sent away at the least a unit loses by it (a fractional
+    knapsack, most loss per hour first). Each request is in one group and every other
+    rule is relaxed, so the sum stays a lower bound of the SPEC model. On the alt
+    generator's large instances, unit penalties of 1e9 with a single workshop able to plate
+    thousands of units, the Lagrangian bound's steps had stayed far below it."""
+    cached = getattr(d, "_bottleneck_bound", None)
+    if cached is not None and cached[0] is sc:
+        return float(cached[1])
+    total = unit_bound(sc, d)
+    ranking = CapacityState(sc, d)
+    T = sc.horizon.periods
+    workshop = {w.id: w for w in sc.workshops}
+    # Requests share their eligible lists (`Derived.eligible`, `final_eligible`): what
+    # depends only on the list is worked out once per list.
+    names: dict[int, tuple[str, ...]] = {}
+    fewest: dict[tuple[int, str, int], float] = {}
+    hours_from: dict[tuple[int, str, int], float] = {}
+
+    def hours_in(ws: list[str], proc: str, t0: int) -> float:
+        key = (id(ws), proc, t0)
+        if key not in hours_from:
+            hours_from[key] = sum(workshop[w].cap(proc, t) for w in ws for t in range(t0, T))
+        return hours_from[key]
+
+    # (process, eligible workshops) -> [(loss per unit, hours per unit, units)]
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[float, float, int]]] = defaultdict(list)
+    first: dict[tuple[str, tuple[str, ...]], tuple[list[str], int]] = {}
+    for r in sc.requests:
+        comp = sc.component(r.component)
+        n = len(comp.routing)
+        home = 0.0
+        tightest: tuple[float, list[str], str, float] | None = None
+        for s, step in enumerate(comp.routing):
+            ranked = ranking.ranked(r, s)
+            if not ranked:
+                home = math.inf
+                break
+            home += ranked[0][0]
+            if step.material is not None and step.material_kg:
+                home += step.material_kg * min(
+                    (c.materials[step.material].price_per_kg for c in sc.material_centers
+                     if step.material in c.materials), default=math.inf)
+            ws = final_eligible(d, r, s, n)
+            hkey = (id(ws), comp.id, s)
+            if hkey not in fewest:
+                fewest[hkey] = min(i.hours for i in d.step_infos(
+                    comp.id, s, [workshop[w] for w in ws]))
+            hours = fewest[hkey]
+            if hours <= 0:
+                continue
+            units = hours_in(ws, step.process, r.release) / hours
+            if tightest is None or units < tightest[0]:
+                tightest = (units, ws, step.process, hours)
+        loss = sc.away_unit_objective(r) - home
+        if tightest is None or not loss > 0:
+            continue
+        _units, ws, proc, hours = tightest
+        if id(ws) not in names:
+            names[id(ws)] = tuple(sorted(ws))
+        key = (proc, names[id(ws)])
+        groups[key].append((loss, hours, r.quantity))
+        if key not in first or r.release < first[key][1]:
+            first[key] = (ws, r.release)
+    for key, members in groups.items():
+        ws, t0 = first[key]
+        hours_left = hours_in(ws, key[0], t0)
+        for loss, h, q in sorted(members, key=lambda m: -m[0] / m[1]):
+            fit = min(float(q), hours_left / h)
+            hours_left -= fit * h
+            total += loss * (q - fit)
+    d._bottleneck_bound = (sc, total)  # type: ignore[attr-defined]
     return total
 
 

@@ -19,7 +19,7 @@ from models.derived import Derived
 from models.scenario import Scenario
 from solvers.constraints import build
 from solvers.lagrange import lagrangian_path_bound
-from solvers.lp_guided import solve_lp_guided, start_race, unit_bound
+from solvers.lp_guided import bottleneck_bound, solve_lp_guided, start_race
 from solvers.lp_race import LpRace
 from solvers.mip import solve_model
 from solvers.model import Built
@@ -37,8 +37,9 @@ ROOT_LP_TIMES = 4.0
 
 def unit_bound_provider(sc: Scenario, d: Derived, deadline: float, upper: float | None
                         ) -> float:
-    """Every unit at its cheapest, capacity ignored (solvers/lp_guided.py `unit_bound`)."""
-    return unit_bound(sc, d)
+    """Every unit at its cheapest, capacity ignored (solvers/lp_guided.py `unit_bound`),
+    raised by what capacity bottlenecks send away (`bottleneck_bound`)."""
+    return bottleneck_bound(sc, d)
 
 
 def lagrangian_provider(sc: Scenario, d: Derived, deadline: float, upper: float | None

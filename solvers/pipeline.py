@@ -162,7 +162,8 @@ def _strategy(sc: Scenario, d: Derived, options: SolveOptions, constructive: Con
     limited = options.time_limit is not None
     given: list[tuple[str, BoundProvider]] = [
         (getattr(p, "__name__", "provider"), p) for p in options.bound_providers]
-    providers: list[tuple[str, BoundProvider]] = [("unit bound", unit_bound_provider), *given]
+    providers: list[tuple[str, BoundProvider]] = [
+        ("unit bound with bottlenecks", unit_bound_provider), *given]
     if unit_columns is None:
         exact = ExactMip()
         if not limited or options.formulation is Formulation.DIRECT or (

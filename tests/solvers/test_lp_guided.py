@@ -37,7 +37,8 @@ def test_bound_below_published_optimum(solve_checked, benchmarks_dir: Path, name
     folder, stem = name.split("/")
     optimum = json.loads((benchmarks_dir / folder / "optima.json").read_text())[stem]
     sc = load_scenario(benchmarks_dir / f"{name}.json")
-    assert lp_guided.unit_bound(sc, Derived(sc)) <= optimum * (1 + 1e-9) + 1e-6
+    assert lp_guided.unit_bound(sc, Derived(sc)) <= lp_guided.bottleneck_bound(
+        sc, Derived(sc)) <= optimum * (1 + 1e-9) + 1e-6
     plan = solve_checked(sc, method=Method.LP_GUIDED)
     assert plan.solver["method"] == "lp-guided"
     assert plan.bound is not None and plan.objective is not None
@@ -56,7 +57,8 @@ def test_generated_small_bound_brackets_exact_optimum(solve_checked) -> None:
     assert guided.bound <= exact.objective * (1 + 1e-7)
     assert guided.objective >= exact.objective * (1 - 1e-7)
     sc = scenario_from_dict(doc)
-    assert 0 < lp_guided.unit_bound(sc, Derived(sc)) <= exact.objective * (1 + 1e-9)
+    assert 0 < lp_guided.unit_bound(sc, Derived(sc)) <= lp_guided.bottleneck_bound(
+        sc, Derived(sc)) <= exact.objective * (1 + 1e-9)
     # The plan of the LP's support is close on this instance (measured: 0.0%).
     assert guided.objective <= exact.objective * 1.01
     # Plans guided by the LP period by period competed with the restricted MIP.
@@ -394,8 +396,6 @@ def test_the_large_path_makes_its_plans_before_the_unit_bound(solve_checked,
     """On the large path nothing bounds before the method's first plan: the unit bound,
     which ranks every offer, comes after it (on a 1,000 x 1,000 facility location, 1 M
     offers, it had run first for 7.9 s, and a 10 s solve had no plan)."""
-    import solvers.methods as methods
-
     doc = generate("small", 1)
     monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     calls: list[str] = []
@@ -411,7 +411,6 @@ def test_the_large_path_makes_its_plans_before_the_unit_bound(solve_checked,
 
     monkeypatch.setattr(lp_guided, "greedy_plan", plan_spy)
     monkeypatch.setattr(lp_guided, "unit_bound", bound_spy)
-    monkeypatch.setattr(methods, "unit_bound", bound_spy)
     plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=10)
     assert calls[0] == "plan" and "unit bound" in calls
     assert plan.bound is not None and plan.objective is not None
@@ -461,3 +460,41 @@ def test_a_callers_bound_provider_runs_on_every_path(solve_checked, monkeypatch,
     assert plan.bound is not None and plan.objective is not None
     sc = scenario_from_dict(doc)
     assert 0.5 * unit_bound(sc, Derived(sc)) <= plan.bound <= plan.objective
+
+
+def _bottleneck_case() -> dict[str, Any]:
+    """One workshop, the only one able to mill the part, with 10 hours in each of two
+    periods (20 units at 1 h each, 100 a unit); R1 wants 30 (a unit unmet costs 1,000),
+    R2 wants 5 (300). Nothing can be imported."""
+    return {
+        "name": "bottleneck", "horizon": {"periods": 2},
+        "transport": {"cost_per_kg_km": 0.0},
+        "locations": [{"id": "loc"}],
+        "workshops": [{"id": "w1", "location": "loc", "capacity": {"milling": 10},
+                       "rate": {"milling": 100}}],
+        "components": [{"id": "part", "weight_kg": 1,
+                        "routing": [{"process": "milling", "hours": 1.0}]}],
+        "requests": [
+            {"id": "R1", "component": "part", "quantity": 30, "due": 1, "unmet_penalty": 1000},
+            {"id": "R2", "component": "part", "quantity": 5, "due": 1, "unmet_penalty": 300},
+        ],
+    }
+
+
+def test_the_bottleneck_bound_sends_away_what_the_only_workshop_cannot_make(
+        solve_checked) -> None:
+    """Capacity ignored, every unit is made at 100: 3,500. The only workshop makes 20
+    units in the horizon, so 15 go unmet, the cheapest loss per hour last: R1's 10 at 900
+    more, R2's 5 at 200 more: 3,500 + 9,000 + 1,000 = 13,500, which is the optimum
+    (20 made at 2,000, 10 + 5 unmet at 10,000 + 1,500)."""
+    doc = _bottleneck_case()
+    sc = scenario_from_dict(doc)
+    assert lp_guided.unit_bound(sc, Derived(sc)) == 3500.0
+    assert lp_guided.bottleneck_bound(sc, Derived(sc)) == 13500.0
+    plan = solve_checked(doc)
+    assert plan.status.value == "optimal" and plan.objective == pytest.approx(13500.0)
+    # Released in the second period, R2 still shares the first's hours through R1's
+    # group (the group counts from its earliest release); alone it has only 10 hours.
+    doc["requests"] = [{**doc["requests"][1], "release": 1, "quantity": 15}]
+    sc = scenario_from_dict(doc)
+    assert lp_guided.bottleneck_bound(sc, Derived(sc)) == 15 * 100 + 5 * 200
