@@ -39,7 +39,7 @@ from ortools.math_opt.python import mathopt
 
 import solvers.model as model
 from models.derived import Derived
-from models.scenario import Scenario
+from models.scenario import Request, Scenario
 from solvers.extract import evaluate
 from solvers.greedy import ORDERS, CapacityState, binds_local_content, greedy_plan, greedy_variants
 from solvers.lagrange import build_seconds, lagrangian_path_bound
@@ -507,21 +507,27 @@ def unit_bound(sc: Scenario, d: Derived) -> float:
     ranking = CapacityState(sc, d)
     total = 0.0
     for r in sc.requests:
-        comp = sc.component(r.component)
-        home = 0.0
-        for s, step in enumerate(comp.routing):
-            ranked = ranking.ranked(r, s)
-            if not ranked:
-                home = math.inf
-                break
-            home += ranked[0][0]
-            if step.material is not None and step.material_kg:
-                home += step.material_kg * min(
-                    (c.materials[step.material].price_per_kg for c in sc.material_centers
-                     if step.material in c.materials), default=math.inf)
+        home = sum(_cheapest_step(sc, ranking, r, s)
+                   for s in range(len(sc.component(r.component).routing)))
         total += r.quantity * min(sc.away_unit_objective(r), home)
     d._unit_bound = (sc, total)  # type: ignore[attr-defined]
     return total
+
+
+def _cheapest_step(sc: Scenario, ranking: CapacityState, r: Request, s: int) -> float:
+    """The least a unit of step s of r costs at home, capacity and stock aside: its
+    cheapest eligible workshop (with delivery after the final step) and the cheapest
+    material; inf where no workshop is eligible."""
+    ranked = ranking.ranked(r, s)
+    if not ranked:
+        return math.inf
+    step = sc.component(r.component).routing[s]
+    cost = ranked[0][0]
+    if step.material is not None and step.material_kg:
+        cost += step.material_kg * min(
+            (c.materials[step.material].price_per_kg for c in sc.material_centers
+             if step.material in c.materials), default=math.inf)
+    return cost
 
 
 def bottleneck_bound(sc: Scenario, d: Derived) -> float:
@@ -563,15 +569,9 @@ def bottleneck_bound(sc: Scenario, d: Derived) -> float:
         home = 0.0
         tightest: tuple[float, list[str], str, float] | None = None
         for s, step in enumerate(comp.routing):
-            ranked = ranking.ranked(r, s)
-            if not ranked:
-                home = math.inf
+            home += _cheapest_step(sc, ranking, r, s)
+            if home == math.inf:
                 break
-            home += ranked[0][0]
-            if step.material is not None and step.material_kg:
-                home += step.material_kg * min(
-                    (c.materials[step.material].price_per_kg for c in sc.material_centers
-                     if step.material in c.materials), default=math.inf)
             ws = final_eligible(d, r, s, n)
             hkey = (id(ws), comp.id, s)
             if hkey not in fewest:
