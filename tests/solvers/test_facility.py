@@ -249,3 +249,32 @@ def test_a_kernel_sub_model_chooses_among_many_sites_at_once(  # type: ignore[no
     report = check(sc, plan)
     assert report.ok, report.summary()
     assert report.objective == pytest.approx(search.upper, rel=1e-9)
+
+
+def test_the_moves_stop_where_they_are_too_slow_to_search(
+        benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stall rule (`STALL_SHARE`, `STALL_EVALS`): no better plan for the stall time
+    with few sets valued since ends the method's time; many valuations, or a better
+    plan, give it back."""
+    from solvers.facility import STALL_EVALS, _Moves
+
+    sc = load_scenario(benchmarks_dir / "cflp" / "cap41.json")
+    search = _search(sc, 60)
+    b, raw = _everything_open(sc, search)
+    assert search.offer("every site", b, raw)
+    moves = _Moves(search, b, search.deadline)  # type: ignore[arg-type]
+    assert moves.left() > 50  # no stall limit before `run` sets one
+    moves._stall = 10.0
+    moves._gained -= 11.0  # the last gain 11 s ago
+    assert moves.left() < 0
+    moves.evals = STALL_EVALS - 1
+    assert moves.left() < 0
+    moves.evals = STALL_EVALS  # searching quickly: the deadline holds
+    assert moves.left() > 50
+    moves.evals = 0
+    moves._evals_gained = 0
+    # A better incumbent starts the count again.
+    up = search.upper
+    assert up is not None
+    monkeypatch.setattr(Search, "upper", property(lambda self: up - 1.0))
+    assert moves.left() == pytest.approx(10.0, abs=0.5)
