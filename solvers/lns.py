@@ -241,16 +241,19 @@ class Lns:
     needs_incumbent = True
 
     def __init__(self, neighbourhoods: Sequence[str] = NEIGHBOURHOODS,
-                 size: int | None = None, own_lp: bool = True) -> None:
+                 size: int | None = None, own_lp: bool = True, whole: bool = True) -> None:
         """`size`: requests freed at first (default: a tenth of them, at least 8);
         `own_lp`: whether the search may solve the model's LP itself where no method
-        left one (`_Run._lp_point`)."""
+        left one (`_Run._lp_point`); `whole`: whether `search.full` is the whole model,
+        so that a sub-model with nothing fixed, solved, gives a bound (not on the
+        restricted model of solvers/restricted.py)."""
         unknown = sorted(set(neighbourhoods) - set(NEIGHBOURHOODS))
         if unknown or not neighbourhoods:
             raise ValueError(f"unknown neighbourhoods {unknown}; known: {NEIGHBOURHOODS}")
         self.neighbourhoods = tuple(neighbourhoods)
         self.size = size
         self.own_lp = own_lp
+        self.whole = whole
 
     def construct(self, search: Search) -> None:
         return None
@@ -263,15 +266,16 @@ class Lns:
         best = search.best
         if b is None or best is None or deadline is None or not search.sc.requests:
             return
-        _Run(search, b, deadline, self.neighbourhoods, self.size, self.own_lp).loop()
+        _Run(search, b, deadline, self.neighbourhoods, self.size, self.own_lp,
+             self.whole).loop()
 
 
 class _Run:
     def __init__(self, search: Search, b: Built, deadline: float,
                  neighbourhoods: Sequence[str], size: int | None = None,
-                 own_lp: bool = True) -> None:
+                 own_lp: bool = True, whole: bool = True) -> None:
         self.search, self.b, self.deadline = search, b, deadline
-        self.own_lp = own_lp
+        self.own_lp, self.whole = own_lp, whole
         sc: Scenario = search.sc
         self.sc = sc
         self.rng = random.Random(search.options.seed)
@@ -351,6 +355,16 @@ class _Run:
             left = self.deadline - time.perf_counter() - max(self.late, default=0.0)
             if left < 0.2:
                 break
+            if search.arrivals and search.take_arrivals():
+                # A relaxation solved beside the search brought plans or triples: a search
+                # on a restricted model builds it again with them (solvers/restricted.py).
+                search.rebuild = True
+                break
+            if search.best is not None and search.best.cost < cur - 1e-9 * max(1.0, abs(cur)):
+                # A plan from elsewhere is better than this search's own: go on from it.
+                w = incumbent_point(search, self.b)
+                if w is not None:
+                    v, cur = w, float(np.dot(self.cost, w))
             if fill:
                 before = cur
                 v, cur, freed, solved = self._fill_away(v, cur, left, info, filled, most)
@@ -403,8 +417,10 @@ class _Run:
             if ans is not None and ans.x is not None:
                 v, new_cur, _found = self._accept(name, free, ans.x, v, cur, info)
                 gain, cur = cur - new_cur, new_cur
-                if bool(free.all()) and ans.reason is mathopt.TerminationReason.OPTIMAL:
+                if self.whole and bool(free.all()) and (
+                        ans.reason is mathopt.TerminationReason.OPTIMAL):
                     # Nothing was fixed: the sub-model is the model, its bound is one.
+                    # (Not on a restricted model: its optimum bounds only itself.)
                     search.raise_bound(ans.dual_bound, "lns (whole model)")
             self._reward(name, gain / max(abs(cur), 1.0), secs)
             solved = ans is not None and ans.reason in (mathopt.TerminationReason.OPTIMAL,

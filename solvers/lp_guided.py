@@ -315,6 +315,13 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
     if fits and not search.interrupted() and (
             left is None or span is None or left > 0.3 * span):
         ab, extra["release_rows"] = one_period_model(sc, d)
+    else:
+        fits = False
+    if fits and search.deadline is not None and _one_period_beside(search, ab):
+        # Under a limit the LP runs in a child process while the neighbourhood search
+        # improves the plans (`_one_period_beside`).
+        extra["one_period_lp"] = "beside the search"
+    elif fits:
         # Leave room for the guided plan and for writing the rows out, and never more
         # than ONE_PERIOD_LP_SHARE of this method's time to an LP that may not finish.
         lp_deadline = None if deadline is None or span is None else min(
@@ -678,6 +685,87 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit,
     return b, raw
 
 
+def duals_bound(am: ArrayModel, duals: np.ndarray
+                ) -> tuple[float, np.ndarray, np.ndarray]:
+    """The Lagrangian bound of row duals (module docstring, step 1), valid for any duals,
+    the reduced costs they give, and the duals with the sign their rows allow."""
+    lb, ub, cost, _integer = am.arrays()
+    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
+    # Duals with the sign their row allows (solver noise aside), so the bound holds.
+    y = duals.copy()
+    y[np.isinf(rl) & (y > 0)] = 0.0
+    y[np.isinf(ru) & (y < 0)] = 0.0
+    d = cost - am.matrix().t_times(y, am.num_vars)
+    return lagrangian_bound(y, d, lb, ub, rl, ru), d, y
+
+
+def _one_period_beside(search: Search, ab: Built) -> bool:
+    """The one-period LP of `ab` by HiGHS in a child process (solvers/lp_race.py), beside
+    the neighbourhood search that follows this method, until the limit less the time its
+    guided plans need; False where no child could be started. When it is solved, its
+    bound, its triples (`Search.hints`) and the plans it guides reach the search through
+    `Search.arrivals`. In this process it held the plan still for as long as it ran: on
+    generated large fixed-cost seed 1 under a 600 s limit it ran 300 s unsolved (its
+    limit was 175 s), with no better plan from 3 s to 389 s (10.6% from the bound at the
+    end, the search having had 290 s)."""
+    sc, d, options = search.sc, search.d, search.options
+    assert search.deadline is not None
+    am = ab.model
+    # Barrier where tooling links make rows many (see EARLY_BARRIER_ROWS_PER_COLUMN), dual
+    # simplex otherwise (generated large: 160 s, where barrier took 435 s).
+    algorithm = (mathopt.LPAlgorithm.BARRIER
+                 if am.num_rows > EARLY_BARRIER_ROWS_PER_COLUMN * am.num_vars
+                 else mathopt.LPAlgorithm.DUAL_SIMPLEX)
+    limit = search.deadline - search.started
+    until = search.deadline - max(GUIDED_RESERVE, 0.08 * limit)
+    if until - time.perf_counter() < EARLY_MIN_SECONDS:
+        return False
+    t0 = time.perf_counter()
+    race = LpRace(am, am.to_proto(relax=True), mathopt.SolveParameters(
+        random_seed=options.seed), until, algorithms=(algorithm,))
+    if not race.children:
+        return False
+    search.closers.append(race.close)
+    info = search.info
+
+    def arrival() -> bool | None:
+        ans = race.poll()
+        if ans is None:
+            if race.children:
+                return None
+            info["one_period_lp"] = f"not solved beside the search in {until - t0:.1f} s"
+            race.close()
+            return False
+        race.close()
+        seconds_ = time.perf_counter() - t0
+        info.update(relaxation="one-period lp", one_period_lp=(
+            f"solved beside the search in {seconds_:.1f} s ({algorithm.name.lower()})"),
+            columns=am.num_vars)
+        if ans.x is None or ans.duals is None or (
+                ans.reason is not mathopt.TerminationReason.OPTIMAL):
+            return False
+        value, _rc, _y = duals_bound(am, ans.duals)
+        search.raise_bound(value, "one-period lp")
+        x = ans.x
+        on = x > 1e-9
+        search.hints.update((rid, s_, wid) for (rid, s_, wid, _t), c in ab.x.items()
+                            if on[c])
+        pool = _Candidates(search)
+        guide = {(rid, s_, wid): float(x[c]) for (rid, s_, wid, _t), c in ab.x.items()
+                 if x[c] > 1e-9}
+        for order_by in ORDERS:
+            if search.stopped():
+                break
+            pool.consider("constructive, LP-guided", greedy_plan(sc, d, guide, order_by))
+        if not search.stopped():
+            info.update(_time_indexed_guide(sc, d, ab, x, options, search.deadline,
+                                            search.report, pool.consider))
+        return True
+
+    search.arrivals.append(arrival)
+    return True
+
+
 def support_of(b: Built, x: np.ndarray) -> np.ndarray:
     """The columns of `b` an LP solution `x` makes worth having, as a boolean mask: all
     periods of every (request, step, workshop) it used, the flows between their
@@ -709,10 +797,8 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
     prices out). `race`: the whole LP's race, started already (`start_race`);
     `algorithm`: solved whole by this algorithm in this process (no race)."""
     am = b.model
-    mat = am.matrix()
-    lb, ub, cost, _integer = am.arrays()
+    _lb, _ub, cost, _integer = am.arrays()
     n = am.num_vars
-    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
 
     # Which columns are units (x) and flows (G); everything else starts in the LP.
     unit_or_flow = np.zeros(n, dtype=bool)
@@ -775,12 +861,8 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
                 return LpResult(-math.inf, None, rounds, int(active.sum()), infeasible=True)
             break
         lp_x = ans.x
-        # Duals with the sign their row allows (solver noise aside), so the bound holds.
-        y = ans.duals.copy()
-        y[np.isinf(rl) & (y > 0)] = 0.0
-        y[np.isinf(ru) & (y < 0)] = 0.0
-        d = cost - mat.t_times(y, n)
-        bound = max(bound, lagrangian_bound(y, d, lb, ub, rl, ru))
+        value, d, y = duals_bound(am, ans.duals)
+        bound = max(bound, value)
         # The LP's own value is no plan: only its bound is reported.
         emit("lp", None, bound)
         if on_round is not None and lp_x is not None:

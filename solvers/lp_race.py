@@ -53,7 +53,8 @@ class LpRace:
     files; `wait` closes the race when it returns."""
 
     def __init__(self, am: ArrayModel, proto: model_pb2.ModelProto,
-                 params: mathopt.SolveParameters, run_until: float | None) -> None:
+                 params: mathopt.SolveParameters, run_until: float | None,
+                 algorithms: tuple[mathopt.LPAlgorithm, ...] = ALGORITHMS) -> None:
         self.am, self.proto, self.params = am, proto, params
         self._tmp = tempfile.TemporaryDirectory(prefix="imc-lp-")
         model_path = Path(self._tmp.name, "model.pb")
@@ -62,7 +63,7 @@ class LpRace:
         self.answered = False
         self.best: Answer | None = None
         try:
-            for algorithm in ALGORITHMS:
+            for algorithm in algorithms:
                 p = _params(params, algorithm, run_until)
                 ppath = Path(self._tmp.name, f"{algorithm.name}.params.pb")
                 ppath.write_bytes(p.to_proto().SerializeToString())

@@ -61,23 +61,33 @@ class RestrictedLns:
         if deadline is None or search.best is None or search.stopped():
             return
         info = search.info.setdefault("restricted", {})
-        if search.full is None:
-            t0 = time.perf_counter()
-            keep, columns = triples(search)
-            left = deadline - t0
-            if columns > MAX_COLUMNS or left < 2 * SECONDS_PER_COLUMN * columns + 3.0:
-                info["skipped"] = (f"{columns:,} unit columns do not fit in "
-                                   f"{max(0.0, left):.1f} s")
+        while not search.stopped():
+            if search.full is None:
+                t0 = time.perf_counter()
+                keep, columns = triples(search)
+                left = deadline - t0
+                if columns > MAX_COLUMNS or left < 2 * SECONDS_PER_COLUMN * columns + 3.0:
+                    info["skipped"] = (f"{columns:,} unit columns do not fit in "
+                                       f"{max(0.0, left):.1f} s")
+                    return
+                search.full = build(search.sc, search.d.restricted(keep))
+                info.update(unit_columns=len(search.full.x),
+                            columns=search.full.model.num_vars,
+                            build_seconds=time.perf_counter() - t0)
+            # Without an LP of its own: the restricted model's LP is no bound, and where its
+            # size let the search try it, it was not solved (alt generator's large seed 1 at
+            # 600 s: 259,251 columns, no solution in its 29.5 s, the first sub-model at 64 s
+            # of the search's start; generated large fixed-cost seed 1: 856,594 columns, not
+            # solved in 120 s by either algorithm).
+            search.rebuild = False
+            Lns(size=START_SIZE, own_lp=False, whole=False).improve(search, deadline)
+            if not search.rebuild:
                 return
-            search.full = build(search.sc, search.d.restricted(keep))
-            info.update(unit_columns=len(search.full.x), columns=search.full.model.num_vars,
-                        build_seconds=time.perf_counter() - t0)
-        # Without an LP of its own: the restricted model's LP is no bound, and where its
-        # size let the search try it, it was not solved (alt generator's large seed 1 at
-        # 600 s: 259,251 columns, no solution in its 29.5 s, the first sub-model at 64 s
-        # of the search's start; generated large fixed-cost seed 1: 856,594 columns, not
-        # solved in 120 s by either algorithm).
-        Lns(size=START_SIZE, own_lp=False).improve(search, deadline)
+            # The one-period LP solved beside the search (solvers/lp_guided.py) brought
+            # its triples and the plans it guides, which the model may not hold: built
+            # again with them.
+            search.full = None
+            info["rebuilt"] = int(info.get("rebuilt", 0)) + 1
 
 
 def triples(search: Search) -> tuple[dict[tuple[str, int], set[str]], int]:

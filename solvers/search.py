@@ -82,9 +82,26 @@ class Search:
         # (request, step, workshop) triples a relaxation used, where `full` was not built:
         # the restricted model of solvers/restricted.py keeps them.
         self.hints: set[tuple[str, int, str]] = set()
+        # What a method left running beside the search (the large path's one-period LP in
+        # a child process): each call takes what has come (bound, hints, plans) and says
+        # None while it waits, else whether the plans or hints changed (`take_arrivals`).
+        self.arrivals: list[Callable[[], bool | None]] = []
+        # Set by a search that stopped to have its restricted model built again.
+        self.rebuild = False
         self.infeasible = False
         self.info: dict[str, Any] = {}
         self.events: list[str] = []
+
+    def take_arrivals(self) -> bool:
+        """Take what has come from beside the search (`arrivals`); True when the plans or
+        the hints changed, so that a search on a restricted model builds it again."""
+        changed = False
+        for arrival in list(self.arrivals):
+            got = arrival()
+            if got is not None:
+                self.arrivals.remove(arrival)
+                changed = changed or got
+        return changed
 
     def close(self) -> None:
         """Stop what still runs beside the search (child processes of an LP race)."""

@@ -253,12 +253,14 @@ def test_large_path_gives_a_plan_and_a_bound_under_a_limit(solve_checked, monkey
 
 
 def test_large_path_lp_keeps_to_its_share(solve_checked, monkeypatch) -> None:
-    """The large path's one-period LP must be done by ONE_PERIOD_LP_SHARE of the path's
-    time, whatever the phase has: where no plan precedes it the phase has the whole limit,
-    and an LP that never finished (alt generator's large seed 1) held all of it."""
+    """Where the one-period LP cannot run beside the search (no child process could be
+    started), it runs in this process and must be done by ONE_PERIOD_LP_SHARE of the
+    path's time, whatever the phase has: where no plan precedes it the phase has the whole
+    limit, and an LP that never finished (alt generator's large seed 1) held all of it."""
     monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
     monkeypatch.setattr(lp_guided, "GUIDED_RESERVE", 0.5)
     monkeypatch.setattr(lp_guided, "ONE_PERIOD_LP_SHARE", 0.2)
+    monkeypatch.setattr(lp_guided, "_one_period_beside", lambda search, ab: False)
     deadlines: list[float | None] = []
     real = lp_guided.lp_bound
 
@@ -276,6 +278,46 @@ def test_large_path_lp_keeps_to_its_share(solve_checked, monkeypatch) -> None:
     # before the deadline (4.5 s here).
     first = deadlines[0]
     assert first is not None and first - started <= 0.2 * 5 + 0.5
+
+
+def test_large_path_lp_runs_beside_the_search(solve_checked, monkeypatch) -> None:
+    """Under a limit the large path's one-period LP runs in a child process while the
+    neighbourhood search improves the plan; when it is solved, its bound (the same as in
+    this process), its triples and the plans it guides reach the search, and the
+    restricted model is built again with them."""
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(lp_guided, "GUIDED_RESERVE", 0.5)
+    doc = generate("small", 1)
+    sc = scenario_from_dict(doc)
+    ab, _rows = lp_guided.one_period_model(sc, Derived(sc))
+    here = lp_guided.lp_bound(ab, SolveOptions(), None, lambda *a, **k: None, whole=True)
+    plan = solve_checked(doc, time_limit=8, method=Method.LP_GUIDED)
+    info = plan.solver
+    assert info["one_period_lp"].startswith("solved beside the search in ")
+    assert info["relaxation"] == "one-period lp"
+    assert info["restricted"]["rebuilt"] >= 1
+    assert plan.bound is not None and plan.objective is not None
+    assert here.bound * (1 - 1e-6) <= plan.bound <= plan.objective
+    exact = solve_checked(doc)
+    assert exact.objective is not None and plan.bound <= exact.objective * (1 + 1e-7)
+
+
+def test_the_restricted_search_raises_no_bound(solve_checked, monkeypatch) -> None:
+    """The neighbourhood search on the restricted model (solvers/restricted.py) may free
+    every column of it and solve it to optimality: that optimum bounds the restricted
+    model only, never the scenario. Restricted to the constructive plans' own triples,
+    small seed 1's model is small enough to be freed whole."""
+    import solvers.restricted as restricted
+
+    monkeypatch.setattr(solver_model, "FULL_LP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(restricted, "CHEAPEST", 0)
+    monkeypatch.setattr(lp_guided, "_one_period_beside", lambda search, ab: False)
+    doc = generate("small", 1)
+    plan = solve_checked(doc, time_limit=6, method=Method.LP_GUIDED)
+    exact = solve_checked(doc)
+    assert exact.objective is not None and plan.bound is not None
+    assert plan.bound <= exact.objective * (1 + 1e-7)
+    assert plan.solver.get("bound_from") != "lns (whole model)"
 
 
 def test_constructive_plan_meets_the_local_content_policy(solve_checked, monkeypatch) -> None:
