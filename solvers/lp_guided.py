@@ -756,7 +756,8 @@ def _one_period_beside(search: Search, ab: Built) -> bool:
         for order_by in ORDERS:
             if search.stopped():
                 break
-            pool.consider("constructive, LP-guided", greedy_plan(sc, d, guide, order_by))
+            pool.consider("constructive, LP-guided",
+                          greedy_plan(sc, d, guide, order_by, deadline=search.deadline))
         if not search.stopped():
             info.update(_time_indexed_guide(sc, d, ab, x, options, search.deadline,
                                             search.report, pool.consider))
