@@ -55,7 +55,7 @@ from solvers.mip import (
     raw_from_answer,
 )
 from solvers.model import eligible_counts, final_eligible
-from solvers.one_period import add_release_capacity, lagrangian_bound, time_aggregate
+from solvers.one_period import add_release_capacity, duals_bound, time_aggregate
 from solvers.options import SolveOptions
 from solvers.search import Search
 
@@ -683,20 +683,6 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit,
             return gb, graw
     raw.extra = extra
     return b, raw
-
-
-def duals_bound(am: ArrayModel, duals: np.ndarray
-                ) -> tuple[float, np.ndarray, np.ndarray]:
-    """The Lagrangian bound of row duals (module docstring, step 1), valid for any duals,
-    the reduced costs they give, and the duals with the sign their rows allow."""
-    lb, ub, cost, _integer = am.arrays()
-    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
-    # Duals with the sign their row allows (solver noise aside), so the bound holds.
-    y = duals.copy()
-    y[np.isinf(rl) & (y > 0)] = 0.0
-    y[np.isinf(ru) & (y < 0)] = 0.0
-    d = cost - am.matrix().t_times(y, am.num_vars)
-    return lagrangian_bound(y, d, lb, ub, rl, ru), d, y
 
 
 def _one_period_beside(search: Search, ab: Built) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 
 from models.derived import Derived
 from models.scenario import Scenario
+from solvers.lpmodel import ArrayModel
 from solvers.mip import Built, step_window
 
 
@@ -32,6 +33,20 @@ def lagrangian_bound(y: np.ndarray, d: np.ndarray, lb: np.ndarray, ub: np.ndarra
     total = float(row_part.sum() + col_part.sum())
     return total if math.isfinite(total) else -math.inf
 
+
+
+def duals_bound(am: ArrayModel, duals: np.ndarray
+                ) -> tuple[float, np.ndarray, np.ndarray]:
+    """The Lagrangian bound of row duals (module docstring), valid for any duals,
+    the reduced costs they give, and the duals with the sign their rows allow."""
+    lb, ub, cost, _integer = am.arrays()
+    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
+    # Duals with the sign their row allows (solver noise aside), so the bound holds.
+    y = duals.copy()
+    y[np.isinf(rl) & (y > 0)] = 0.0
+    y[np.isinf(ru) & (y < 0)] = 0.0
+    d = cost - am.matrix().t_times(y, am.num_vars)
+    return lagrangian_bound(y, d, lb, ub, rl, ru), d, y
 
 def time_aggregate(sc: Scenario) -> Scenario:
     """A relaxation of `sc` in one period: every plan of `sc`, summed over periods, is a

@@ -48,7 +48,7 @@ from models.scenario import Request, Scenario
 from solvers.constraints import build
 from solvers.lpmodel import ArrayModel, seconds, solve_proto
 from solvers.model import Built
-from solvers.one_period import add_release_capacity, lagrangian_bound, time_aggregate
+from solvers.one_period import add_release_capacity, duals_bound, time_aggregate
 
 # Seconds kept before the deadline for reading the duals back and pricing the columns.
 RESERVE = 0.5
@@ -107,19 +107,8 @@ def solve_lp(am: ArrayModel, deadline: float | None, algorithm: mathopt.LPAlgori
     ans = solve_proto(am, am.to_proto(relax=True), mathopt.SolverType.HIGHS, params)
     if ans.duals is None:
         return -math.inf, None, None
-    return _dual_bound(am, ans.duals), (
+    return duals_bound(am, ans.duals)[0], (
         ans.primal_bound if ans.reason is mathopt.TerminationReason.OPTIMAL else None), ans.x
-
-
-def _dual_bound(am: ArrayModel, duals: np.ndarray) -> float:
-    lb, ub, cost, _integer = am.arrays()
-    rl, ru = np.array(am.row_lb), np.array(am.row_ub)
-    y = duals.copy()
-    # Duals with the sign their row allows (solver noise aside), so the bound holds.
-    y[np.isinf(rl) & (y > 0)] = 0.0
-    y[np.isinf(ru) & (y < 0)] = 0.0
-    d = cost - am.matrix().t_times(y, am.num_vars)
-    return lagrangian_bound(y, d, lb, ub, rl, ru)
 
 
 def merge_requests(sc: Scenario, by_release: bool = True
