@@ -346,6 +346,11 @@ class _Run:
             info["skipped"] = "the incumbent is not a point of the model"
             return
         cur = float(np.dot(self.cost, v))
+        # Counted on from an earlier search of the same solve (the restricted model built
+        # again, solvers/restricted.py), so that the plan's record holds them all.
+        self.iterations = int(info.get("iterations", 0))
+        self.accepted = int(info.get("improvements", 0))
+        before = float(info.get("seconds", 0.0))
         t_start = time.perf_counter()
         self._lp_point()
         stale = 0
@@ -441,7 +446,7 @@ class _Run:
                 # on the size alone, a search whose requests were all free but kept to
                 # their candidate workshops stopped at 22 s of 60, 1 above the optimum.)
                 break
-        info["seconds"] = time.perf_counter() - t_start
+        info["seconds"] = before + time.perf_counter() - t_start
         info["size"] = self.size
 
     def _fill_away(self, v: np.ndarray, cur: float, left: float, info: dict,
