@@ -365,11 +365,6 @@ class _Run:
                 # on a restricted model builds it again with them (solvers/restricted.py).
                 search.rebuild = True
                 break
-            if search.best is not None and search.best.cost < cur - 1e-9 * max(1.0, abs(cur)):
-                # A plan from elsewhere is better than this search's own: go on from it.
-                w = incumbent_point(search, self.b)
-                if w is not None:
-                    v, cur = w, float(np.dot(self.cost, w))
             if fill:
                 before = cur
                 v, cur, freed, solved = self._fill_away(v, cur, left, info, filled, most)

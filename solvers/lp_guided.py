@@ -328,13 +328,10 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
             deadline - max(GUIDED_RESERVE, 0.08 * span), t0 + ONE_PERIOD_LP_SHARE * span)
 
         def guided_plan(x: np.ndarray) -> None:
-            """A constructive plan guided by this round's LP solution: later rounds are
+            """Constructive plans guided by this round's LP solution: later rounds are
             not always better guides (measured on the large instance), so every round's
-            plan competes."""
-            guide = {(rid, s_, wid): float(x[c]) for (rid, s_, wid, _t), c in ab.x.items()
-                     if x[c] > 1e-9}
-            for order_by in ORDERS:
-                consider("constructive, LP-guided", greedy_plan(sc, d, guide, order_by))
+            plans compete."""
+            _one_period_guided(sc, d, ab, x, consider)
 
         # Solved whole by dual simplex where it fits: on the large generated instance
         # (916,025 columns) in 160 s, where barrier took 435 s and column generation had
@@ -350,9 +347,7 @@ def solve_lp_guided(search: Search, deadline: float | None, unit_columns: int,
         extra.update(lp_rounds=lp.rounds, lp_columns=lp.columns, columns=ab.model.num_vars,
                      lp_seconds=time.perf_counter() - t0)
         if lp.x is not None:
-            on = lp.x > 1e-9
-            search.hints.update((rid, s_, wid) for (rid, s_, wid, _t), c in ab.x.items()
-                                if on[c])
+            search.hints.update(_used_triples(ab, lp.x))
             extra.update(_time_indexed_guide(sc, d, ab, lp.x, options, deadline, emit,
                                              consider))
     if not candidates:
@@ -685,6 +680,29 @@ def _lp_then_mip(search: Search, b: Built, deadline: float | None, emit: Emit,
     return b, raw
 
 
+def _used_triples(ab: Built, x: np.ndarray) -> set[tuple[str, int, str]]:
+    """The (request, step, workshop) triples whose unit columns the LP solution `x` of
+    the one-period model `ab` uses."""
+    on = x > 1e-9
+    return {(rid, s, wid) for (rid, s, wid, _t), c in ab.x.items() if on[c]}
+
+
+def _one_period_guided(sc: Scenario, d: Derived, ab: Built, x: np.ndarray,
+                       consider: Callable[[str, tuple[Built, Raw]], None],
+                       deadline: float | None = None,
+                       stopped: Callable[[], bool] | None = None) -> None:
+    """A constructive plan in each of ORDERS guided by the units the one-period LP
+    solution `x` of `ab` gives each (request, step, workshop), offered to `consider`;
+    `deadline` cuts each plan short, `stopped` ends the loop between plans."""
+    guide = {(rid, s, wid): float(x[c]) for (rid, s, wid, _t), c in ab.x.items()
+             if x[c] > 1e-9}
+    for order_by in ORDERS:
+        if stopped is not None and stopped():
+            break
+        consider("constructive, LP-guided",
+                 greedy_plan(sc, d, guide, order_by, deadline=deadline))
+
+
 def _one_period_beside(search: Search, ab: Built) -> bool:
     """The one-period LP of `ab` by HiGHS in a child process (solvers/lp_race.py), beside
     the neighbourhood search that follows this method, until the limit less the time its
@@ -733,17 +751,10 @@ def _one_period_beside(search: Search, ab: Built) -> bool:
         value, _rc, _y = duals_bound(am, ans.duals)
         search.raise_bound(value, "one-period lp")
         x = ans.x
-        on = x > 1e-9
-        search.hints.update((rid, s_, wid) for (rid, s_, wid, _t), c in ab.x.items()
-                            if on[c])
+        search.hints.update(_used_triples(ab, x))
         pool = _Candidates(search)
-        guide = {(rid, s_, wid): float(x[c]) for (rid, s_, wid, _t), c in ab.x.items()
-                 if x[c] > 1e-9}
-        for order_by in ORDERS:
-            if search.stopped():
-                break
-            pool.consider("constructive, LP-guided",
-                          greedy_plan(sc, d, guide, order_by, deadline=search.deadline))
+        _one_period_guided(sc, d, ab, x, pool.consider, deadline=search.deadline,
+                           stopped=search.stopped)
         if not search.stopped():
             info.update(_time_indexed_guide(sc, d, ab, x, options, search.deadline,
                                             search.report, pool.consider))

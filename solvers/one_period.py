@@ -34,7 +34,6 @@ def lagrangian_bound(y: np.ndarray, d: np.ndarray, lb: np.ndarray, ub: np.ndarra
     return total if math.isfinite(total) else -math.inf
 
 
-
 def duals_bound(am: ArrayModel, duals: np.ndarray
                 ) -> tuple[float, np.ndarray, np.ndarray]:
     """The Lagrangian bound of row duals (module docstring), valid for any duals,
@@ -47,6 +46,7 @@ def duals_bound(am: ArrayModel, duals: np.ndarray
     y[np.isinf(ru) & (y < 0)] = 0.0
     d = cost - am.matrix().t_times(y, am.num_vars)
     return lagrangian_bound(y, d, lb, ub, rl, ru), d, y
+
 
 def time_aggregate(sc: Scenario) -> Scenario:
     """A relaxation of `sc` in one period: every plan of `sc`, summed over periods, is a
