@@ -350,7 +350,7 @@ class _Run:
         # again, solvers/restricted.py), so that the plan's record holds them all.
         self.iterations = int(info.get("iterations", 0))
         self.accepted = int(info.get("improvements", 0))
-        before = float(info.get("seconds", 0.0))
+        seconds_before = float(info.get("seconds", 0.0))
         t_start = time.perf_counter()
         self._lp_point()
         stale = 0
@@ -441,7 +441,7 @@ class _Run:
                 # on the size alone, a search whose requests were all free but kept to
                 # their candidate workshops stopped at 22 s of 60, 1 above the optimum.)
                 break
-        info["seconds"] = before + time.perf_counter() - t_start
+        info["seconds"] = seconds_before + time.perf_counter() - t_start
         info["size"] = self.size
 
     def _fill_away(self, v: np.ndarray, cur: float, left: float, info: dict,
