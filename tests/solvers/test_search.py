@@ -116,14 +116,18 @@ def test_the_first_sub_model_places_what_the_plan_left_unmet(benchmarks_dir: Pat
     _assert_checked_candidate(sc, search)
 
 
-def test_the_first_sub_model_starts_from_the_incumbent(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("general", [mathopt.SolverType.HIGHS, mathopt.SolverType.GSCIP])
+def test_the_first_sub_model_starts_from_the_incumbent(  # type: ignore[no-untyped-def]
+        monkeypatch, general: mathopt.SolverType) -> None:
     """The first sub-model (every request with units unmet) is given the incumbent as its
-    start even with general integer units, which the other sub-models are not: without it
-    HiGHS often ended the fill's limit with no plan or a worse one (alt large seed 1, alt
-    medium seed 1). Its answer is then never worse than the incumbent (generated small
-    seed 1, every other request it made left unmet)."""
+    start even with general integer units on HiGHS, which its other sub-models are not:
+    without it HiGHS often ended the fill's limit with no plan or a worse one (alt large
+    seed 1, alt medium seed 1). Its answer is then never worse than the incumbent
+    (generated small seed 1, every other request it made left unmet). SCIP, the engine
+    of such sub-models (`GENERAL_ENGINE`), is given the start for every one."""
     import solvers.lns as lns
 
+    monkeypatch.setattr(lns, "GENERAL_ENGINE", general)
     sc = scenario_from_dict(generate("small", 1))
     search, _dropped, _graw = _half_unmet(sc, 4)
     b = search.full
@@ -149,8 +153,11 @@ def test_the_first_sub_model_starts_from_the_incumbent(monkeypatch) -> None:  # 
     assert bool((ub[ids][integer[ids]] > 1.0).any())  # general integers among them
     assert search.info["lns"]["fill"]["gain"] >= 0
     later = subs[1:]
-    assert later and all(h is None or not bool((ub[h[0]][integer[h[0]]] > 1.0).any())
-                         for h in later)
+    if general is mathopt.SolverType.HIGHS:
+        assert later and all(h is None or not bool((ub[h[0]][integer[h[0]]] > 1.0).any())
+                             for h in later)
+    else:
+        assert later and all(h is not None for h in later)
     _assert_checked_candidate(sc, search)
 
 
@@ -503,24 +510,28 @@ def test_an_unknown_neighbourhood_is_refused() -> None:
         Lns(("requests", "nearby"))
 
 
-@pytest.mark.parametrize(("source", "hinted"), [("gap", True), ("generated", False)])
-def test_the_incumbent_is_the_engines_start_only_where_free_integers_are_binary(
+@pytest.mark.parametrize(("source", "engine"), [
+    ("gap", mathopt.SolverType.HIGHS), ("generated", mathopt.SolverType.GSCIP)])
+def test_sub_models_go_to_the_engine_for_their_integers_from_the_incumbent(
         benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch, source: str,
-        hinted: bool) -> None:
-    # With general integer units HiGHS given the start spent 30 s at the root of a
-    # sub-model with a 3 s limit (generated medium); assignments (GAP) gain from it.
+        engine: mathopt.SolverType) -> None:
+    # Assignments (GAP, every free integer binary) go to HiGHS; general integer units
+    # (generated) to SCIP, which proved generated medium's sub-models optimal many times
+    # faster. Both start from the incumbent: every sub-model's, so never worse than it.
     sc = (load_scenario(benchmarks_dir / "gap" / "gap1-1.json") if source == "gap"
           else scenario_from_dict(generate("small", 2)))
-    hints, search, _before = _sub_models(monkeypatch, sc, lambda _params, hint: hint)
-    assert hints and all((h is not None) is hinted for h in hints)
+    seen, search, before = _sub_models(monkeypatch, sc,
+                                       lambda _params, hint, st: (hint, st))
+    assert seen and all(h is not None and st is engine for h, st in seen), seen
+    assert search.upper is not None and search.upper <= before
     _assert_checked_candidate(sc, search)
 
 
 def _sub_models(monkeypatch: pytest.MonkeyPatch, sc: Any,
-                seen: Callable[[Any, Any], object]) -> tuple[list[object], Search, float]:
+                seen: Callable[[Any, Any, Any], object]) -> tuple[list[object], Search, float]:
     """The neighbourhood search for 3 s from the constructive plan of `sc`, with what
-    `seen(params, hint)` gives for each sub-model handed to the engine (not the LP of
-    `_lp_point`); the search, and its incumbent's cost before."""
+    `seen(params, hint, engine)` gives for each sub-model handed to an engine (not the LP
+    of `_lp_point`); the search, and its incumbent's cost before."""
     import solvers.lns as lns
 
     out: list[object] = []
@@ -528,7 +539,7 @@ def _sub_models(monkeypatch: pytest.MonkeyPatch, sc: Any,
 
     def spy(am, proto, st, params, cb=None, hint=None):  # type: ignore[no-untyped-def]
         if any(proto.variables.integers):
-            out.append(seen(params, hint))
+            out.append(seen(params, hint, st))
         return real(am, proto, st, params, cb, hint=hint)
 
     monkeypatch.setattr(lns, "solve_proto", spy)
@@ -553,7 +564,7 @@ def test_large_sub_models_run_without_the_engines_presolve(
     monkeypatch.setattr(lns, "LARGE_SUB_MODEL_COLUMNS", most)
     sc = scenario_from_dict(generate("small", 2))
     presolve, search, before = _sub_models(monkeypatch, sc,
-                                           lambda params, _hint: params.presolve)
+                                           lambda params, _hint, _st: params.presolve)
     assert presolve
     want = mathopt.Emphasis.OFF if most == 0 else None
     assert all(p == want for p in presolve), presolve
