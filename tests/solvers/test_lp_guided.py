@@ -163,6 +163,13 @@ def test_the_lagrangian_bound_runs_only_where_the_one_period_lp_gave_none(
     plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
     assert "skipped" not in plan.solver["early_one_period"] and calls == []
     monkeypatch.setattr(lp_guided, "EARLY_ONE_PERIOD_SHARE", 0.0)
+    # Nor where the whole LP is solved in this process as the method begins (a small
+    # model, under RACE_MIN_COLUMNS): it bounds at least as well, at once.
+    plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
+    assert plan.solver["early_one_period"]["skipped"] == "no time left in its share"
+    assert calls == [] and plan.bound is not None
+    # Raced in child processes, the whole LP may take its share: the Lagrangian runs.
+    monkeypatch.setattr(lp_guided, "RACE_MIN_COLUMNS", 0)
     plan = solve_checked(doc, method=Method.LP_GUIDED, time_limit=6.0)
     assert plan.solver["early_one_period"]["skipped"] == "no time left in its share"
     assert len(calls) == 1
