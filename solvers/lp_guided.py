@@ -790,7 +790,8 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
              whole: bool = False, race: LpRace | None = None,
              algorithm: mathopt.LPAlgorithm | None = None) -> LpResult:
     """Solve the LP relaxation of `b`: whole when it has at most `model.FULL_LP_MAX_COLUMNS`
-    columns (by barrier) or when `whole` (by dual simplex), else by column generation; the
+    columns (by barrier, or dual simplex below RACE_MIN_COLUMNS or with few rows) or when
+    `whole` (by dual simplex), else by column generation; the
     bound is the Lagrangian bound of the last duals (equal to the LP value once no column
     prices out). `race`: the whole LP's race, started already (`start_race`);
     `algorithm`: solved whole by this algorithm in this process (no race)."""

@@ -10,10 +10,11 @@ LP, in 2 s. Which engine finds it differs by instance: HiGHS on alt small seeds 
 0.007% above its optimum, in 1.3 s, where HiGHS found only the import-everything plan).
 So this method:
 
-1. solves the whole model's LP (barrier, milliseconds at this size); its Lagrangian bound
-   is a bound of the model, and the LP is kept for the neighbourhood search after it
-   (`Search.lp_solution`), which would otherwise solve it again (its freed columns are
-   not kept to the LP's support: on alt small seed 9 that cost 1.3% -> 2.4% at 10 s);
+1. solves the whole model's LP (dual simplex, tenths of a second at this size); its
+   Lagrangian bound is a bound of the model, and the LP is kept for the neighbourhood
+   search after it (`Search.lp_solution`), which would otherwise solve it again (its
+   freed columns are not kept to the LP's support: on alt small seed 9 that cost
+   1.3% -> 2.4% at 10 s);
 2. offers the constructive plans the LP solution guides, period by period
    (`offer_guided`): where a policy decides the plan they are the good ones;
 3. hands the model restricted to the unit columns with a positive LP value (every column
