@@ -550,28 +550,26 @@ class _Run:
             random_seed=self.search.options.seed + self.iterations,
             relative_gap_tolerance=1e-6, absolute_gap_tolerance=1e-6,
             time_limit=timedelta(seconds=max(0.05, limit)))
-        # The incumbent is a solution of every sub-model: the engine starts from it, so
-        # a sub-model stopped at its limit returns no worse a point than it was given.
-        # Only where every free integer column is binary (assignments, GAP), or `start`
-        # (the first sub-model, `_fill_away`): with general integer units (generated
-        # medium) HiGHS given the start spent 30 s at the root of a sub-model with a 3 s
-        # limit, which it solved to optimality in 2 s without.
         ids = np.flatnonzero(free)
         integer = self.integer[ids]
         binary = not bool((self.ub[ids][integer] > 1.0).any())
-        hint = (ids, v[ids]) if binary or start else None
+        engine = BINARY_ENGINE if binary else GENERAL_ENGINE
+        # The incumbent is a solution of every sub-model: the engine starts from it, so
+        # a sub-model stopped at its limit returns no worse a point than it was given.
+        # SCIP always: it completes the start at once (generated medium sourcing seed 1
+        # at 60 s: 0.47% from the bound with it, 0.68% without). HiGHS only where every
+        # free integer column is binary (assignments, GAP), or `start` (the first
+        # sub-model, `_fill_away`): with general integer units (generated medium) HiGHS
+        # given the start spent 30 s at the root of a sub-model with a 3 s limit, which
+        # it solved to optimality in 2 s without.
+        started = binary or start or engine is not mathopt.SolverType.HIGHS
+        hint = (ids, v[ids]) if started else None
         if len(ids) > LARGE_SUB_MODEL_COLUMNS:
             # HiGHS's presolve does not look at the clock: the first sub-model of the alt
             # generator's medium seed 1 (60,101 free columns, 46 requests with units left
             # unmet) spent 36 s in it under a 6 s limit, and the solve returned at 71 s of
             # a 60 s limit. Without it the engine stopped at 6.3 s.
             params.presolve = mathopt.Emphasis.OFF
-        engine = BINARY_ENGINE if binary else GENERAL_ENGINE
-        if engine is not mathopt.SolverType.HIGHS:
-            # SCIP completes the start at once, where HiGHS did not (above): from it,
-            # generated medium sourcing seed 1 ended at 0.47% from the bound at 60 s,
-            # without it 0.68%.
-            hint = (ids, v[ids])
         return solve_proto(am, proto, engine, params, hint=hint)
 
     # -- adaptive choice --------------------------------------------------------------

@@ -177,7 +177,7 @@ def start_race(search: Search) -> tuple[Built, LpRace | None] | None:
     b = build(search.sc, search.d)
     am = b.model
     if am.num_vars > model.whole_lp_columns(search.sc, search.options.time_limit) or (
-            not _raced(am)):
+            not raced(am)):
         return b, None
     race = LpRace(am, am.to_proto(relax=True),
                   mathopt.SolveParameters(random_seed=search.options.seed), search.deadline)
@@ -185,11 +185,12 @@ def start_race(search: Search) -> tuple[Built, LpRace | None] | None:
     return b, race
 
 
-def _raced(am: ArrayModel) -> bool:
+def raced(am: ArrayModel) -> bool:
     """Whether the whole LP of `am` is raced (solvers/lp_race.py) rather than solved in
     this process: from RACE_MIN_COLUMNS columns, unless it has few rows for its columns
-    (dual simplex alone then, see `lp_bound`). The one rule of `start_race` and
-    `lp_bound`, so that a race started early is the one the method waits for."""
+    (dual simplex alone then, see `lp_bound`). The one rule of `start_race`, `lp_bound`
+    and `LpGuided.bound` (solvers/methods.py), so that a race started early is the one
+    the method waits for."""
     return am.num_vars >= RACE_MIN_COLUMNS and am.num_rows > FEW_ROWS * am.num_vars
 
 
@@ -821,14 +822,13 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
     # Barrier: 14 s on the medium instance's full LP, where dual simplex took 19 s. With
     # few rows for its columns (facility location, assignment) dual simplex instead:
     # on a 150-site, 1,500-customer facility location LP (228,150 columns, 3,150 rows)
-    # it took 1.0 s where barrier had not finished after 60 s.
-    few_rows = am.num_rows <= FEW_ROWS * n
+    # it took 1.0 s where barrier had not finished after 60 s. Also below
+    # RACE_MIN_COLUMNS: on the built-in default scenario (3,786 columns) it took 0.16 s
+    # where barrier took 0.86 s of a 3 s limit, and 2 to 6 times less on generated and
+    # alt small instances (1,836-4,095 columns). Both are the LPs that are not raced
+    # (`raced`).
     whole_above = whole and n > model.FULL_LP_MAX_COLUMNS
-    # Below RACE_MIN_COLUMNS as well: on the built-in default scenario (3,786 columns)
-    # dual simplex took 0.16 s where barrier took 0.86 s of a 3 s limit, and 2 to 6 times
-    # less on generated and alt small instances (1,836-4,095 columns).
-    small = n < RACE_MIN_COLUMNS
-    chosen = algorithm or (mathopt.LPAlgorithm.DUAL_SIMPLEX if whole_above or few_rows or small
+    chosen = algorithm or (mathopt.LPAlgorithm.DUAL_SIMPLEX if whole_above or not raced(am)
                            else mathopt.LPAlgorithm.BARRIER)
     lp_params = mathopt.SolveParameters(random_seed=options.seed, lp_algorithm=chosen)
     while True:
@@ -842,7 +842,7 @@ def lp_bound(b: Built, options: SolveOptions, lp_deadline: float | None,
                 break
             lp_params.time_limit = seconds(max(left, 1.0))
         cols = np.flatnonzero(active)
-        if len(cols) == n and not whole and algorithm is None and _raced(am):
+        if len(cols) == n and not whole and algorithm is None and raced(am):
             # The whole LP of a medium model: neither algorithm is reliably the faster
             # (solvers/lp_race.py), so both run and the first answer is taken.
             # No second more than its share: with a 2 s limit on generated medium the wait

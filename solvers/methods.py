@@ -123,13 +123,14 @@ class LpGuided:
 
     def _lp_in_process(self) -> bool:
         """Whether the whole LP is not raced but solved in this process as the method
-        begins (`lp_guided.start_race`: under RACE_MIN_COLUMNS columns, or few rows for
-        its columns, where dual simplex alone is quick). The Lagrangian path bound before
+        begins (`lp_guided.raced`, the rule `start_race` and `lp_bound` follow: under
+        RACE_MIN_COLUMNS columns, or few rows for its columns, where dual simplex alone is
+        quick). The Lagrangian path bound before
         it would only delay it: on the facility location capb (102,100 columns, an LP of
         0.55 s) it took its 10% of a 120 s limit, 12 s, for a bound below the LP's, and
         the engagement moves began at 18 s (the plan 0.86-1.22% above the optimum at
         120 s)."""
-        return self.race is not None and self.race[1] is None
+        return self.race is not None and not lp_guided.raced(self.race[0].model)
 
     def improve(self, search: Search, deadline: float | None) -> None:
         race, self.race = self.race, None
